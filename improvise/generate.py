@@ -1,0 +1,83 @@
+"""One free-running sampler for the chord/melody models.
+
+From a single primer step the model predicts the next (chord, pitch) pair; each is drawn at
+its own temperature (0 = argmax) and fed back as the next input, step after step.
+
+What the chord layer is fed back is `feedback`:
+- "belief" (default): the model's most likely chord. The chord that sounds is still drawn at
+  `chord_temperature`, and the melody layer hears that one; but the model keeps count of the
+  form from what it believes, so an unlikely draw is a passing substitution, not a lost bar.
+- "sample": the drawn chord, as in seed 000; one unlucky draw at a chord change can shift
+  the model's count of the form for good.
+With `chord_temperature` 0 the two are the same.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+FEEDBACKS = ("belief", "sample")
+
+
+@dataclass
+class GenerateConfig:
+    choruses: int = 1  # choruses to generate, primer step included
+    chord_temperature: float = 0.0  # 0 = argmax chord (seed 000's headline setting)
+    pitch_temperature: float = 0.85  # seed 000
+    seed: int = 0  # fixes every draw
+    feedback: str = "belief"  # what the chord layer is fed back: belief | sample
+    primer_chord: int = 0  # chord id of step 0 (C7)
+    primer_pitch: int = 0  # pitch id of step 0 (C4)
+
+    def validate(self) -> None:
+        if self.choruses < 1:
+            raise ValueError(f"choruses must be at least 1, not {self.choruses}")
+        if self.chord_temperature < 0 or self.pitch_temperature < 0:
+            raise ValueError("temperatures must be 0 (argmax) or positive")
+        if self.feedback not in FEEDBACKS:
+            raise ValueError(f"feedback must be one of {FEEDBACKS}, not {self.feedback!r}")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def draw(logits: np.ndarray, temperature: float, rng: np.random.Generator) -> int:
+    """argmax at temperature 0, else a draw from softmax(logits / temperature)."""
+    if temperature == 0:
+        return int(np.argmax(logits))
+    z = logits / temperature
+    p = np.exp(z - z.max())
+    cdf = np.cumsum(p)
+    return int(min(np.searchsorted(cdf, rng.random() * cdf[-1], side="right"), len(cdf) - 1))
+
+
+def generate(stepper, encoding, n_steps: int, cfg: GenerateConfig) -> tuple[np.ndarray, np.ndarray]:
+    """Free-run `stepper` (anything with reset() and step(x) -> logits, e.g. NumpyChordMelody)
+    for `n_steps` steps. Returns (chord ids, pitch ids); index 0 is the primer."""
+    cfg.validate()
+    rng = np.random.default_rng(cfg.seed)
+    n_chords = encoding.n_chords
+    form_off = encoding.form_chord_slice.start
+    played_off = encoding.played_chord_slice.start
+    pitch_off = encoding.pitch_slice.start
+    clock = encoding.clock(np.arange(encoding.steps_per_bar))
+    clock_slice = encoding.clock_slice
+    chords = np.zeros(n_steps, dtype=np.int64)
+    pitches = np.zeros(n_steps, dtype=np.int64)
+    chords[0], pitches[0] = cfg.primer_chord, cfg.primer_pitch
+    belief = cfg.primer_chord
+    x = np.zeros((1, encoding.input_size))
+    stepper.reset(1)
+    for t in range(n_steps - 1):
+        x[:] = 0.0
+        x[0, form_off + belief] = 1.0
+        x[0, played_off + chords[t]] = 1.0
+        x[0, pitch_off + pitches[t]] = 1.0
+        x[0, clock_slice] = clock[t % encoding.steps_per_bar]
+        logits = stepper.step(x)[0]
+        chord_logits = logits[:n_chords]
+        chords[t + 1] = draw(chord_logits, cfg.chord_temperature, rng)
+        pitches[t + 1] = draw(logits[n_chords:], cfg.pitch_temperature, rng)
+        belief = int(np.argmax(chord_logits)) if cfg.feedback == "belief" else int(chords[t + 1])
+    return chords, pitches
