@@ -1,0 +1,3 @@
+from improvise.cli import main
+
+main()

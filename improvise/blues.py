@@ -1,0 +1,208 @@
+"""The blues task of seed 000: build, train and free-run the chord/melody network.
+
+`train_blues(BluesConfig)` returns a trained model and its figures;
+`improvise_blues(model, GenerateConfig)` free-runs it and scores every chorus.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from improvise import metrics
+from improvise.corpora.blues import BLUES_FORM, synth_blues_corpus
+from improvise.encodings import BluesEncoding
+from improvise.errors import UserError
+from improvise.generate import GenerateConfig, generate
+from improvise.models.chord_melody import ChordMelodyConfig, ChordMelodyNet
+from improvise.midi import write_midi
+from improvise.models.numpy_step import NumpyChordMelody
+from improvise.runs import (CHECKPOINT, CONFIG, METRICS, load_checkpoint, read_json, require_run_dir,
+                            save_checkpoint, write_json)
+from improvise.train import History, TrainConfig, fit_looped, teacher_forced_accuracy
+
+ARCHS = ("partitioned", "stacked")
+
+
+@dataclass
+class BluesConfig:
+    choruses: int = 8  # choruses in the synthesized corpus (seed 000: 8)
+    corpus_seed: int | None = None  # seed of the corpus melodies; None = the training seed
+    arch: str = "partitioned"  # partitioned: the chord layer reads chords only; stacked: seed 000
+    clock: bool = True  # give both layers the beat-in-bar clock (input 14-16)
+    chord_hidden: int = 32  # H1 (seed 000: 20; 32 learns the form on every seed in 200 epochs)
+    melody_hidden: int = 24  # H2 (seed 000)
+    cell: str = "lstm"  # lstm | gru | rnn
+    forget_bias: float = 1.0  # initial LSTM forget-gate bias (seed 000)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+    def validate(self) -> None:
+        if self.choruses < 1:
+            raise ValueError(f"choruses must be at least 1, not {self.choruses}")
+        if self.arch not in ARCHS:
+            raise ValueError(f"arch must be one of {ARCHS}, not {self.arch!r}")
+        self.train.validate()
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "BluesConfig":
+        d = dict(d)
+        d["train"] = TrainConfig(**d.get("train", {}))
+        return cls(**d)
+
+
+def model_config(cfg: BluesConfig, enc: BluesEncoding) -> ChordMelodyConfig:
+    if cfg.arch == "partitioned":
+        chord_inputs = enc.chord_layer_inputs(cfg.clock)
+    else:  # seed 000: layer 1 reads chord and pitch
+        chord_inputs = enc.all_music_inputs() + (list(range(enc.clock_slice.start, enc.clock_slice.stop)) if cfg.clock else [])
+    return ChordMelodyConfig(
+        input_size=enc.input_size,
+        chord_inputs=chord_inputs,
+        melody_inputs=enc.melody_layer_inputs(cfg.clock),
+        n_chords=enc.n_chords,
+        n_pitches=enc.n_pitches,
+        chord_hidden=cfg.chord_hidden,
+        melody_hidden=cfg.melody_hidden,
+        cell=cfg.cell,
+        forget_bias=cfg.forget_bias,
+    )
+
+
+def corpus_arrays(cfg: BluesConfig, enc: BluesEncoding) -> tuple[np.ndarray, np.ndarray]:
+    """The corpus as one loop: (chord ids, pitch ids) of choruses 1..n back to back."""
+    seed = cfg.train.seed if cfg.corpus_seed is None else cfg.corpus_seed
+    tunes = synth_blues_corpus(cfg.choruses, seed)
+    pairs = [enc.tune_to_tokens(t) for t in tunes]
+    return np.concatenate([c for c, _ in pairs]), np.concatenate([p for _, p in pairs])
+
+
+def loop_tensors(chords: np.ndarray, pitches: np.ndarray, enc: BluesEncoding) -> tuple[torch.Tensor, torch.Tensor]:
+    """Inputs of every step of the loop and the next-step targets (wrapping to the start)."""
+    x = enc.encode_inputs(chords, chords, pitches)
+    y = np.stack([np.roll(chords, -1), np.roll(pitches, -1)], axis=1)
+    return torch.from_numpy(x), torch.from_numpy(y)
+
+
+@dataclass
+class TrainedBlues:
+    model: ChordMelodyNet
+    config: BluesConfig
+    history: History
+    train_seconds: float
+    teacher_forced: dict
+
+
+def build_model(cfg: BluesConfig, enc: BluesEncoding | None = None) -> ChordMelodyNet:
+    enc = enc or BluesEncoding()
+    torch.manual_seed(cfg.train.seed)
+    return ChordMelodyNet(model_config(cfg, enc))
+
+
+def train_blues(cfg: BluesConfig | None = None, progress: bool = False, on_epoch=None) -> TrainedBlues:
+    """Train the chord/melody network on the synthesized corpus. Deterministic for a seed."""
+    cfg = cfg or BluesConfig()
+    cfg.validate()
+    enc = BluesEncoding()
+    x_loop, y_loop = loop_tensors(*corpus_arrays(cfg, enc), enc)
+    model = build_model(cfg, enc)
+    history, seconds = fit_looped(model, x_loop, y_loop, cfg.train, period=BLUES_FORM.steps,
+                                  on_epoch=on_epoch, progress=progress)
+    chord_acc, pitch_acc = teacher_forced_accuracy(model, x_loop, y_loop)
+    return TrainedBlues(model, cfg, history, seconds, {"chord_acc": chord_acc, "pitch_acc": pitch_acc})
+
+
+def form_ids(enc: BluesEncoding | None = None) -> list[int]:
+    enc = enc or BluesEncoding()
+    return [enc.chord_id(c) for c in BLUES_FORM.per_step()]
+
+
+def score_rollout(chords: np.ndarray, pitches: np.ndarray, enc: BluesEncoding | None = None) -> dict:
+    enc = enc or BluesEncoding()
+    return metrics.rollout_metrics(chords, pitches, form=form_ids(enc), steps_per_bar=enc.steps_per_bar,
+                                   rest=enc.rest, palettes=enc.palette_ids(), chord_tones=enc.chord_tone_ids())
+
+
+def improvise_blues(model: ChordMelodyNet, gen: GenerateConfig | None = None,
+                    corpus_pitches: np.ndarray | None = None) -> dict:
+    """Free-run `model` for `gen.choruses` choruses; returns tokens, metrics and seconds.
+    With the training melodies as `corpus_pitches`, the metrics include the 2-bar copy rate."""
+    gen = gen or GenerateConfig()
+    gen.validate()
+    enc = BluesEncoding()
+    stepper = NumpyChordMelody.from_module(model)
+    t0 = time.perf_counter()
+    chords, pitches = generate(stepper, enc, gen.choruses * BLUES_FORM.steps, gen)
+    seconds = time.perf_counter() - t0
+    scores = score_rollout(chords, pitches, enc)
+    if corpus_pitches is not None:
+        two_bars = 2 * enc.steps_per_bar
+        scores["copy_rate"] = metrics.copy_rate(pitches, corpus_pitches, window=two_bars, hop=enc.steps_per_bar)
+    return {"chords": chords, "pitches": pitches, "metrics": scores, "seconds": seconds, "config": gen.to_dict()}
+
+
+# ---- run folders ------------------------------------------------------------------------
+
+def save_trained(trained: TrainedBlues, out_dir: Path) -> dict:
+    """Write config.json, model.pt, history.json and metrics.json; returns the metrics."""
+    out_dir = Path(out_dir)
+    train_metrics = {"train_seconds": trained.train_seconds, "teacher_forced": trained.teacher_forced,
+                     "final_loss": trained.history.loss[-1], "epochs": len(trained.history.loss)}
+    write_json(out_dir / CONFIG, {"task": "blues", "blues": trained.config.to_dict(),
+                                  "model": trained.model.config.to_dict(), "versions": versions()})
+    save_checkpoint(out_dir / CHECKPOINT, trained.model.config.to_dict(), trained.model.state_dict(),
+                    {"blues": trained.config.to_dict()})
+    write_json(out_dir / "history.json", asdict(trained.history))
+    write_json(out_dir / METRICS, {"train": train_metrics})
+    return train_metrics
+
+
+def load_blues_run(run_dir: Path) -> tuple[ChordMelodyNet, BluesConfig]:
+    """The model and config of a run folder; a one-line UserError on anything wrong."""
+    run_dir = require_run_dir(run_dir)
+    blob = load_checkpoint(run_dir / CHECKPOINT)
+    try:
+        cfg = BluesConfig.from_dict(blob.get("extra", {}).get("blues", {}))
+        model = ChordMelodyNet(ChordMelodyConfig(**blob["model_config"]))
+        model.load_state_dict(blob["state_dict"])
+    except (TypeError, ValueError, KeyError, RuntimeError) as e:
+        reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise UserError(f"{run_dir / CHECKPOINT}: checkpoint does not fit the model ({reason[:160]})") from None
+    model.eval()
+    return model, cfg
+
+
+def tokens_payload(chords: np.ndarray, pitches: np.ndarray, enc: BluesEncoding) -> dict:
+    return {"chords": chords.tolist(), "pitches": pitches.tolist(), "chord_vocab": list(enc.chords),
+            "pitch_vocab": [*enc.pitches, "REST"], "steps_per_bar": enc.steps_per_bar,
+            "note": "index 0 is the primer; chorus k covers steps 96k..96k+95"}
+
+
+def generate_run(run_dir: Path, gen: GenerateConfig, out_dir: Path | None = None, tempo_bpm: float = 120.0) -> dict:
+    """Free-run a trained run; write tokens.json, chorus.mid and the generation metrics
+    (merged into OUT/metrics.json). Returns the result of `improvise_blues`."""
+    if not tempo_bpm > 0:
+        raise ValueError(f"tempo must be positive, not {tempo_bpm}")
+    model, cfg = load_blues_run(run_dir)
+    out_dir = Path(out_dir) if out_dir is not None else Path(run_dir)
+    enc = BluesEncoding()
+    _, corpus_pitches = corpus_arrays(cfg, enc)
+    result = improvise_blues(model, gen, corpus_pitches)
+    write_json(out_dir / "tokens.json", tokens_payload(result["chords"], result["pitches"], enc))
+    write_midi(enc.tokens_to_tune(result["chords"], result["pitches"], tempo_bpm), out_dir / "chorus.mid")
+    existing = read_json(out_dir / METRICS) if (out_dir / METRICS).is_file() else {}
+    existing["generation"] = {**result["metrics"], "seconds": result["seconds"], "config": result["config"]}
+    write_json(out_dir / METRICS, existing)
+    return result
+
+
+def versions() -> dict:
+    import platform
+
+    return {"python": platform.python_version(), "torch": torch.__version__, "numpy": np.__version__,
+            "machine": platform.machine()}

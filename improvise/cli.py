@@ -1,0 +1,215 @@
+"""The `improvise` command: argparse subcommands, each a thin wrapper over a package function.
+
+User errors (bad flags, impossible values, missing or corrupt files) print one line and exit
+with status 2; `dispatch(argv)` returns the exit status so tests can call it directly.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from improvise.errors import UserError
+
+EXIT_USAGE = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line, no usage dump
+        raise UserError(f"{self.prog}: {message}")
+
+
+def _nonneg_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if value < 0 or value != value:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {text}")
+    return value
+
+
+def _add_training_flags(p: argparse.ArgumentParser) -> None:
+    from improvise.blues import BluesConfig
+    from improvise.train import TrainConfig
+
+    b, t = BluesConfig(), TrainConfig()
+    g = p.add_argument_group("model and corpus")
+    g.add_argument("--corpus-choruses", type=int, default=b.choruses, help="choruses in the synthesized corpus")
+    g.add_argument("--corpus-seed", type=int, default=None, help="seed of the corpus melodies (default: --seed)")
+    g.add_argument("--arch", choices=["partitioned", "stacked"], default=b.arch,
+                   help="partitioned: the chord layer reads only chords (default); stacked: seed 000")
+    g.add_argument("--no-clock", action="store_true", help="hide the beat-in-bar clock from the model")
+    g.add_argument("--chord-hidden", type=int, default=b.chord_hidden, help="units of the chord layer (H1)")
+    g.add_argument("--melody-hidden", type=int, default=b.melody_hidden, help="units of the melody layer (H2)")
+    g.add_argument("--cell", choices=["lstm", "gru", "rnn"], default=b.cell, help="recurrent cell")
+    g.add_argument("--forget-bias", type=float, default=b.forget_bias, help="initial LSTM forget-gate bias")
+    g = p.add_argument_group("training")
+    g.add_argument("--epochs", type=int, default=t.epochs)
+    g.add_argument("--lr", type=float, default=t.lr, help="Adam learning rate")
+    g.add_argument("--lr-decay-every", type=int, default=t.lr_decay_every, help="epochs between decays")
+    g.add_argument("--lr-decay", type=float, default=t.lr_decay, help="learning-rate factor at each decay")
+    g.add_argument("--clip", type=float, default=t.clip, help="global gradient-norm clip")
+    g.add_argument("--streams", type=int, default=t.streams, help="parallel readers of the looped corpus")
+    g.add_argument("--restart-streams", type=int, default=t.restart_streams,
+                   help="readers that restart from a zero state at each chorus top")
+    g.add_argument("--chunk", type=int, default=t.chunk, help="truncated-BPTT steps an epoch")
+    g.add_argument("--threads", type=int, default=t.threads, help="torch threads")
+
+
+def _blues_config(a: argparse.Namespace, seed: int):
+    from improvise.blues import BluesConfig
+    from improvise.train import TrainConfig
+
+    cfg = BluesConfig(choruses=a.corpus_choruses, corpus_seed=a.corpus_seed, arch=a.arch, clock=not a.no_clock,
+                      chord_hidden=a.chord_hidden, melody_hidden=a.melody_hidden, cell=a.cell,
+                      forget_bias=a.forget_bias,
+                      train=TrainConfig(epochs=a.epochs, lr=a.lr, lr_decay_every=a.lr_decay_every,
+                                        lr_decay=a.lr_decay, clip=a.clip, streams=a.streams,
+                                        restart_streams=a.restart_streams, chunk=a.chunk, seed=seed,
+                                        threads=a.threads))
+    for name in ("chord_hidden", "melody_hidden", "corpus_choruses"):
+        if getattr(a, name) < 1:
+            raise ValueError(f"--{name.replace('_', '-')} must be at least 1")
+    cfg.validate()
+    return cfg
+
+
+def _add_generation_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--chord-temperature", type=_nonneg_float, default=0.0, help="0 = argmax (default)")
+    p.add_argument("--pitch-temperature", type=_nonneg_float, default=0.85, help="0 = argmax; default 0.85")
+    p.add_argument("--feedback", choices=["belief", "sample"], default="belief",
+                   help="what the chord layer is fed back: its most likely chord (default) or the drawn one")
+
+
+# ---- commands -----------------------------------------------------------------------------
+
+def cmd_corpus(a) -> int:
+    from improvise.corpora.blues import synth_blues_corpus
+    from improvise.encodings import BluesEncoding
+    from improvise.summary import chorus_grid
+
+    if a.choruses < 1:
+        raise ValueError("--choruses must be at least 1")
+    enc = BluesEncoding()
+    tunes = synth_blues_corpus(a.choruses, a.seed)
+    if a.json:
+        print(json.dumps([dict(zip(("chords", "pitches"), (x.tolist() for x in enc.tune_to_tokens(t))))
+                          for t in tunes]))
+        return 0
+    print(f"synthesized blues corpus: {a.choruses} choruses, seed {a.seed}, 8 eighth-note steps a bar")
+    if a.print:
+        for k, tune in enumerate(tunes):
+            chords, pitches = enc.tune_to_tokens(tune)
+            print(f"\nchorus {k + 1}\n{chorus_grid(chords, pitches, enc)}")
+    return 0
+
+
+def cmd_train(a) -> int:
+    from improvise.blues import save_trained, train_blues
+
+    cfg = _blues_config(a, a.seed)
+    trained = train_blues(cfg, progress=not a.quiet)
+    m = save_trained(trained, Path(a.out))
+    print(f"trained in {m['train_seconds']:.2f} s: teacher-forced chord acc {m['teacher_forced']['chord_acc']:.3f}, "
+          f"pitch acc {m['teacher_forced']['pitch_acc']:.3f}, final loss {m['final_loss']:.3f} -> {a.out}")
+    return 0
+
+
+def cmd_generate(a) -> int:
+    from improvise.blues import generate_run
+    from improvise.encodings import BluesEncoding
+    from improvise.generate import GenerateConfig
+    from improvise.summary import chorus_grid, format_metrics
+
+    gen = GenerateConfig(choruses=a.choruses, chord_temperature=a.chord_temperature,
+                         pitch_temperature=a.pitch_temperature, seed=a.seed, feedback=a.feedback)
+    gen.validate()
+    out = Path(a.out) if a.out else Path(a.run_dir)
+    result = generate_run(Path(a.run_dir), gen, out, tempo_bpm=a.tempo)
+    m = result["metrics"]
+    print(f"chorus 1 of {a.choruses} (step 0 is the primer):\n" + chorus_grid(result["chords"], result["pitches"],
+                                                                              BluesEncoding()))
+    print(f"\n{a.choruses} choruses in {result['seconds']:.2f} s: {format_metrics(m)}")
+    if a.choruses > 1:
+        worst = min(m["per_chorus_bar_onset"])
+        print(f"bar-onset match per chorus: worst {worst:.3f}, last {m['per_chorus_bar_onset'][-1]:.3f}")
+    print(f"wrote {out / 'tokens.json'}, {out / 'chorus.mid'}, {out / 'metrics.json'}")
+    return 0
+
+
+def cmd_sweep(a) -> int:
+    from improvise.sweep import blues_sweep, parse_seeds, sweep_table, write_sweep
+
+    seeds = parse_seeds(a.seeds)
+    if a.choruses < 1:
+        raise ValueError("--choruses must be at least 1")
+    base = _blues_config(a, 0)
+    result = blues_sweep(seeds, a.choruses, base, pitch_temperature=a.pitch_temperature, feedback=a.feedback,
+                         progress=not a.quiet)
+    path = write_sweep(result, Path(a.out))
+    print(sweep_table(result))
+    print(f"wrote {path}")
+    return 0
+
+
+# ---- parser -------------------------------------------------------------------------------
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="improvise", description="Learn the structure of music with recurrent networks "
+                                                   "and improvise over it.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    blues = sub.add_parser("blues", help="the Eck & Schmidhuber 12-bar blues (seed 000)")
+    bsub = blues.add_subparsers(dest="blues_command", required=True, parser_class=_Parser)
+
+    p = bsub.add_parser("corpus", help="show the synthesized training corpus")
+    p.add_argument("--print", action="store_true", help="print every chorus as a bar-by-bar grid")
+    p.add_argument("--json", action="store_true", help="print the token ids as JSON instead")
+    p.add_argument("--choruses", type=int, default=8)
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=cmd_corpus)
+
+    p = bsub.add_parser("train", help="train the chord/melody network and write a run folder")
+    p.add_argument("--out", required=True, help="run folder to write")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_training_flags(p)
+    p.set_defaults(func=cmd_train)
+
+    p = bsub.add_parser("generate", help="free-run a trained model; write tokens, MIDI and metrics")
+    p.add_argument("run_dir", help="a run folder written by 'improvise blues train'")
+    p.add_argument("--choruses", type=int, default=1)
+    p.add_argument("--out", default=None, help="folder to write (default: the run folder)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the draws")
+    p.add_argument("--tempo", type=float, default=120.0, help="quarter notes a minute in the MIDI file")
+    _add_generation_flags(p)
+    p.set_defaults(func=cmd_generate)
+
+    p = bsub.add_parser("sweep", help="train and free-run one model per seed; write sweep.json")
+    p.add_argument("--seeds", default="0-9", help="e.g. 0-9 or 0,3,5")
+    p.add_argument("--choruses", type=int, default=100)
+    p.add_argument("--out", default="runs/sweep")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--pitch-temperature", type=_nonneg_float, default=0.85)
+    p.add_argument("--feedback", choices=["belief", "sample"], default="belief")
+    _add_training_flags(p)
+    p.set_defaults(func=cmd_sweep)
+    return parser
+
+
+def dispatch(argv: list[str] | None = None) -> int:
+    """Run the CLI on `argv`; returns the exit status. User errors print one line to stderr."""
+    try:
+        args = build_parser().parse_args(argv)
+        return args.func(args)
+    except (UserError, ValueError) as e:
+        print(f"improvise: error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("improvise: interrupted", file=sys.stderr)
+        return 130
+
+
+def main() -> None:
+    sys.exit(dispatch())
