@@ -19,7 +19,7 @@ from improvise.errors import UserError
 from improvise.generate import GenerateConfig, generate
 from improvise.models.chord_melody import ChordMelodyConfig, ChordMelodyNet
 from improvise.midi import write_midi
-from improvise.models.numpy_step import NumpyChordMelody
+from improvise.models.reference import NumpyChordMelody
 from improvise.runs import (CHECKPOINT, CONFIG, METRICS, load_checkpoint, read_json, require_run_dir,
                             save_checkpoint, write_json)
 from improvise.train import History, TrainConfig, fit_looped, teacher_forced_accuracy
@@ -144,6 +144,24 @@ def improvise_blues(model: ChordMelodyNet, gen: GenerateConfig | None = None,
         two_bars = 2 * enc.steps_per_bar
         scores["copy_rate"] = metrics.copy_rate(pitches, corpus_pitches, window=two_bars, hop=enc.steps_per_bar)
     return {"chords": chords, "pitches": pitches, "metrics": scores, "seconds": seconds, "config": gen.to_dict()}
+
+
+def gradcheck_blues(seed: int = 0, per_tensor: int = 12, steps: int = 12, streams: int = 2, chord_hidden: int = 4,
+                    melody_hidden: int = 5, eps: float = 1e-4) -> dict:
+    """Central-difference check of the numpy reference's BPTT on a freshly initialised chord/melody
+    network (small by default, as seed 000's check), over `steps` steps of the corpus in `streams`
+    streams. eps 1e-4 balances truncation (eps^2) against float64 rounding (1e-16 / eps)."""
+    from improvise.models.reference import gradcheck
+
+    cfg = BluesConfig(chord_hidden=chord_hidden, melody_hidden=melody_hidden, train=TrainConfig(seed=seed))
+    enc = BluesEncoding()
+    model = build_model(cfg, enc)
+    x, y = loop_tensors(*corpus_arrays(cfg, enc), enc)
+    starts = np.arange(streams) * (len(x) // streams + 5)
+    idx = (starts[None, :] + np.arange(steps)[:, None]) % len(x)
+    params = {k: v.double().numpy() for k, v in model.state_dict().items()}
+    return gradcheck(model.config, params, x[idx].double().numpy(), y[idx].numpy(), per_tensor=per_tensor, eps=eps,
+                     seed=seed)
 
 
 # ---- run folders ------------------------------------------------------------------------

@@ -154,6 +154,24 @@ def cmd_sweep(a) -> int:
     return 0
 
 
+def cmd_gradcheck(a) -> int:
+    from improvise.blues import gradcheck_blues
+
+    if a.per_tensor < 1 or a.steps < 2 or a.chord_hidden < 1 or a.melody_hidden < 1:
+        raise ValueError("--per-tensor and the hidden sizes must be at least 1, --steps at least 2")
+    if not 0 < a.eps < 1:
+        raise ValueError("--eps must be between 0 and 1")
+    report = gradcheck_blues(seed=a.seed, per_tensor=a.per_tensor, steps=a.steps, chord_hidden=a.chord_hidden,
+                             melody_hidden=a.melody_hidden, eps=a.eps)
+    for name, err in report["per_tensor"].items():
+        print(f"{name:28s} max relative error {err:.2e}")
+    ok = report["max_relative_error"] <= a.tolerance
+    print(f"gradcheck: max relative error {report['max_relative_error']:.2e} over {report['checked']} sampled weights "
+          f"of {len(report['per_tensor'])} tensors (float64, central differences): {'ok' if ok else 'FAILED'} "
+          f"(tolerance {a.tolerance:.0e})")
+    return 0 if ok else 1
+
+
 # ---- parser -------------------------------------------------------------------------------
 
 def build_parser() -> argparse.ArgumentParser:
@@ -195,6 +213,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--feedback", choices=["belief", "sample"], default="belief")
     _add_training_flags(p)
     p.set_defaults(func=cmd_sweep)
+    p = sub.add_parser("gradcheck", help="check the numpy reference's hand-written BPTT by central differences")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--per-tensor", type=int, default=12, help="weights sampled from every parameter tensor")
+    p.add_argument("--steps", type=int, default=12, help="sequence length of the check")
+    p.add_argument("--chord-hidden", type=int, default=4, help="chord-layer units (32: the headline model)")
+    p.add_argument("--melody-hidden", type=int, default=5, help="melody-layer units (24: the headline model)")
+    p.add_argument("--eps", type=float, default=1e-4, help="half-width of the central difference")
+    p.add_argument("--tolerance", type=float, default=1e-6, help="largest relative error that passes")
+    p.set_defaults(func=cmd_gradcheck)
     return parser
 
 

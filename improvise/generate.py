@@ -53,8 +53,9 @@ def draw(logits: np.ndarray, temperature: float, rng: np.random.Generator) -> in
 
 
 def generate(stepper, encoding, n_steps: int, cfg: GenerateConfig) -> tuple[np.ndarray, np.ndarray]:
-    """Free-run `stepper` (anything with reset() and step(x) -> logits, e.g. NumpyChordMelody)
-    for `n_steps` steps. Returns (chord ids, pitch ids); index 0 is the primer."""
+    """Free-run `stepper` for `n_steps` steps. Returns (chord ids, pitch ids); index 0 is the
+    primer. A stepper has reset(batch) and step_key(key, x_fn) -> logits, where the input
+    x_fn() is fully determined by the hashable key (see models.reference.NumpyChordMelody)."""
     cfg.validate()
     rng = np.random.default_rng(cfg.seed)
     n_chords = encoding.n_chords
@@ -67,15 +68,21 @@ def generate(stepper, encoding, n_steps: int, cfg: GenerateConfig) -> tuple[np.n
     pitches = np.zeros(n_steps, dtype=np.int64)
     chords[0], pitches[0] = cfg.primer_chord, cfg.primer_pitch
     belief = cfg.primer_chord
-    x = np.zeros((1, encoding.input_size))
+    spb = encoding.steps_per_bar
     stepper.reset(1)
+
+    def dense_input(key):
+        form_chord, played_chord, pitch, pos = key
+        x = np.zeros(encoding.input_size)
+        x[form_off + form_chord] = 1.0
+        x[played_off + played_chord] = 1.0
+        x[pitch_off + pitch] = 1.0
+        x[clock_slice] = clock[pos]
+        return x
+
     for t in range(n_steps - 1):
-        x[:] = 0.0
-        x[0, form_off + belief] = 1.0
-        x[0, played_off + chords[t]] = 1.0
-        x[0, pitch_off + pitches[t]] = 1.0
-        x[0, clock_slice] = clock[t % encoding.steps_per_bar]
-        logits = stepper.step(x)[0]
+        key = (belief, int(chords[t]), int(pitches[t]), t % spb)
+        logits = stepper.step_key(key, lambda: dense_input(key))
         chord_logits = logits[:n_chords]
         chords[t + 1] = draw(chord_logits, cfg.chord_temperature, rng)
         pitches[t + 1] = draw(logits[n_chords:], cfg.pitch_temperature, rng)

@@ -119,3 +119,10 @@ def test_console_script_exit_code(tmp_path):
                           capture_output=True, text=True)
     assert proc.returncode == 2
     assert proc.stderr.strip().startswith("improvise: error:") and "Traceback" not in proc.stderr
+
+
+def test_gradcheck_cli_passes(capsys):
+    assert dispatch(["gradcheck", "--per-tensor", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "gradcheck: max relative error" in out and "ok" in out
+    assert dispatch(["gradcheck", "--per-tensor", "3", "--tolerance", "1e-30"]) == 1  # nothing is that exact

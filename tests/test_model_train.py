@@ -18,7 +18,7 @@ def test_numpy_step_matches_torch(cell):
         ref, _, _ = model(x[:, None])
     stepper = NumpyChordMelody.from_module(model)
     stepper.reset(1)
-    got = np.stack([stepper.step(x[t].numpy()[None])[0] for t in range(40)])
+    got = np.stack([stepper.step(x[t].numpy()) for t in range(40)])
     np.testing.assert_allclose(got, ref[:, 0].numpy(), atol=1e-5)
 
 
