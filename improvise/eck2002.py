@@ -1,0 +1,142 @@
+"""`--setup eck2002`: Eck & Schmidhuber 2002's own network and data, as far as public
+material allows (see corpora/eck2002.py and models/block_lstm.py for what is reconstructed).
+
+Experiment 1 learns the chords alone: 12 chord units in and out, 4 memory blocks of 2 cells.
+Experiment 2 learns chords and melody: 25 units in and out, 8 blocks of 2 cells, 4 for the
+chords and 4 for the melody; chord blocks read the chord units and each other, melody blocks
+read everything; chord outputs read the chord blocks, melody outputs every block.
+
+Free-running, a chord unit is on when its output exceeds 0.5, and one melody note is drawn
+from the melody outputs normalised to sum to one (Eck's procedure). There is no beat clock.
+"""
+from __future__ import annotations
+
+import copy
+import time
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import torch
+
+from improvise import metrics
+from improvise.blues import form_ids
+from improvise.corpora.blues import BLUES_FORM
+from improvise.corpora.eck2002 import eck2002_corpus
+from improvise.encodings import ChromaticEncoding
+from improvise.models.block_lstm import BlockLSTM, BlockLSTMConfig, NumpyBlockLSTM
+from improvise.music import Chord
+from improvise.train import TrainConfig, epochs_to_reach, fit_looped, teacher_forced
+
+
+@dataclass
+class Eck2002Config:
+    experiment: int = 1  # 1: chords only; 2: chords and melody
+    choruses: int = 8  # choruses in the training set
+    corpus_seed: int | None = None  # None: the training seed
+    cells_per_block: int = 2  # Eck 2002
+    clock: bool = False  # add 3 beat-in-bar input units (not in Eck 2002; see docs/results.md)
+    train: TrainConfig = field(default_factory=lambda: TrainConfig(epochs=600, lr=2e-2, lr_decay_every=200))
+
+    def validate(self) -> None:
+        if self.experiment not in (1, 2):
+            raise ValueError("experiment must be 1 or 2")
+        if self.choruses < 1 or self.cells_per_block < 1:
+            raise ValueError("choruses and cells_per_block must be at least 1")
+        self.train.validate()
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+CLOCK_BITS = 3
+
+
+def model_config(cfg: Eck2002Config, enc: ChromaticEncoding) -> BlockLSTMConfig:
+    nc = enc.n_chord_units
+    clock = list(range(enc.size, enc.size + CLOCK_BITS)) if cfg.clock else []
+    n_in = enc.size + len(clock)
+    if cfg.experiment == 1:
+        return BlockLSTMConfig(input_size=n_in, output_size=nc, n_blocks=4, cells_per_block=cfg.cells_per_block,
+                               chord_units=nc)
+    chord_blocks, melody_blocks = [0, 1, 2, 3], [4, 5, 6, 7]
+    everything = list(range(n_in))
+    return BlockLSTMConfig(
+        input_size=n_in, output_size=enc.size, n_blocks=8, cells_per_block=cfg.cells_per_block, chord_units=nc,
+        block_inputs=[list(range(nc)) + clock] * 4 + [everything] * 4,
+        block_sources=[chord_blocks] * 4 + [chord_blocks + melody_blocks] * 4,
+        output_blocks=[chord_blocks] * nc + [chord_blocks + melody_blocks] * enc.n_melody_units,
+    )
+
+
+def train_eck2002(cfg: Eck2002Config | None = None, progress: bool = False) -> dict:
+    cfg = cfg or Eck2002Config()
+    cfg.validate()
+    enc = ChromaticEncoding(melody=cfg.experiment == 2)
+    seed = cfg.train.seed if cfg.corpus_seed is None else cfg.corpus_seed
+    loop = np.concatenate([enc.tune_to_array(t) for t in eck2002_corpus(cfg.choruses, seed)])
+    y = torch.roll(torch.from_numpy(loop), -1, dims=0)
+    x = torch.from_numpy(with_clock(loop, 0) if cfg.clock else loop)
+    torch.manual_seed(cfg.train.seed)
+    model = BlockLSTM(model_config(cfg, enc))
+    history, seconds = fit_looped(model, x, y, cfg.train, period=BLUES_FORM.steps, progress=progress)
+    return {"model": model, "config": cfg, "history": history, "train_seconds": seconds,
+            "teacher_forced": teacher_forced(model, x, y), "encoding": enc,
+            "epochs_to_chord_acc_0.99": epochs_to_reach(history["chord_acc"], 0.99)}
+
+
+def with_clock(x: np.ndarray, start_step: int) -> np.ndarray:
+    """Append the beat-in-bar bits (least significant first) to every row of x."""
+    pos = (start_step + np.arange(len(x))) % 8
+    return np.concatenate([x, ((pos[:, None] >> np.arange(CLOCK_BITS)) & 1).astype(x.dtype)], axis=1)
+
+
+def improvise_eck2002(model: BlockLSTM, enc: ChromaticEncoding, choruses: int = 100, seed: int = 0) -> dict:
+    """Free-run from the first step of the form (C7, melody C4); index 0 is the primer."""
+    rng = np.random.default_rng(seed)
+    stepper = NumpyBlockLSTM(model)
+    n_steps, nc = choruses * BLUES_FORM.steps, enc.n_chord_units
+    x = np.zeros(enc.size)
+    x[:nc] = enc.chord_vector(Chord.parse("C7"))
+    if enc.melody:
+        x[nc] = 1.0
+    chord_units = np.zeros((n_steps, nc), dtype=np.float32)
+    melody = np.full(n_steps, -1)
+    chord_units[0], melody[0] = x[:nc], 0 if enc.melody else -1
+    clock = model.config.input_size > enc.size
+    t0 = time.perf_counter()
+    for t in range(1, n_steps):
+        out = stepper.step(with_clock(x[None], t - 1)[0] if clock else x)
+        x = np.zeros(enc.size)
+        x[:nc] = out[:nc] > 0.5
+        chord_units[t] = x[:nc]
+        if enc.melody:
+            p = out[nc:] / out[nc:].sum()
+            melody[t] = int(min(np.searchsorted(np.cumsum(p), rng.random() * 1.0, side="right"), len(p) - 1))
+            x[nc + melody[t]] = 1.0
+    seconds = time.perf_counter() - t0
+    chords = enc.chord_ids(chord_units)
+    form = form_ids()
+    result = {"choruses": choruses, "bar_onset_match": metrics.bar_onset_match(chords, form, enc.steps_per_bar),
+              "step_match": metrics.step_match(chords, form),
+              "per_chorus_bar_onset": metrics.per_chorus(metrics.bar_onset_match, BLUES_FORM.steps, chords,
+                                                         form=form, steps_per_bar=enc.steps_per_bar),
+              "seconds": seconds}
+    if enc.melody:  # melody notes whose pitch class is a tone of the form's chord at that step
+        pcs = [Chord.parse(c.symbol).pitch_classes for c in BLUES_FORM.per_step()]
+        result["chord_tone_rate"] = float(np.mean([(enc.melody_low + m) % 12 in pcs[t % BLUES_FORM.steps]
+                                                   for t, m in enumerate(melody)]))
+    return {"metrics": result, "chords": chords, "melody": melody}
+
+
+def eck2002_sweep(seeds: list[int], experiment: int, choruses: int = 100, base: Eck2002Config | None = None) -> dict:
+    base = base or Eck2002Config(experiment=experiment)
+    rows = []
+    for seed in seeds:
+        cfg = copy.deepcopy(base)
+        cfg.experiment, cfg.train.seed = experiment, seed
+        trained = train_eck2002(cfg)
+        gen = improvise_eck2002(trained["model"], trained["encoding"], choruses, seed)
+        rows.append({"seed": seed, "train_seconds": trained["train_seconds"],
+                     "teacher_forced": trained["teacher_forced"],
+                     "epochs_to_chord_acc_0.99": trained["epochs_to_chord_acc_0.99"], **gen["metrics"]})
+    return {"experiment": experiment, "config": base.to_dict(), "seeds": rows}
