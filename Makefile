@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 DEMO   := runs/demo
 
-.PHONY: install demo test bench clean
+.PHONY: install demo test bench results clean
 
 install: $(STAMP)
 
@@ -23,6 +23,9 @@ test: install
 
 bench: install
 	$(BIN)/python -m improvise.bench --out docs/benchmarks.md
+
+results: install
+	$(BIN)/python -m improvise.results --out docs/results.md
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache

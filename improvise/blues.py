@@ -22,7 +22,7 @@ from improvise.midi import write_midi
 from improvise.models.reference import NumpyChordMelody
 from improvise.runs import (CHECKPOINT, CONFIG, METRICS, load_checkpoint, read_json, require_run_dir,
                             save_checkpoint, write_json)
-from improvise.train import History, TrainConfig, fit_looped, teacher_forced_accuracy
+from improvise.train import History, TrainConfig, epochs_to_reach, fit_looped, teacher_forced
 
 ARCHS = ("partitioned", "stacked")
 
@@ -113,8 +113,8 @@ def train_blues(cfg: BluesConfig | None = None, progress: bool = False, on_epoch
     model = build_model(cfg, enc)
     history, seconds = fit_looped(model, x_loop, y_loop, cfg.train, period=BLUES_FORM.steps,
                                   on_epoch=on_epoch, progress=progress)
-    chord_acc, pitch_acc = teacher_forced_accuracy(model, x_loop, y_loop)
-    return TrainedBlues(model, cfg, history, seconds, {"chord_acc": chord_acc, "pitch_acc": pitch_acc})
+    tf = teacher_forced(model, x_loop, y_loop)
+    return TrainedBlues(model, cfg, history, seconds, {"chord_acc": tf["chord_acc"], "pitch_acc": tf["pitch_acc"]})
 
 
 def form_ids(enc: BluesEncoding | None = None) -> list[int]:
@@ -169,13 +169,15 @@ def gradcheck_blues(seed: int = 0, per_tensor: int = 12, steps: int = 12, stream
 def save_trained(trained: TrainedBlues, out_dir: Path) -> dict:
     """Write config.json, model.pt, history.json and metrics.json; returns the metrics."""
     out_dir = Path(out_dir)
+    h = trained.history
     train_metrics = {"train_seconds": trained.train_seconds, "teacher_forced": trained.teacher_forced,
-                     "final_loss": trained.history.loss[-1], "epochs": len(trained.history.loss)}
+                     "final_loss": h["loss"][-1], "epochs": len(h["loss"]),
+                     "epochs_to_chord_acc_0.99": epochs_to_reach(h["chord_acc"], 0.99)}
     write_json(out_dir / CONFIG, {"task": "blues", "blues": trained.config.to_dict(),
                                   "model": trained.model.config.to_dict(), "versions": versions()})
     save_checkpoint(out_dir / CHECKPOINT, trained.model.config.to_dict(), trained.model.state_dict(),
                     {"blues": trained.config.to_dict()})
-    write_json(out_dir / "history.json", asdict(trained.history))
+    write_json(out_dir / "history.json", trained.history)
     write_json(out_dir / METRICS, {"train": train_metrics})
     return train_metrics
 

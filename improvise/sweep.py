@@ -13,6 +13,7 @@ from improvise.blues import BluesConfig, corpus_arrays, improvise_blues, train_b
 from improvise.encodings import BluesEncoding
 from improvise.generate import GenerateConfig
 from improvise.runs import write_json
+from improvise.train import epochs_to_reach
 
 MODES = {"deterministic": 0.0, "sampled": 0.85}  # chord temperature of each rollout
 RATES = ("bar_onset_match", "step_match", "on_beat_rate", "palette_rate", "chord_tone_rate", "copy_rate")
@@ -45,6 +46,7 @@ def summarize(rows: list[dict]) -> dict:
             if values:
                 stats[f"{key}_mean"] = float(np.mean(values))
                 stats[f"{key}_min"] = float(np.min(values))
+                stats[f"{key}_max"] = float(np.max(values))
         out[mode] = stats
     return out
 
@@ -67,7 +69,8 @@ def blues_sweep(seeds: list[int], choruses: int = 100, base: BluesConfig | None 
         cfg.train.seed = seed
         trained = train_blues(cfg)
         _, corpus_pitches = corpus_arrays(cfg, enc)
-        row = {"seed": seed, "train_seconds": trained.train_seconds, "teacher_forced": trained.teacher_forced}
+        row = {"seed": seed, "train_seconds": trained.train_seconds, "teacher_forced": trained.teacher_forced,
+               "epochs_to_chord_acc_0.99": epochs_to_reach(trained.history["chord_acc"], 0.99)}
         for mode, chord_t in MODES.items():
             gen = GenerateConfig(choruses=choruses, chord_temperature=chord_t, pitch_temperature=pitch_temperature,
                                  seed=seed, feedback=feedback)

@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import torch
 
-from improvise.models.chord_melody import detach_state, head_losses, mask_state
+from improvise.models.chord_melody import detach_state, mask_state
 
 
 @dataclass
@@ -52,15 +52,7 @@ class TrainConfig:
         return asdict(self)
 
 
-@dataclass
-class History:
-    """Per-epoch figures of the training chunks (teacher-forced, carried state)."""
-
-    loss: list[float]
-    chord_loss: list[float]
-    pitch_loss: list[float]
-    chord_acc: list[float]
-    pitch_acc: list[float]
+History = dict[str, list[float]]  # per-epoch figures of the training chunks: "loss" and the model's own
 
 
 def stream_offsets(loop_len: int, period: int, streams: int, restart: int) -> np.ndarray:
@@ -75,8 +67,10 @@ def fit_looped(model: torch.nn.Module, x_loop: torch.Tensor, y_loop: torch.Tenso
                period: int, on_epoch=None, progress: bool = False) -> tuple[History, float]:
     """Train `model` in place on a looped stream; returns the history and seconds spent.
 
-    x_loop: (L, input_size) float inputs of the whole loop; y_loop: (L, 2) next-step targets
-    (y_loop[t] is the token pair of step t + 1, wrapping at the end). `period` is the length
+    `model(x, targets, state)` returns (logits, loss, state) and `model.describe(logits,
+    targets)` a dict of figures to log (losses of each head, accuracies).
+    x_loop: (L, input_size) float inputs of the whole loop; y_loop: (L, ...) next-step targets
+    (y_loop[t] belongs to step t + 1, wrapping at the end). `period` is the length
     of one chorus: the first `restart_streams` readers restart from a zero state there.
     `on_epoch(epoch, model)` is called after each update (for snapshots); its time and the
     progress bar's are left out of the seconds returned.
@@ -84,7 +78,6 @@ def fit_looped(model: torch.nn.Module, x_loop: torch.Tensor, y_loop: torch.Tenso
     cfg.validate()
     torch.manual_seed(cfg.seed)
     torch.set_num_threads(cfg.threads)
-    n_chords = model.config.n_chords
     loop_len = x_loop.shape[0]
     offsets = torch.from_numpy(stream_offsets(loop_len, period, cfg.streams, cfg.restart_streams))
     restarting = torch.arange(cfg.streams) < cfg.restart_streams
@@ -92,7 +85,7 @@ def fit_looped(model: torch.nn.Module, x_loop: torch.Tensor, y_loop: torch.Tenso
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.Adam(params, lr=cfg.lr, fused=True)
     sched = torch.optim.lr_scheduler.StepLR(opt, step_size=cfg.lr_decay_every, gamma=cfg.lr_decay)
-    hist = History([], [], [], [], [])
+    hist: History = {"loss": []}
     state = None
     bar = None
     if progress:
@@ -109,26 +102,22 @@ def fit_looped(model: torch.nn.Module, x_loop: torch.Tensor, y_loop: torch.Tenso
         if state is not None:
             keep = 1.0 - (restarting & (pos[0] % period == 0)).float()
             state = mask_state(detach_state(state), keep)
-        logits, _, state = model(x, None, state)
-        chord_loss, pitch_loss = head_losses(logits, y, n_chords)
-        loss = chord_loss + pitch_loss
+        logits, loss, state = model(x, y, state)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, cfg.clip, foreach=True)
         opt.step()
         sched.step()
         with torch.no_grad():
-            hist.loss.append(float(loss))
-            hist.chord_loss.append(float(chord_loss))
-            hist.pitch_loss.append(float(pitch_loss))
-            hist.chord_acc.append(float((logits[..., :n_chords].argmax(-1) == y[..., 0]).float().mean()))
-            hist.pitch_acc.append(float((logits[..., n_chords:].argmax(-1) == y[..., 1]).float().mean()))
+            hist["loss"].append(float(loss))
+            for key, value in model.describe(logits, y).items():
+                hist.setdefault(key, []).append(value)
         spent += time.perf_counter() - t0  # everything but the callback and the progress bar
         if on_epoch is not None:
             on_epoch(epoch + 1, model)
         if bar is not None:
             bar.update(1)
-            bar.set_postfix(loss=f"{hist.loss[-1]:.3f}", chord_acc=f"{hist.chord_acc[-1]:.3f}", refresh=False)
+            bar.set_postfix(loss=f"{hist['loss'][-1]:.3f}", refresh=False)
     if bar is not None:
         bar.close()
     model.eval()
@@ -136,13 +125,14 @@ def fit_looped(model: torch.nn.Module, x_loop: torch.Tensor, y_loop: torch.Tenso
 
 
 @torch.no_grad()
-def teacher_forced_accuracy(model: torch.nn.Module, x_loop: torch.Tensor, y_loop: torch.Tensor,
-                            passes: int = 2) -> tuple[float, float]:
-    """Chord and pitch argmax accuracy over `passes` plays of the loop from a zero state."""
-    n_chords = model.config.n_chords
-    x = x_loop.repeat(passes, 1)[:, None]
-    y = y_loop.repeat(passes, 1)[:, None]
+def teacher_forced(model: torch.nn.Module, x_loop: torch.Tensor, y_loop: torch.Tensor, passes: int = 2) -> dict:
+    """The model's figures (`describe`) over `passes` plays of the loop from a zero state."""
+    x = x_loop.repeat(passes, *([1] * (x_loop.dim() - 1)))[:, None]
+    y = y_loop.repeat(passes, *([1] * (y_loop.dim() - 1)))[:, None]
     logits, _, _ = model(x)
-    chord = (logits[..., :n_chords].argmax(-1) == y[..., 0]).float().mean()
-    pitch = (logits[..., n_chords:].argmax(-1) == y[..., 1]).float().mean()
-    return float(chord), float(pitch)
+    return model.describe(logits, y)
+
+
+def epochs_to_reach(values: list[float], threshold: float) -> int | None:
+    """First epoch (1-based) whose value exceeds `threshold`, or None."""
+    return next((i + 1 for i, v in enumerate(values) if v > threshold), None)

@@ -93,6 +93,15 @@ class ChordMelodyNet(nn.Module):
             loss = chord_loss + pitch_loss
         return logits, loss, (chord_state, melody_state)
 
+    @torch.no_grad()
+    def describe(self, logits: torch.Tensor, targets: torch.Tensor) -> dict:
+        """Figures to log: each head's loss and argmax accuracy."""
+        n = self.config.n_chords
+        chord_loss, pitch_loss = head_losses(logits, targets, n)
+        return {"chord_loss": float(chord_loss), "pitch_loss": float(pitch_loss),
+                "chord_acc": float((logits[..., :n].argmax(-1) == targets[..., 0]).float().mean()),
+                "pitch_acc": float((logits[..., n:].argmax(-1) == targets[..., 1]).float().mean())}
+
 
 def detach_state(state):
     """The same nested tuple of tensors, cut from the graph (truncated BPTT)."""
