@@ -5,20 +5,33 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 DEMO   := runs/demo
 
-.PHONY: install demo test bench results clean
+SYSDEPS := fluidsynth timgm6mb-soundfont chromium
+
+.PHONY: install sysdeps demo test bench results clean
 
 install: $(STAMP)
+
+# Debian packages: FluidSynth and a small GM soundfont for audio, Chromium for the report test.
+# Installed when apt-get is there and we are root (CI); elsewhere a note, and the numpy
+# synthesizer and a skipped browser test stand in.
+sysdeps:
+	@if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	  missing=""; for p in $(SYSDEPS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	  if [ -n "$$missing" ]; then echo "apt-get install$$missing"; apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq$$missing >/dev/null; fi; \
+	else echo "note: install $(SYSDEPS) with your package manager for FluidSynth audio and the browser test"; fi
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet -c constraints.txt -e '.[test]'
 	touch $(STAMP)
 
-demo: install
+demo: install sysdeps
 	$(BIN)/improvise blues train --out $(DEMO) --seed 0
 	$(BIN)/improvise blues generate $(DEMO) --choruses 4 --seed 0
+	$(BIN)/improvise render $(DEMO)
 
-test: install
+test: install sysdeps
 	$(BIN)/python -m pytest
 
 bench: install

@@ -164,10 +164,25 @@ def gradcheck_blues(seed: int = 0, per_tensor: int = 12, steps: int = 12, stream
                      seed=seed)
 
 
+def snapshot_recorder(every: int, seed: int = 0):
+    """An on_epoch callback that free-runs one chorus every `every` epochs (and at epoch 1),
+    for the training GIF; returns (callback, list it fills)."""
+    snapshots: list[dict] = []
+
+    def on_epoch(epoch: int, model: ChordMelodyNet) -> None:
+        if epoch == 1 or epoch % every == 0:
+            res = improvise_blues(model, GenerateConfig(choruses=1, seed=seed))
+            snapshots.append({"epoch": epoch, "chords": res["chords"].tolist(), "pitches": res["pitches"].tolist(),
+                              "bar_onset_match": res["metrics"]["bar_onset_match"]})
+
+    return on_epoch, snapshots
+
+
 # ---- run folders ------------------------------------------------------------------------
 
-def save_trained(trained: TrainedBlues, out_dir: Path) -> dict:
-    """Write config.json, model.pt, history.json and metrics.json; returns the metrics."""
+def save_trained(trained: TrainedBlues, out_dir: Path, snapshots: list[dict] | None = None) -> dict:
+    """Write config.json, model.pt, history.json, metrics.json (and snapshots.json for the
+    training GIF); returns the training metrics."""
     out_dir = Path(out_dir)
     h = trained.history
     train_metrics = {"train_seconds": trained.train_seconds, "teacher_forced": trained.teacher_forced,
@@ -179,6 +194,8 @@ def save_trained(trained: TrainedBlues, out_dir: Path) -> dict:
                     {"blues": trained.config.to_dict()})
     write_json(out_dir / "history.json", trained.history)
     write_json(out_dir / METRICS, {"train": train_metrics})
+    if snapshots:
+        write_json(out_dir / "snapshots.json", {"snapshots": snapshots})
     return train_metrics
 
 

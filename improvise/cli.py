@@ -107,11 +107,14 @@ def cmd_corpus(a) -> int:
 
 
 def cmd_train(a) -> int:
-    from improvise.blues import save_trained, train_blues
+    from improvise.blues import save_trained, snapshot_recorder, train_blues
 
     cfg = _blues_config(a, a.seed)
-    trained = train_blues(cfg, progress=not a.quiet)
-    m = save_trained(trained, Path(a.out))
+    if a.snapshot_every < 0:
+        raise ValueError("--snapshot-every must be 0 (off) or positive")
+    on_epoch, snapshots = snapshot_recorder(a.snapshot_every, a.seed) if a.snapshot_every else (None, None)
+    trained = train_blues(cfg, progress=not a.quiet, on_epoch=on_epoch)
+    m = save_trained(trained, Path(a.out), snapshots)
     print(f"trained in {m['train_seconds']:.2f} s: teacher-forced chord acc {m['teacher_forced']['chord_acc']:.3f}, "
           f"pitch acc {m['teacher_forced']['pitch_acc']:.3f}, final loss {m['final_loss']:.3f} -> {a.out}")
     return 0
@@ -154,6 +157,22 @@ def cmd_sweep(a) -> int:
     return 0
 
 
+def cmd_render(a) -> int:
+    from improvise.render.run import RenderConfig, render_run
+
+    cfg = RenderConfig(synth=a.synth, soundfont=a.soundfont, swing=a.swing, tempo_bpm=a.tempo,
+                       max_choruses=a.max_choruses)
+    result = render_run(Path(a.run_dir), cfg)
+    audio = result["audio"]
+    print(f"rendered {a.run_dir} in {sum(result['seconds'].values()):.1f} s: " + ", ".join(result["written"]))
+    print(f"audio: {audio['synth']}" + (f" ({audio['soundfont']})" if audio["soundfont"] else "")
+          + f", {audio['seconds']:.1f} s; score: {result['engraving']['notes']} notes engraved"
+          + (f"; first {result['shown']} of {result['choruses']} choruses shown" if result["shown"] < result["choruses"]
+             else ""))
+    print(f"open {Path(a.run_dir) / 'report.html'}")
+    return 0
+
+
 def cmd_gradcheck(a) -> int:
     from improvise.blues import gradcheck_blues
 
@@ -192,6 +211,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="run folder to write")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--snapshot-every", type=int, default=10,
+                   help="free-run a chorus every N epochs for the training GIF (0: off)")
     _add_training_flags(p)
     p.set_defaults(func=cmd_train)
 
@@ -213,6 +234,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--feedback", choices=["belief", "sample"], default="belief")
     _add_training_flags(p)
     p.set_defaults(func=cmd_sweep)
+    p = sub.add_parser("render", help="audio, score, plots, training GIF and report.html of a run folder")
+    p.add_argument("run_dir", help="a run folder with tokens.json (after 'improvise blues generate')")
+    p.add_argument("--synth", choices=["auto", "fluidsynth", "numpy"], default="auto",
+                   help="auto: FluidSynth when it and a soundfont are found, else the numpy synthesizer")
+    p.add_argument("--soundfont", default=None, help="a General MIDI .sf2 file (default: the usual folders)")
+    p.add_argument("--swing", type=float, default=0.5, help="share of a beat for its first eighth; 0.67 swings")
+    p.add_argument("--tempo", type=float, default=120.0, help="quarter notes a minute")
+    p.add_argument("--max-choruses", type=int, default=8, help="choruses in the audio, score and piano roll")
+    p.set_defaults(func=cmd_render)
+
     p = sub.add_parser("gradcheck", help="check the numpy reference's hand-written BPTT by central differences")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--per-tensor", type=int, default=12, help="weights sampled from every parameter tensor")

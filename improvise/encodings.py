@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from improvise.corpora.blues import BLUES_SCALE, PALETTES
-from improvise.music import Chord, Note, Tune
+from improvise.music import Chord, Note, Tune, pitch_name
 
 REST = "REST"
 
@@ -130,6 +130,10 @@ class BluesEncoding:
         chord_objs = [Chord.parse(self.chords[int(c)]) for c in chords]
         notes = [Note(self.pitches[int(p)], t, 1) for t, p in enumerate(pitches) if int(p) != self.rest]
         return Tune(chords=chord_objs, melody=notes, steps_per_bar=self.steps_per_bar, tempo_bpm=tempo_bpm)
+
+    def pitch_name(self, pitch_id: int) -> str:
+        """'C4', 'Eb5', ... or 'REST'."""
+        return REST if pitch_id == self.rest else pitch_name(self.pitches[pitch_id])
 
     def palette_ids(self) -> list[frozenset[int]]:
         """Seed 000's palette of each chord id, as pitch ids."""

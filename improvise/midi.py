@@ -22,6 +22,11 @@ class MidiStyle:
     chord_velocity: int = 62  # held chords sit under the melody
     strong_velocity: int = 100  # melody notes on steps 0 and 4 of a bar
     weak_velocity: int = 82  # other melody notes
+    swing: float = 0.5  # share of a beat taken by its first eighth: 0.5 straight, 0.67 triplet swing
+
+    def validate(self) -> None:
+        if not 0.5 <= self.swing < 1.0:
+            raise ValueError(f"swing must be in [0.5, 1), not {self.swing}")
 
 
 def _track(name: str, events: list[tuple[int, int, mido.Message]], head: list[mido.MetaMessage]) -> mido.MidiTrack:
@@ -35,24 +40,34 @@ def _track(name: str, events: list[tuple[int, int, mido.Message]], head: list[mi
     return track
 
 
+def step_to_tick(steps_per_beat: int, swing: float = 0.5):
+    """Grid step -> MIDI tick. With two steps a beat and swing s, the off-beat eighth starts
+    s of the way through the beat (0.5 = straight eighths)."""
+    step_ticks = TICKS_PER_BEAT // steps_per_beat
+    if steps_per_beat != 2 or swing == 0.5:
+        return lambda step: step * step_ticks
+    off = int(round(TICKS_PER_BEAT * swing))
+    return lambda step: (step // 2) * TICKS_PER_BEAT + (off if step % 2 else 0)
+
+
 def tune_to_midi(tune: Tune, style: MidiStyle | None = None) -> mido.MidiFile:
     """A type-1 MIDI file: track 0 the chords (with tempo and meter), track 1 the melody."""
     style = style or MidiStyle()
-    step_ticks = TICKS_PER_BEAT // tune.steps_per_beat
+    style.validate()
+    tick = step_to_tick(tune.steps_per_beat, style.swing)
     chord_events: list = [(0, 1, mido.Message("program_change", channel=0, program=style.chord_program))]
     for start, length, chord in tune.chord_spans():
         for pitch in chord.voicing(style.chord_low):
-            chord_events.append((start * step_ticks, 2, mido.Message("note_on", channel=0, note=pitch,
-                                                                        velocity=style.chord_velocity)))
-            chord_events.append(((start + length) * step_ticks, 0, mido.Message("note_off", channel=0, note=pitch)))
+            chord_events.append((tick(start), 2, mido.Message("note_on", channel=0, note=pitch,
+                                                               velocity=style.chord_velocity)))
+            chord_events.append((tick(start + length), 0, mido.Message("note_off", channel=0, note=pitch)))
     melody_events: list = [(0, 1, mido.Message("program_change", channel=1, program=style.melody_program))]
     for note in tune.melody:
         strong = note.start % tune.steps_per_bar in (0, tune.steps_per_bar // 2)
         velocity = style.strong_velocity if strong else style.weak_velocity
-        melody_events.append((note.start * step_ticks, 2, mido.Message("note_on", channel=1, note=note.pitch,
-                                                                          velocity=velocity)))
-        melody_events.append(((note.start + note.length) * step_ticks, 0,
-                              mido.Message("note_off", channel=1, note=note.pitch)))
+        melody_events.append((tick(note.start), 2, mido.Message("note_on", channel=1, note=note.pitch,
+                                                                 velocity=velocity)))
+        melody_events.append((tick(note.start + note.length), 0, mido.Message("note_off", channel=1, note=note.pitch)))
     head = [
         mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(tune.tempo_bpm), time=0),
         mido.MetaMessage("time_signature", numerator=tune.beats_per_bar, denominator=4, time=0),

@@ -1,0 +1,98 @@
+"""Lead sheets: a Tune to MusicXML through music21 (melody with chord symbols), engraved to
+SVG by verovio and to PNG by CairoSVG."""
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+
+from improvise.errors import UserError
+from improvise.music import Tune
+from improvise.runs import write_bytes
+
+
+def tune_to_score(tune: Tune, title: str = "improvise"):
+    """A music21 Score: one part, a measure a bar, eighth-note steps, chord symbols at each change."""
+    from music21 import harmony, metadata, meter, note, stream
+
+    score = stream.Score()
+    score.metadata = metadata.Metadata(title=title, composer="improvise (LSTM)")
+    part = stream.Part()
+    step_ql = 4.0 / tune.steps_per_bar * (tune.beats_per_bar / 4.0)  # quarter lengths a step
+    onsets = {n.start: n for n in tune.melody}
+    n_bars = -(-tune.steps // tune.steps_per_bar)
+    for bar in range(n_bars):
+        m = stream.Measure(number=bar + 1)
+        if bar == 0:  # the tempo is in the report and the MIDI file, not on the page
+            m.insert(0, meter.TimeSignature(f"{tune.beats_per_bar}/4"))
+        start = bar * tune.steps_per_bar
+        for k in range(tune.steps_per_bar):
+            t = start + k
+            if t >= tune.steps:
+                m.append(note.Rest(quarterLength=step_ql))
+                continue
+            if t == 0 or tune.chords[t] != tune.chords[t - 1]:
+                m.insert(k * step_ql, harmony.ChordSymbol(tune.chords[t].symbol.replace("b", "-")))
+            n = onsets.get(t)
+            if n is None:
+                m.insert(k * step_ql, note.Rest(quarterLength=step_ql))
+            else:
+                m.insert(k * step_ql, note.Note(n.pitch, quarterLength=step_ql * n.length))
+        part.append(m)
+    score.append(part)
+    return score
+
+
+def write_musicxml(tune: Tune, path: Path, title: str = "improvise") -> None:
+    """MusicXML of `tune` at `path` (temporary file, then rename)."""
+    from music21.musicxml.m21ToXml import GeneralObjectExporter
+
+    data = GeneralObjectExporter(tune_to_score(tune, title)).parse()
+    write_bytes(Path(path), data)
+
+
+@contextmanager
+def captured_stderr():
+    """Collect the lines C libraries write to file descriptor 2 while the block runs (the
+    yielded list is filled when the block ends)."""
+    sys.stderr.flush()
+    lines: list[str] = []
+    saved = os.dup(2)
+    with tempfile.TemporaryFile(mode="w+") as tmp:
+        os.dup2(tmp.fileno(), 2)
+        try:
+            yield lines
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            tmp.seek(0)
+            lines.extend(tmp.read().splitlines())
+
+
+def musicxml_to_svg(musicxml: Path, svg_path: Path, png_path: Path | None = None, width: int = 2100) -> dict:
+    """Engrave with verovio on one tall page; returns the note count and any verovio errors."""
+    import verovio
+
+    verovio.enableLog(verovio.LOG_WARNING)
+    tk = verovio.toolkit()
+    tk.setOptions({"pageWidth": width, "pageHeight": 60000, "adjustPageHeight": True, "scale": 45,
+                   "header": "auto", "footer": "none", "breaks": "auto"})
+    try:
+        text = Path(musicxml).read_text()
+    except (OSError, UnicodeDecodeError) as e:
+        raise UserError(f"{musicxml}: cannot read ({e})") from None
+    with captured_stderr() as log:  # verovio reports problems only on the C-level stderr
+        loaded = tk.loadData(text)
+        svg = tk.renderToSVG(1) if loaded and tk.getPageCount() >= 1 else ""
+    errors = [line for line in log if "[Error]" in line]
+    if not svg or errors and not svg.count('class="note"'):
+        raise UserError(f"{musicxml}: verovio could not engrave this MusicXML ({'; '.join(errors)[:200]})")
+    write_bytes(Path(svg_path), svg.encode())
+    if png_path is not None:
+        import cairosvg
+
+        write_bytes(Path(png_path), cairosvg.svg2png(bytestring=svg.encode(), output_width=1400,
+                                                     background_color="white"))
+    return {"pages": tk.getPageCount(), "notes": svg.count('class="note"'), "errors": errors}
