@@ -173,6 +173,34 @@ def cmd_render(a) -> int:
     return 0
 
 
+def cmd_leadsheet_show(a) -> int:
+    from improvise.leadsheet import format_bars, load_leadsheet
+
+    sheet = load_leadsheet(a.source, Path(a.standards) if a.standards else None)
+    if a.key:
+        sheet = sheet.to_key(a.key)
+    if a.json:
+        print(json.dumps({"title": sheet.title, "key": sheet.key, "beats_per_bar": sheet.beats_per_bar,
+                          "bars": [[c.symbol for c in bar] for bar in sheet.bars], "unparsed": sheet.unparsed}))
+        return 0
+    print(f"{sheet.title}  (key {sheet.key or '?'}, {sheet.beats_per_bar} beats a bar, {len(sheet.bars)} bars)")
+    print(format_bars(sheet))
+    if sheet.unparsed:
+        print(f"could not read: {', '.join(sheet.unparsed)}")
+    return 0
+
+
+def cmd_leadsheet_check(a) -> int:
+    from improvise.leadsheet import load_standards, parse_rate
+
+    r = parse_rate(load_standards(Path(a.standards)))
+    print(f"{r['tunes']} tunes, {r['tokens']} chord tokens in the played forms, {r['unparsed']} unparsed "
+          f"({100 * r['parsed_rate']:.2f}% parsed)")
+    for title, tok in r["examples"]:
+        print(f"  {title}: {tok!r}")
+    return 0 if r["unparsed"] == 0 else 1
+
+
 def cmd_gradcheck(a) -> int:
     from improvise.blues import gradcheck_blues
 
@@ -243,6 +271,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tempo", type=float, default=120.0, help="quarter notes a minute")
     p.add_argument("--max-choruses", type=int, default=8, help="choruses in the audio, score and piano roll")
     p.set_defaults(func=cmd_render)
+
+    lead = sub.add_parser("leadsheet", help="read lead sheets: text files or the jazz-standards JSON")
+    lsub = lead.add_subparsers(dest="leadsheet_command", required=True, parser_class=_Parser)
+    p = lsub.add_parser("show", help="print a tune's played form bar by bar")
+    p.add_argument("source", help="a text lead sheet file, or a title in --standards")
+    p.add_argument("--standards", default=None, help="JazzStandards.json to look titles up in")
+    p.add_argument("--key", default=None, help="transpose to this key (e.g. Eb)")
+    p.add_argument("--json", action="store_true", help="print JSON instead")
+    p.set_defaults(func=cmd_leadsheet_show)
+    p = lsub.add_parser("check", help="count the chord tokens of a standards file that parse")
+    p.add_argument("standards", help="JazzStandards.json")
+    p.set_defaults(func=cmd_leadsheet_check)
 
     p = sub.add_parser("gradcheck", help="check the numpy reference's hand-written BPTT by central differences")
     p.add_argument("--seed", type=int, default=0)
