@@ -188,9 +188,11 @@ def eck_findings(raw: dict) -> list[str]:
     if sum(r["bar_onset_match"] >= 0.99 for r in rows) >= 8:
         return ["Experiment 1 keeps the form on at least 8 of 10 seeds."]
     return [
-        "Not reproduced yet: with this reconstruction, experiment 1's network learns the short chord runs",
-        "but not the long ones (teacher-forced chord accuracy stalls near 0.96-0.98), and free-running it",
-        "settles on a chord. Also tried, on 3-5 seeds each, without success: 2,000-6,000 epochs at",
+        "Not reproduced yet. With this reconstruction, experiment 1's network learns every change but the",
+        "two out of C7 (teacher-forced chord accuracy stalls at 0.979, i.e. 2 steps of 96): after bars 7-8",
+        "it must play G7, after bars 11-4 F7, and telling the two apart means remembering through a run",
+        "of 16 or 48 C7 steps whether the F7 before it lasted 16 steps or 8. Free-running, it then stays",
+        "on C7 (0.667). Also tried, on 3-5 seeds each, without success: 2,000-6,000 epochs at",
         "learning rates 0.003-0.05; a forget-gate bias of 3; 16 single-cell blocks; training chunks of",
         "192 steps; adding the beat clock; even a 32-cell layer with the clock learned on 1 seed of 3",
         "at lr 0.003. What the reconstruction lacks and Eck's network probably had: peephole connections",
