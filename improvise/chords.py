@@ -128,7 +128,7 @@ def parse_chord(text: str) -> ChordSymbol:
     if not m:
         raise ChordParseError(f"not a chord symbol: {raw!r}")
     root = parse_pitch_class(m.group(1).upper() + m.group(2))
-    rest = m.group(3).replace("(maj7)", "maj7").replace("/maj7", "maj7").replace("(", "(").strip()
+    rest = m.group(3).replace("(maj7)", "maj7").replace("/maj7", "maj7").strip()
     bass = None
     if "/" in rest:
         rest, bass_text = rest.rsplit("/", 1)

@@ -13,7 +13,7 @@ nn.LSTM; `NumpyBlockLSTM` steps the same network in numpy for free-running gener
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 import numpy as np
 import torch
@@ -34,7 +34,6 @@ class BlockLSTMConfig:
     output_blocks: list[list[int]] | None = None  # per output unit, the blocks it reads (None: all)
     chord_units: int = 12  # the first output units are chord tones (for logging accuracies)
     forget_bias: float = 1.0  # initial forget-gate bias
-    extra: dict = field(default_factory=dict)  # free-form notes saved with the checkpoint
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -11,7 +11,7 @@ pitch.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 import torch
 import torch.nn.functional as F
@@ -31,7 +31,6 @@ class ChordMelodyConfig:
     melody_hidden: int = 24  # H2, seed 000
     cell: str = "lstm"  # lstm | gru | rnn (tanh Elman)
     forget_bias: float = 1.0  # initial forget-gate bias of LSTM cells (Gers et al. 2000)
-    extra: dict = field(default_factory=dict)  # free-form notes saved with the checkpoint
 
     def __post_init__(self) -> None:
         if self.cell not in CELLS:
