@@ -177,3 +177,35 @@ def parse_chord(text: str) -> ChordSymbol:
     if quality not in QUALITIES:
         raise ChordParseError(f"unknown chord quality in {raw!r}")
     return ChordSymbol(root, quality, tuple(dict.fromkeys(extensions)), bass, raw)
+
+
+_WJD_EXTENSIONS = re.compile(r"(13|11|9|5)([#b]?)")
+
+
+def parse_wjd_chord(text: str) -> ChordSymbol:
+    """A Weimar Jazz Database chord: its alterations follow the number (`C79b` = C7(b9),
+    `Ebj7911#` = Ebmaj7(9,#11), `Fsus7913` = F7sus4(9,13)); `-` is minor, `j` major, `NC` none."""
+    m = re.match(r"^([A-G][b#]?)(\+j|\+|-j|-|j|o|m7b5|sus|)(7|6|)(.*?)(/[A-G][b#]?)?$", text.strip())
+    if not m:
+        return parse_chord(text)
+    root, kind, seventh, tail, bass = m.groups()
+    exts = []
+    pos = 0
+    while pos < len(tail):
+        e = _WJD_EXTENSIONS.match(tail, pos)
+        if not e:
+            return parse_chord(text)  # not WJD's postfix style: the general grammar decides
+        exts.append(e.group(2) + e.group(1))
+        pos = e.end()
+    spelled = root + {"+": "aug" if not seventh else "7#5" if seventh == "7" else "aug", "-j": "mmaj", "+j": "augmaj",
+                      "-": "m", "j": "maj", "o": "dim", "m7b5": "m7b5", "sus": "sus", "": ""}[kind]
+    if kind == "+" and seventh == "7":
+        seventh = ""
+    elif kind == "sus" and seventh:
+        spelled = root + seventh + "sus4"
+        seventh = ""
+    elif kind == "j" and not seventh:
+        spelled = root  # 'Cj' = major triad
+    symbol = spelled + seventh + (f"({','.join(exts)})" if exts else "") + (bass or "")
+    chord = parse_chord(symbol)
+    return ChordSymbol(chord.root, chord.quality, chord.extensions, chord.bass, text)

@@ -201,6 +201,21 @@ def cmd_leadsheet_check(a) -> int:
     return 0 if r["unparsed"] == 0 else 1
 
 
+def cmd_corpus_wjd(a) -> int:
+    from improvise.corpora.wjd import chord_tone_rate, read_wjd, split_by_piece
+
+    solos = read_wjd(Path(a.path), a.subset, a.steps_per_beat, a.to_c)
+    notes = sum(s.notes_read for s in solos)
+    dropped = sum(s.notes_dropped for s in solos)
+    split = split_by_piece([s.melid for s in solos])
+    print(f"{len(solos)} solos ({a.subset}), {notes} notes, {dropped} ({100 * dropped / max(notes, 1):.1f}%) dropped "
+          f"by a {a.steps_per_beat}-steps-a-beat grid; chord-tone rate {chord_tone_rate(solos):.3f}; "
+          f"split by solo: {len(split['train'])} train, {len(split['valid'])} valid, {len(split['test'])} test")
+    for s in solos[:a.show]:
+        print(f"  {s.melid:4d}  {s.performer} - {s.title} ({s.key}, {s.tune.steps // s.tune.steps_per_bar} bars)")
+    return 0
+
+
 def cmd_gradcheck(a) -> int:
     from improvise.blues import gradcheck_blues
 
@@ -271,6 +286,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tempo", type=float, default=120.0, help="quarter notes a minute")
     p.add_argument("--max-choruses", type=int, default=8, help="choruses in the audio, score and piano roll")
     p.set_defaults(func=cmd_render)
+
+    corpus = sub.add_parser("corpus", help="read real corpora into the package's data model")
+    csub = corpus.add_subparsers(dest="corpus_command", required=True, parser_class=_Parser)
+    p = csub.add_parser("wjd", help="the Weimar Jazz Database CSV export: solos with chords on a grid")
+    p.add_argument("path", help="folder with wjd_notes.csv.gz and wjd_solos.csv")
+    p.add_argument("--subset", choices=["all", "blues"], default="all")
+    p.add_argument("--steps-per-beat", type=int, default=4, help="grid: 4 = sixteenths (default), 2 = eighths")
+    p.add_argument("--to-c", action="store_true", help="transpose every solo so its key's tonic is C")
+    p.add_argument("--show", type=int, default=5, help="list the first N solos")
+    p.set_defaults(func=cmd_corpus_wjd)
 
     lead = sub.add_parser("leadsheet", help="read lead sheets: text files or the jazz-standards JSON")
     lsub = lead.add_subparsers(dest="leadsheet_command", required=True, parser_class=_Parser)
