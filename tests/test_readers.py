@@ -1,0 +1,75 @@
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from improvise.cli import dispatch  # noqa: F401  (the readers' errors reach users through it)
+from improvise.corpora.midi_io import read_midi
+from improvise.corpora.music21_io import read_music21
+from improvise.corpora.pianoroll import read_pianoroll
+from improvise.encodings import BluesEncoding
+from improvise.errors import UserError
+from improvise.midi import write_midi
+
+ABC = """X:1
+T:Tiny
+M:4/4
+L:1/8
+K:G
+"G"GABc dedB|"D7"A2 F2 "Bbm"G4|
+
+X:2
+T:Second
+M:3/4
+L:1/4
+K:D
+"D"DEF|A3|
+"""
+
+
+def test_abc_book_gives_one_tune_each_with_chords(tmp_path):
+    f = tmp_path / "book.abc"
+    f.write_text(ABC)
+    tunes = read_music21(f, steps_per_beat=2)
+    assert [t for t, _ in tunes] == ["Tiny", "Second"]
+    tiny = tunes[0][1]
+    assert [(n.pitch, n.start) for n in tiny.melody][:4] == [(67, 0), (69, 1), (71, 2), (72, 3)]
+    assert (tiny.melody[8].pitch, tiny.melody[8].length) == (69, 2)  # A2: a quarter = two eighth steps
+    assert [c.symbol for c in tiny.chords[::4]] == ["G", "G", "D7", "Bbm"]
+    second = tunes[1][1]
+    assert second.steps_per_bar == 6 and second.beats_per_bar == 3
+
+
+def test_midi_round_trip_and_skyline(tmp_path):
+    enc = BluesEncoding()
+    chords = np.zeros(16, dtype=int)
+    pitches = np.array([0, 7, 3, 3, 7, 5, 1, 0] * 2)
+    write_midi(enc.tokens_to_tune(chords, pitches), tmp_path / "x.mid")
+    melody = read_midi(tmp_path / "x.mid", steps_per_beat=2, track=1)
+    expected = [(enc.pitches[p], t) for t, p in enumerate(pitches) if p != enc.rest]
+    assert [(n.pitch, n.start) for n in melody.melody] == expected
+    skyline = read_midi(tmp_path / "x.mid", steps_per_beat=2)  # melody sits above the chords
+    assert [(n.pitch, n.start) for n in skyline.melody][:2] == expected[:2]
+    assert all(c.is_no_chord for c in melody.chords)
+
+
+def test_pianoroll_splits(tmp_path):
+    import scipy.io
+
+    seqs = np.empty((1, 2), dtype=object)
+    seqs[0, 0], seqs[0, 1] = np.eye(88)[:5], np.zeros((3, 88))
+    scipy.io.savemat(tmp_path / "p.mat", {"traindata": seqs, "validdata": seqs, "testdata": seqs})
+    d = read_pianoroll(tmp_path / "p.mat")
+    assert [len(d[k]) for k in ("train", "valid", "test")] == [2, 2, 2]
+    assert d["train"][0].shape == (5, 88) and d["train"][0].dtype == np.uint8
+
+
+@pytest.mark.parametrize("reader,name", [(read_midi, "junk.mid"), (read_pianoroll, "junk.mat"),
+                                         (read_music21, "junk.musicxml")])
+def test_junk_is_a_one_line_user_error(tmp_path, reader, name):
+    f = tmp_path / name
+    f.write_bytes(b"\x00\x01not music at all\xff" * 10)
+    with pytest.raises(UserError, match=name):
+        reader(f)
+    with pytest.raises(UserError, match="no such file"):
+        reader(Path(tmp_path / "missing" / name))
