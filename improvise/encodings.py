@@ -209,3 +209,57 @@ class ChromaticEncoding:
         table = np.stack([self.chord_vector(Chord.parse(c)) for c in chords])
         match = (chord_units[:, None, :] == table[None]).all(-1)
         return np.where(match.any(1), match.argmax(1), -1)
+
+
+@dataclass(frozen=True)
+class MelodyEventEncoding:
+    """Monophonic melody events on a grid, as Magenta's melody encodings (one event a step).
+
+    Event ids, index by index (`n_events` = 2 + max_pitch - min_pitch + 1; 39 by default):
+
+        0      NO_EVENT: the previous note (or rest) goes on
+        1      NOTE_OFF: silence starts here
+        2 + k  NOTE_ON of MIDI pitch min_pitch + k
+
+    Pitches outside [min_pitch, max_pitch] are moved by octaves into the range.
+    """
+
+    min_pitch: int = 48  # C3
+    max_pitch: int = 84  # C6
+
+    NO_EVENT = 0
+    NOTE_OFF = 1
+
+    @property
+    def n_events(self) -> int:
+        return 2 + self.max_pitch - self.min_pitch + 1
+
+    def fold(self, pitch: int) -> int:
+        while pitch < self.min_pitch:
+            pitch += 12
+        while pitch > self.max_pitch:
+            pitch -= 12
+        return pitch
+
+    def tune_to_events(self, tune: Tune) -> np.ndarray:
+        ev = np.full(tune.steps, self.NO_EVENT, dtype=np.int64)
+        if tune.steps:
+            ev[0] = self.NOTE_OFF
+        for note in sorted(tune.melody, key=lambda n: n.start):
+            if not 0 <= note.start < tune.steps:
+                continue
+            ev[note.start] = 2 + self.fold(note.pitch) - self.min_pitch
+            end = note.start + note.length
+            if end < tune.steps and ev[end] == self.NO_EVENT:
+                ev[end] = self.NOTE_OFF
+        return ev
+
+    def events_to_notes(self, events: np.ndarray) -> list[Note]:
+        notes, start, pitch = [], None, None
+        for t, e in enumerate(list(events) + [self.NOTE_OFF]):
+            if e != self.NO_EVENT and start is not None:
+                notes.append(Note(pitch, start, t - start))
+                start = None
+            if e >= 2:
+                start, pitch = t, self.min_pitch + int(e) - 2
+        return notes
