@@ -1,0 +1,1 @@
+"""Humdrum **kern: corpus preparation (and, later, grammar-constrained sampling)."""

@@ -1,0 +1,145 @@
+"""`improvise kern prepare`: **kern files to one training text, as seed 004 prepared its
+corpus, with every file checked on the way.
+
+Per file: reference records and comments (`!`) go; the header up to the first barline goes;
+each barline line becomes the single token `@` (measure numbers gone); spine splits, joins and
+terminators stay; the old grace-note token `Q` becomes `q` (verovio crashes on `Q`). A file is
+skipped, with a warning naming it and the line, when it is not text, declares an unknown
+exclusive interpretation, or has a line whose field count differs from the active spines.
+"""
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from improvise.errors import UserError
+from improvise.runs import write_bytes
+
+KNOWN_SPINES = ("**kern", "**dynam", "**dyn", "**text", "**silbe", "**harm", "**recip", "**fing")
+BARLINE_TOKEN = "@"
+
+
+class KernError(ValueError):
+    def __init__(self, line: int, reason: str):
+        super().__init__(f"line {line}: {reason}")
+        self.line, self.reason = line, reason
+
+
+def next_spine_count(fields: list[str], line: int) -> int:
+    """Active spines after an interpretation line: *^ splits, runs of *v join, *- ends, *+ adds."""
+    count, i = 0, 0
+    while i < len(fields):
+        f = fields[i]
+        if f == "*v":
+            j = i
+            while j < len(fields) and fields[j] == "*v":
+                j += 1
+            if j - i < 2:
+                raise KernError(line, "a lone *v (a join needs two adjacent spines)")
+            count += 1
+            i = j
+            continue
+        count += {"*^": 2, "*-": 0, "*+": 2}.get(f, 1)
+        i += 1
+    return count
+
+
+@dataclass
+class Prepared:
+    body: list[str]  # the lines kept
+    spines: Counter = field(default_factory=Counter)  # data lines by spine count
+    grace_fixed: int = 0  # Q -> q replacements
+
+
+def prepare_text(text: str) -> Prepared:
+    """One file's text to corpus lines; raises KernError (with the line number) when invalid."""
+    out = Prepared([])
+    active = None
+    started = False
+    for n, raw in enumerate(text.splitlines(), 1):
+        line = raw.rstrip("\r")
+        if not line or line.startswith("!!"):
+            continue
+        fields = line.split("\t")
+        if line.startswith("**"):
+            unknown = [f for f in fields if f not in KNOWN_SPINES]
+            if unknown:
+                raise KernError(n, f"unknown exclusive interpretation {unknown[0]}")
+            active = len(fields)
+            continue
+        if active is None:
+            raise KernError(n, "data before the exclusive interpretations (**kern ...)")
+        if len(fields) != active:
+            raise KernError(n, f"{len(fields)} fields where {active} spines are active")
+        if line.startswith("!"):
+            continue
+        if all(f.startswith("*") for f in fields):
+            if started:
+                out.body.append(line)
+            active = next_spine_count(fields, n)
+            if active == 0:
+                active = None
+            continue
+        if line.startswith("="):
+            started = True
+            out.body.append(BARLINE_TOKEN)
+            continue
+        if not started:
+            continue
+        if "Q" in line:
+            out.grace_fixed += line.count("Q")
+            line = line.replace("Q", "q")
+        out.body.append(line)
+        out.spines[active] += 1
+    if not started:
+        raise KernError(n if text else 0, "no barline: nothing after the header")
+    if active not in (None, 0):
+        raise KernError(n, f"{active} spine(s) never terminated with *-")
+    return out
+
+
+def prepare_corpus(paths: list[Path], out: Path) -> dict:
+    """Every .krn file under `paths` (files or folders) into `out` and `out`.json (statistics);
+    returns the statistics. Unreadable files are skipped and listed with path, line, reason."""
+    files: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            files += sorted(p.rglob("*.krn"))
+        elif p.is_file():
+            files.append(p)
+        else:
+            raise UserError(f"{p}: no such file or folder")
+    if not files:
+        raise UserError("no .krn files found in " + ", ".join(map(str, paths)))
+    kept, skipped, spines, grace = [], [], Counter(), 0
+    for f in files:
+        try:
+            data = f.read_bytes()
+        except OSError as e:
+            skipped.append({"path": str(f), "line": 0, "reason": str(e)})
+            continue
+        if b"\x00" in data:
+            skipped.append({"path": str(f), "line": 0, "reason": "binary data, not text"})
+            continue
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            text = data.decode("latin-1")  # some KernScores files predate UTF-8
+        try:
+            prepared = prepare_text(text)
+        except KernError as e:
+            skipped.append({"path": str(f), "line": e.line, "reason": e.reason})
+            continue
+        kept.append("\n".join(prepared.body))
+        spines.update(prepared.spines)
+        grace += prepared.grace_fixed
+    corpus = "\n".join(kept) + "\n"
+    vocab = Counter(corpus)
+    stats = {"files": len(files), "kept": len(kept), "skipped": skipped, "characters": len(corpus),
+             "vocabulary_size": len(vocab), "vocabulary": dict(sorted(vocab.items())),
+             "data_lines_by_spines": {str(k): v for k, v in sorted(spines.items())}, "grace_Q_to_q": grace}
+    write_bytes(Path(out), corpus.encode())
+    write_bytes(Path(str(out) + ".json"), (json.dumps(stats, indent=2) + "\n").encode())
+    return stats
