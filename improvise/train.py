@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from improvise.models.chord_melody import detach_state, mask_state
 
@@ -136,3 +137,115 @@ def teacher_forced(model: torch.nn.Module, x_loop: torch.Tensor, y_loop: torch.T
 def epochs_to_reach(values: list[float], threshold: float) -> int | None:
     """First epoch (1-based) whose value exceeds `threshold`, or None."""
     return next((i + 1 for i, v in enumerate(values) if v > threshold), None)
+
+
+# ---- variable-length sequences ------------------------------------------------------------
+
+@dataclass
+class SequenceTrainConfig:
+    epochs: int = 30  # passes; each draws `windows` random windows
+    windows: int = 256  # training windows an epoch
+    window: int = 128  # steps a window (truncated BPTT length)
+    batch: int = 32  # windows an update
+    lr: float = 3e-3  # Adam
+    clip: float = 1.0  # global gradient-norm clip
+    patience: int = 5  # epochs without a better validation loss before stopping
+    seed: int = 0  # fixes initial weights and the windows drawn
+    threads: int = 1  # torch threads
+
+    def validate(self) -> None:
+        for name in ("epochs", "windows", "window", "batch", "patience", "threads"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1")
+        if not self.lr > 0 or not self.clip > 0:
+            raise ValueError("lr and clip must be positive")
+
+
+def _windows(seqs, rng: np.random.Generator, n: int, length: int):
+    """n random (input, target) windows: inputs (length, D) and next-step targets (length,)."""
+    xs, ys = [], []
+    lengths = np.array([len(y) for _, y in seqs])
+    weights = lengths / lengths.sum()
+    for i in rng.choice(len(seqs), size=n, p=weights):
+        x, y = seqs[i]
+        start = int(rng.integers(0, max(1, len(y) - length)))
+        xw, yw = x[start:start + length], y[start:start + length]
+        pad = length - len(yw)
+        if pad:
+            xw = torch.cat([xw, xw.new_zeros(pad, xw.shape[1])])
+            yw = torch.cat([yw, yw.new_full((pad,), -1)])
+        xs.append(xw)
+        ys.append(yw)
+    return torch.stack(xs, 1), torch.stack(ys, 1)
+
+
+@torch.no_grad()
+def sequence_nll(model, seqs) -> float:
+    """Mean negative log-likelihood per event (nats) over whole sequences, from a zero state."""
+    model.eval()
+    total, n = 0.0, 0
+    for x, y in seqs:
+        logits, _, _ = model(x[:, None])
+        total += float(F.cross_entropy(logits[:, 0], y, reduction="sum"))
+        n += len(y)
+    return total / max(n, 1)
+
+
+def fit_sequences(model, train, valid, cfg: SequenceTrainConfig, checkpoint=None, resume: dict | None = None,
+                  progress: bool = False) -> dict:
+    """Train on random windows of variable-length sequences; validate on whole sequences each
+    epoch; keep the best weights; stop after `patience` epochs without improvement.
+
+    train/valid: lists of (inputs (T, D) float tensor, targets (T,) long tensor).
+    checkpoint(state: dict) is called with a resumable state whenever validation improves (and
+    at the end); pass such a state as `resume` to go on where it stopped."""
+    cfg.validate()
+    torch.set_num_threads(cfg.threads)
+    torch.manual_seed(cfg.seed)
+    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    hist = {"train_loss": [], "valid_nll": []}
+    best, best_state, start, stale = float("inf"), None, 0, 0
+    if resume:
+        model.load_state_dict(resume["model"])
+        opt.load_state_dict(resume["optimizer"])
+        hist, best, start, stale = resume["history"], resume["best"], resume["epoch"], resume["stale"]
+        best_state = resume.get("best_model")
+    rng = np.random.default_rng(cfg.seed + start)
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=cfg.epochs, initial=start, desc="training", unit="epoch", leave=False, disable=None)
+    for epoch in range(start, cfg.epochs):
+        model.train()
+        losses = []
+        for _ in range(max(1, cfg.windows // cfg.batch)):
+            x, y = _windows(train, rng, cfg.batch, cfg.window)
+            _, loss, _ = model(x, y)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip, foreach=True)
+            opt.step()
+            losses.append(loss.item())
+        nll = sequence_nll(model, valid)
+        hist["train_loss"].append(float(np.mean(losses)))
+        hist["valid_nll"].append(nll)
+        if nll < best:
+            best, stale = nll, 0
+            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        else:
+            stale += 1
+        if bar is not None:
+            bar.update(1)
+            bar.set_postfix(valid_nll=f"{nll:.3f}", refresh=False)
+        if checkpoint is not None:
+            checkpoint({"model": model.state_dict(), "optimizer": opt.state_dict(), "history": hist, "best": best,
+                        "epoch": epoch + 1, "stale": stale, "best_model": best_state})
+        if stale >= cfg.patience:
+            break
+    if bar is not None:
+        bar.close()
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    model.eval()
+    return {"history": hist, "best_valid_nll": best, "epochs_run": len(hist["valid_nll"])}
