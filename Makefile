@@ -38,8 +38,10 @@ test: install sysdeps
 bench: install
 	$(BIN)/python -m improvise.bench --out docs/benchmarks.md
 
+WJD := ../shared/data/wjd
+
 results: install
-	$(BIN)/python -m improvise.results --out docs/results.md
+	$(BIN)/python -m improvise.results --out docs/results.md $(if $(wildcard $(WJD)/wjd_solos.csv),--wjd $(WJD))
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache

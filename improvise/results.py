@@ -80,7 +80,7 @@ def plot_per_chorus(curves: dict[str, np.ndarray], path: Path) -> None:
     write_bytes(path, buf.getvalue())
 
 
-def run(out: Path, progress: bool = True) -> str:
+def run(out: Path, progress: bool = True, wjd: Path | None = None) -> str:
     t_start = time.perf_counter()
     raw: dict = {"blues": {}, "eck2002": {}}
     table = ["| model | det. bar-onset mean | worst seed | det. step match | sampled (T = 0.85) mean | worst seed | "
@@ -117,9 +117,17 @@ def run(out: Path, progress: bool = True) -> str:
                          f" | {np.mean(bar):.3f} | {np.min(bar):.3f} | {sum(b >= 0.99 for b in bar)}/10 | "
                          f"{np.mean([r['step_match'] for r in rows]):.3f} | {_fmt(np.mean(ctr) if ctr else None)} | "
                          f"{_epochs(rows)} | {np.median([r['train_seconds'] for r in rows]):.2f} |")
+    extra: list[str] = []
+    if wjd is not None:
+        from improvise.melody_eval import evaluate_wjd_blues, render_section
+
+        if progress:
+            print("  WJD blues melody models ...", flush=True)
+        raw["wjd_blues"] = evaluate_wjd_blues(wjd)
+        extra = render_section(raw["wjd_blues"])
     write_json(out.parent / "results.json", raw)
     minutes = (time.perf_counter() - t_start) / 60
-    text = render(table, eck_table, raw, minutes)
+    text = render(table, eck_table, raw, minutes) + "\n".join(extra)
     write_bytes(out, text.encode())
     return text
 
@@ -206,8 +214,9 @@ def eck_findings(raw: dict) -> list[str]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", default="docs/results.md")
+    ap.add_argument("--wjd", default=None, help="the WJD CSV folder, for the melody-model section")
     a = ap.parse_args()
-    print(run(Path(a.out)))
+    print(run(Path(a.out), wjd=Path(a.wjd) if a.wjd else None))
 
 
 if __name__ == "__main__":

@@ -73,3 +73,17 @@ def test_real_blues_solos_match_the_human_reference():
     solos = read_wjd(WJD, "blues")
     assert len(solos) == 97
     assert chord_tone_rate(solos) == pytest.approx(0.486, abs=0.005)  # shared/findings.md
+
+
+@pytest.mark.skipif(not WJD.is_dir(), reason="shared/data is not beside the checkout")
+def test_melody_model_table_on_wjd_blues():
+    from improvise.melody_eval import evaluate_wjd_blues, render_section
+
+    res = evaluate_wjd_blues(WJD, epochs=1)
+    assert res["split"] == {"train": 76, "valid": 11, "test": 10}
+    nll = {r["model"]: r["test_nll"] for r in res["rows"]}
+    # order 2 beats order 0 (unigram) on held-out solos; every figure is a finite positive NLL
+    assert nll["Markov chain, order 2"] < nll["Markov chain, order 0"]
+    assert all(0 < v < 5 for v in nll.values())
+    text = "\n".join(render_section(res))
+    assert "| Markov chain, order 2 | 1.7" in text and "LSTM 128" in text

@@ -1,0 +1,67 @@
+"""Melody models on real solos: held-out negative log-likelihood per event of the Markov
+chains and the event LSTM (plain, and reading the chord of the step it predicts), trained on
+the Weimar Jazz Database blues solos, split by solo. Used by `make results`."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from improvise.corpora.wjd import read_wjd, split_by_piece
+from improvise.encodings import MelodyEventEncoding
+from improvise.models.baselines import fit_markov
+from improvise.models.melody_rnn import MelodyRNN, MelodyRNNConfig
+from improvise.train import SequenceTrainConfig, fit_sequences, sequence_nll
+
+
+def solo_tensors(solo, enc: MelodyEventEncoding, chord: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    """Inputs: the event one-hot (and, with `chord`, the pitch classes of the next step's
+    chord); targets: the next event."""
+    ev = enc.tune_to_events(solo.tune)
+    x = np.eye(enc.n_events, dtype=np.float32)[ev]
+    if chord:
+        pcs = np.zeros((len(ev), 12), dtype=np.float32)
+        for t, c in enumerate(solo.tune.chords[:len(ev)]):
+            if c.root is not None:
+                pcs[t, list(c.pitch_classes)] = 1.0
+        x = np.concatenate([x, np.roll(pcs, -1, axis=0)], axis=1)
+    return torch.from_numpy(x[:-1]), torch.from_numpy(ev[1:])
+
+
+def evaluate_wjd_blues(wjd: Path, epochs: int = 80, seed: int = 0) -> dict:
+    enc = MelodyEventEncoding()
+    solos = {s.melid: s for s in read_wjd(wjd, "blues", to_c=True)}
+    split = split_by_piece(sorted(solos))
+    events = {k: [enc.tune_to_events(solos[i].tune) for i in ids] for k, ids in split.items()}
+    rows = []
+    for order in range(5):
+        t0 = time.perf_counter()
+        chain, info = fit_markov(events["train"], events["valid"], enc.n_events, order)
+        rows.append({"model": f"Markov chain, order {order}", "test_nll": chain.nll(events["test"]),
+                     "valid_nll": info["valid_nll"][info["alpha"]], "seconds": time.perf_counter() - t0,
+                     "note": f"alpha {info['alpha']}"})
+    for chord in (False, True):
+        data = {k: [solo_tensors(solos[i], enc, chord) for i in ids] for k, ids in split.items()}
+        torch.manual_seed(seed)
+        model = MelodyRNN(MelodyRNNConfig(input_size=data["train"][0][0].shape[1], n_events=enc.n_events,
+                                          hidden=128, layers=1, dropout=0.2))
+        t0 = time.perf_counter()
+        res = fit_sequences(model, data["train"], data["valid"], SequenceTrainConfig(epochs=epochs, seed=seed))
+        rows.append({"model": "LSTM 128, events" + (" + next chord's pitch classes" if chord else ""),
+                     "test_nll": sequence_nll(model, data["test"]), "valid_nll": res["best_valid_nll"],
+                     "seconds": time.perf_counter() - t0, "note": f"{res['epochs_run']} epochs"})
+    return {"split": {k: len(v) for k, v in split.items()}, "rows": rows}
+
+
+def render_section(result: dict) -> list[str]:
+    s = result["split"]
+    lines = ["## Melody models on real solos (Weimar Jazz Database, the 97 blues)", "",
+             f"Solos in C on a sixteenth grid as events (hold, note-off, note-on per pitch); split by solo: "
+             f"{s['train']} train, {s['valid']} valid, {s['test']} test. Negative log-likelihood per event, "
+             "nats, lower is better.", "",
+             "| model | test NLL | valid NLL | seconds | |", "|---|---|---|---|---|"]
+    for r in result["rows"]:
+        lines.append(f"| {r['model']} | {r['test_nll']:.3f} | {r['valid_nll']:.3f} | {r['seconds']:.1f} | {r['note']} |")
+    return lines + [""]
