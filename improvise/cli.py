@@ -45,17 +45,31 @@ def _add_training_flags(p: argparse.ArgumentParser) -> None:
     g.add_argument("--melody-hidden", type=int, default=b.melody_hidden, help="units of the melody layer (H2)")
     g.add_argument("--cell", choices=["lstm", "gru", "rnn"], default=b.cell, help="recurrent cell")
     g.add_argument("--forget-bias", type=float, default=b.forget_bias, help="initial LSTM forget-gate bias")
-    g = p.add_argument_group("training")
-    g.add_argument("--epochs", type=int, default=t.epochs)
-    g.add_argument("--lr", type=float, default=t.lr, help="Adam learning rate")
-    g.add_argument("--lr-decay-every", type=int, default=t.lr_decay_every, help="epochs between decays")
-    g.add_argument("--lr-decay", type=float, default=t.lr_decay, help="learning-rate factor at each decay")
-    g.add_argument("--clip", type=float, default=t.clip, help="global gradient-norm clip")
-    g.add_argument("--streams", type=int, default=t.streams, help="parallel readers of the looped corpus")
-    g.add_argument("--restart-streams", type=int, default=t.restart_streams,
-                   help="readers that restart from a zero state at each chorus top")
-    g.add_argument("--chunk", type=int, default=t.chunk, help="truncated-BPTT steps an epoch")
-    g.add_argument("--threads", type=int, default=t.threads, help="torch threads")
+    g = p.add_argument_group("training (defaults: the headline model's; with --setup eck2002, that setup's)")
+    g.add_argument("--epochs", type=int, default=None, help=f"passes over the corpus (default {t.epochs})")
+    g.add_argument("--lr", type=float, default=None, help=f"Adam learning rate (default {t.lr})")
+    g.add_argument("--lr-decay-every", type=int, default=None,
+                   help=f"epochs between decays (default {t.lr_decay_every})")
+    g.add_argument("--lr-decay", type=float, default=None,
+                   help=f"learning-rate factor at each decay (default {t.lr_decay})")
+    g.add_argument("--clip", type=float, default=None, help=f"global gradient-norm clip (default {t.clip})")
+    g.add_argument("--streams", type=int, default=None,
+                   help=f"parallel readers of the looped corpus (default {t.streams})")
+    g.add_argument("--restart-streams", type=int, default=None,
+                   help=f"readers that restart from a zero state at each chorus top (default {t.restart_streams})")
+    g.add_argument("--chunk", type=int, default=None, help=f"truncated-BPTT steps an epoch (default {t.chunk})")
+    g.add_argument("--threads", type=int, default=None, help=f"torch threads (default {t.threads})")
+
+
+TRAIN_FLAGS = ("epochs", "lr", "lr_decay_every", "lr_decay", "clip", "streams", "restart_streams", "chunk", "threads")
+
+
+def _train_config(a: argparse.Namespace, base, seed: int):
+    """`base` (a TrainConfig) with every training flag the user gave put in, and `seed`."""
+    from dataclasses import replace
+
+    given = {k: getattr(a, k) for k in TRAIN_FLAGS if getattr(a, k, None) is not None}
+    return replace(base, seed=seed, **given)
 
 
 def _blues_config(a: argparse.Namespace, seed: int):
@@ -65,10 +79,7 @@ def _blues_config(a: argparse.Namespace, seed: int):
     cfg = BluesConfig(choruses=a.corpus_choruses, corpus_seed=a.corpus_seed, arch=a.arch, clock=not a.no_clock,
                       chord_hidden=a.chord_hidden, melody_hidden=a.melody_hidden, cell=a.cell,
                       forget_bias=a.forget_bias,
-                      train=TrainConfig(epochs=a.epochs, lr=a.lr, lr_decay_every=a.lr_decay_every,
-                                        lr_decay=a.lr_decay, clip=a.clip, streams=a.streams,
-                                        restart_streams=a.restart_streams, chunk=a.chunk, seed=seed,
-                                        threads=a.threads))
+                      train=_train_config(a, TrainConfig(), seed))
     for name in ("chord_hidden", "melody_hidden", "corpus_choruses"):
         if getattr(a, name) < 1:
             raise ValueError(f"--{name.replace('_', '-')} must be at least 1")
@@ -148,11 +159,29 @@ def cmd_sweep(a) -> int:
     seeds = parse_seeds(a.seeds)
     if a.choruses < 1:
         raise ValueError("--choruses must be at least 1")
+    if a.setup == "eck2002":
+        return _sweep_eck2002(a, seeds)
     base = _blues_config(a, 0)
     result = blues_sweep(seeds, a.choruses, base, pitch_temperature=a.pitch_temperature, feedback=a.feedback,
                          progress=not a.quiet)
     path = write_sweep(result, Path(a.out))
     print(sweep_table(result))
+    print(f"wrote {path}")
+    return 0
+
+
+def _sweep_eck2002(a, seeds: list[int]) -> int:
+    from improvise.eck2002 import Eck2002Config, eck2002_sweep, eck2002_table
+    from improvise.sweep import write_sweep
+
+    base = Eck2002Config(experiment=a.experiment)
+    base.train = _train_config(a, base.train, 0)
+    if a.corpus_seed is not None:
+        base.corpus_seed = a.corpus_seed
+    base.validate()
+    result = eck2002_sweep(seeds, a.experiment, a.choruses, base, progress=not a.quiet)
+    path = write_sweep(result, Path(a.out))
+    print(eck2002_table(result))
     print(f"wrote {path}")
     return 0
 
@@ -286,6 +315,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--pitch-temperature", type=_nonneg_float, default=0.85)
     p.add_argument("--feedback", choices=["belief", "sample"], default="belief")
+    p.add_argument("--setup", choices=["blues", "eck2002"], default="blues",
+                   help="blues: the headline model (default); eck2002: Eck & Schmidhuber 2002's network")
+    p.add_argument("--experiment", type=int, choices=[1, 2], default=1,
+                   help="with --setup eck2002: 1 = chords only, 2 = chords and melody")
     _add_training_flags(p)
     p.set_defaults(func=cmd_sweep)
     p = sub.add_parser("render", help="audio, score, plots, training GIF and report.html of a run folder")

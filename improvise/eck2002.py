@@ -128,9 +128,15 @@ def improvise_eck2002(model: BlockLSTM, enc: ChromaticEncoding, choruses: int = 
     return {"metrics": result, "chords": chords, "melody": melody}
 
 
-def eck2002_sweep(seeds: list[int], experiment: int, choruses: int = 100, base: Eck2002Config | None = None) -> dict:
+def eck2002_sweep(seeds: list[int], experiment: int, choruses: int = 100, base: Eck2002Config | None = None,
+                  progress: bool = False) -> dict:
+    """Train one network a seed and free-run it for `choruses`; the rows are sweep.json's."""
     base = base or Eck2002Config(experiment=experiment)
     rows = []
+    if progress:
+        from tqdm import tqdm
+
+        seeds = tqdm(seeds, desc=f"eck2002 experiment {experiment}", unit="seed", leave=False, disable=None)
     for seed in seeds:
         cfg = copy.deepcopy(base)
         cfg.experiment, cfg.train.seed = experiment, seed
@@ -139,4 +145,81 @@ def eck2002_sweep(seeds: list[int], experiment: int, choruses: int = 100, base: 
         rows.append({"seed": seed, "train_seconds": trained["train_seconds"],
                      "teacher_forced": trained["teacher_forced"],
                      "epochs_to_chord_acc_0.99": trained["epochs_to_chord_acc_0.99"], **gen["metrics"]})
-    return {"experiment": experiment, "config": base.to_dict(), "seeds": rows}
+    bar = [r["bar_onset_match"] for r in rows]
+    summary = {"bar_onset_match_mean": float(np.mean(bar)), "bar_onset_match_min": float(np.min(bar)),
+               "seeds_holding_form": int(sum(b >= 0.99 for b in bar)), "train_seconds_median":
+               float(np.median([r["train_seconds"] for r in rows]))}
+    return {"setup": "eck2002", "experiment": experiment, "config": base.to_dict(), "seeds": rows,
+            "summary": summary}
+
+
+def eck2002_table(result: dict) -> str:
+    """A line a seed, then the summary (the --setup eck2002 sweep's printout)."""
+    lines = [f"{'seed':>4} {'train s':>7} {'tf chord':>8} {'bar':>6} {'step':>6} {'chord-tone':>10}"]
+    for r in result["seeds"]:
+        ctr = r.get("chord_tone_rate")
+        lines.append(f"{r['seed']:>4} {r['train_seconds']:>7.2f} {r['teacher_forced']['chord_acc']:>8.3f} "
+                     f"{r['bar_onset_match']:>6.3f} {r['step_match']:>6.3f} "
+                     f"{'n/a' if ctr is None else f'{ctr:.3f}':>10}")
+    s = result["summary"]
+    lines.append(f"mean bar-onset match {s['bar_onset_match_mean']:.3f}, worst {s['bar_onset_match_min']:.3f}, "
+                 f"{s['seeds_holding_form']}/{len(result['seeds'])} seeds >= 0.99")
+    return "\n".join(lines)
+
+
+# ---- which output layer does experiment 1 need? --------------------------------------------
+PROBE_VARIANTS = {  # name: (input coding, output layer, output coding)
+    "one-hot in, softmax over the 3 chords": ("one-hot", "softmax", "one-hot"),
+    "chord tones in, softmax over the 3 chords": ("chord tones", "softmax", "one-hot"),
+    "one-hot in, 3 sigmoid units (BCE)": ("one-hot", "sigmoid", "one-hot"),
+    "one-hot in, 12 chord-tone sigmoid units (BCE)": ("one-hot", "sigmoid", "chord tones"),
+    "chord tones in and out, 12 sigmoid units (BCE): Eck's": ("chord tones", "sigmoid", "chord tones"),
+}
+
+
+def output_layer_probe(seeds: list[int], hidden: int = 8, epochs: int = 1500, lr: float = 1e-2,
+                       choruses: int = 100) -> dict:
+    """Experiment 1's task (the chord stream alone, no clock) for a plain LSTM of `hidden` units,
+    with each output layer of PROBE_VARIANTS; same training as the headline model otherwise.
+    Returns, per variant, each seed's teacher-forced accuracy and free-running bar-onset match."""
+    from improvise.models.stream_lstm import StreamLSTM
+
+    enc = ChromaticEncoding(melody=False)
+    form = np.asarray(form_ids())
+    chord_ids = np.tile(form, 8)
+    tones = np.stack([enc.chord_vector(Chord.parse(s)) for s in ("C7", "F7", "G7")]).astype(np.float32)
+    out: dict = {"hidden": hidden, "epochs": epochs, "lr": lr, "variants": {}}
+    coding = {"one-hot": np.eye(3, dtype=np.float32), "chord tones": tones}
+    for name, (code_in, layer, code_out) in PROBE_VARIANTS.items():
+        table_in, table_out = coding[code_in], coding[code_out]
+        x = torch.from_numpy(table_in[chord_ids])
+        y = torch.roll(torch.from_numpy(chord_ids if layer == "softmax" else table_out[chord_ids]), -1, dims=0)
+        rows = []
+        for seed in seeds:
+            torch.manual_seed(seed)
+            model = StreamLSTM(table_in.shape[1], hidden, table_out.shape[1], layer)
+            cfg = TrainConfig(epochs=epochs, lr=lr, lr_decay_every=max(1, epochs // 3), seed=seed)
+            _, seconds = fit_looped(model, x, y, cfg, period=BLUES_FORM.steps)
+            played = _free_run_stream(model, table_in, table_out, choruses * BLUES_FORM.steps)
+            rows.append({"seed": seed, "train_seconds": seconds, "teacher_forced_acc": teacher_forced(model, x, y)["acc"],
+                         "bar_onset_match": metrics.bar_onset_match(played, list(form), BLUES_FORM.steps_per_bar)})
+        out["variants"][name] = rows
+    return out
+
+
+@torch.no_grad()
+def _free_run_stream(model, table_in: np.ndarray, table_out: np.ndarray, n_steps: int) -> list[int]:
+    """Chord ids played from a C7 primer; -1 where the sigmoid units match no chord."""
+    played, state, k = [0], None, 0
+    frame = torch.from_numpy(table_in[0])
+    for _ in range(n_steps - 1):
+        logits, _, state = model(frame[None, None], None, state)
+        pred = model.predict(logits[0, 0])
+        if model.output == "softmax":
+            k = int(pred)
+        else:
+            match = np.flatnonzero((np.abs(table_out - pred.numpy()).sum(1) == 0))
+            k = int(match[0]) if len(match) else -1
+        played.append(k)
+        frame = torch.from_numpy(table_in[k]) if k >= 0 else torch.zeros(table_in.shape[1])
+    return played

@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 import torch
 
 from improvise.corpora.eck2002 import PENTATONIC, eck2002_corpus
@@ -57,3 +58,28 @@ def test_numpy_twin_matches_and_training_runs():
     np.testing.assert_allclose(got, ref, atol=1e-5)
     out = improvise_eck2002(model, enc, choruses=2, seed=0)
     assert len(out["chords"]) == 192 and 0 <= out["metrics"]["bar_onset_match"] <= 1
+
+
+def test_stream_lstm_output_layers():
+    import torch
+
+    from improvise.models.stream_lstm import StreamLSTM
+
+    x = torch.zeros(5, 2, 3)
+    soft = StreamLSTM(3, 4, 3, "softmax")
+    _, loss, _ = soft(x, torch.zeros(5, 2, dtype=torch.long))
+    assert loss.item() > 0 and soft.predict(torch.tensor([[0.0, 2.0, 1.0]])).tolist() == [1]
+    sig = StreamLSTM(3, 4, 12, "sigmoid")
+    logits, loss, _ = sig(x, torch.zeros(5, 2, 12))
+    assert logits.shape == (5, 2, 12) and sig.describe(torch.full((1, 12), -3.0), torch.zeros(1, 12))["acc"] == 1.0
+    with pytest.raises(ValueError):
+        StreamLSTM(3, 4, 3, "tanh")
+
+
+def test_output_layer_probe_shape():
+    from improvise.eck2002 import PROBE_VARIANTS, output_layer_probe
+
+    res = output_layer_probe([0], epochs=3, choruses=2)
+    assert list(res["variants"]) == list(PROBE_VARIANTS)
+    for rows in res["variants"].values():
+        assert 0 <= rows[0]["bar_onset_match"] <= 1 and 0 <= rows[0]["teacher_forced_acc"] <= 1
