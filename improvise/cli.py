@@ -360,6 +360,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("standards", help="JazzStandards.json")
     p.set_defaults(func=cmd_leadsheet_check)
 
+    from improvise.cli_jam import add_jam_parser
+
+    add_jam_parser(sub, _Parser)
+
     p = sub.add_parser("gradcheck", help="check the numpy reference's hand-written BPTT by central differences")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--per-tensor", type=int, default=12, help="weights sampled from every parameter tensor")

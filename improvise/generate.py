@@ -52,6 +52,17 @@ def draw(logits: np.ndarray, temperature: float, rng: np.random.Generator) -> in
     return int(min(np.searchsorted(cdf, rng.random() * cdf[-1], side="right"), len(cdf) - 1))
 
 
+def input_vector(encoding, form_chord: int, played_chord: int, pitch: int, pos: int) -> np.ndarray:
+    """The model's input for one step (the layout is BluesEncoding's): the chord the form is
+    at, the chord played, the pitch token, the step's position in its bar."""
+    x = np.zeros(encoding.input_size)
+    x[encoding.form_chord_slice.start + form_chord] = 1.0
+    x[encoding.played_chord_slice.start + played_chord] = 1.0
+    x[encoding.pitch_slice.start + pitch] = 1.0
+    x[encoding.clock_slice] = encoding.clock(np.array([pos]))[0]
+    return x
+
+
 def generate(stepper, encoding, n_steps: int, cfg: GenerateConfig) -> tuple[np.ndarray, np.ndarray]:
     """Free-run `stepper` for `n_steps` steps. Returns (chord ids, pitch ids); index 0 is the
     primer. A stepper has reset(batch) and step_key(key, x_fn) -> logits, where the input
@@ -59,11 +70,6 @@ def generate(stepper, encoding, n_steps: int, cfg: GenerateConfig) -> tuple[np.n
     cfg.validate()
     rng = np.random.default_rng(cfg.seed)
     n_chords = encoding.n_chords
-    form_off = encoding.form_chord_slice.start
-    played_off = encoding.played_chord_slice.start
-    pitch_off = encoding.pitch_slice.start
-    clock = encoding.clock(np.arange(encoding.steps_per_bar))
-    clock_slice = encoding.clock_slice
     chords = np.zeros(n_steps, dtype=np.int64)
     pitches = np.zeros(n_steps, dtype=np.int64)
     chords[0], pitches[0] = cfg.primer_chord, cfg.primer_pitch
@@ -71,18 +77,9 @@ def generate(stepper, encoding, n_steps: int, cfg: GenerateConfig) -> tuple[np.n
     spb = encoding.steps_per_bar
     stepper.reset(1)
 
-    def dense_input(key):
-        form_chord, played_chord, pitch, pos = key
-        x = np.zeros(encoding.input_size)
-        x[form_off + form_chord] = 1.0
-        x[played_off + played_chord] = 1.0
-        x[pitch_off + pitch] = 1.0
-        x[clock_slice] = clock[pos]
-        return x
-
     for t in range(n_steps - 1):
         key = (belief, int(chords[t]), int(pitches[t]), t % spb)
-        logits = stepper.step_key(key, lambda: dense_input(key))
+        logits = stepper.step_key(key, lambda: input_vector(encoding, *key))
         chord_logits = logits[:n_chords]
         chords[t + 1] = draw(chord_logits, cfg.chord_temperature, rng)
         pitches[t + 1] = draw(logits[n_chords:], cfg.pitch_temperature, rng)

@@ -1,0 +1,144 @@
+"""Drums for the jam engine.
+
+A drum step is one token: which of kick, snare and closed hi-hat strike on that 16th note,
+as bits (1 kick, 2 snare, 4 hat), so 8 tokens. `rule_pattern` is seed 003's rule (kick on
+each bar's first step, snare at each bass onset, hat on every eighth). `DrumLSTM` is a small
+event LSTM over those tokens plus the step's position in the bar; trained on patterns the
+package synthesises (`synth_patterns`: rock, funk and shuffle-like grooves with fills) or on
+patterns the user records, it continues the loop's current pattern as its primer, so the
+drums vary around what the bassline implied instead of repeating it.
+
+Input layout of the model, index by index: 0-7 the previous step's token (one-hot), 8-23
+the position of the step to predict in its bar (one-hot over 16 sixteenths). Output: 8
+logits over the next step's token.
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from improvise.models.melody_rnn import MelodyRNN, MelodyRNNConfig
+from improvise.train import SequenceTrainConfig, fit_sequences
+
+KICK, SNARE, HAT = 1, 2, 4
+N_TOKENS = 8
+POSITIONS = 16
+INPUT_SIZE = N_TOKENS + POSITIONS
+
+
+def rule_pattern(loop_steps: int, steps_per_bar: int, bass_onsets: set[int]) -> list[int]:
+    """Seed 003's drums as tokens, one per step of the loop."""
+    return [(KICK if s % steps_per_bar == 0 else 0) | (SNARE if s in bass_onsets else 0) | (HAT if s % 2 == 0 else 0)
+            for s in range(loop_steps)]
+
+
+def synth_patterns(n: int = 200, bars: int = 4, seed: int = 0) -> list[list[int]]:
+    """`n` drum loops of `bars` 4/4 bars on 16ths: a groove drawn from a few families, with
+    random ghost notes, open spaces and a fill in the last bar."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(n):
+        family = rng.integers(3)
+        bar = np.zeros(16, dtype=np.int64)
+        if family == 0:  # rock: kick 1 and 3, snare 2 and 4, eighth hats
+            bar[[0, 8]] |= KICK
+            bar[[4, 12]] |= SNARE
+            bar[::2] |= HAT
+        elif family == 1:  # funk: syncopated kicks, sixteenth hats
+            bar[[0, 6, 10]] |= KICK
+            bar[[4, 12]] |= SNARE
+            bar[:] |= HAT
+        else:  # shuffle-like: hats on the beat and the last sixteenth of it
+            bar[[0, 10]] |= KICK
+            bar[[4, 12]] |= SNARE
+            bar[[0, 3, 4, 7, 8, 11, 12, 15]] |= HAT
+        loop = []
+        for b in range(bars):
+            this = bar.copy()
+            for s in rng.choice(16, size=rng.integers(0, 3), replace=False):  # ghosts and drops
+                this[s] ^= rng.choice([KICK, SNARE])
+            if b == bars - 1 and rng.random() < 0.7:  # a fill
+                start = rng.choice([8, 12])
+                this[start:] = np.where(rng.random(16 - start) < 0.7, SNARE, 0) | (this[start:] & KICK)
+            loop += this.tolist()
+        out.append(loop)
+    return out
+
+
+def pattern_tensors(pattern: list[int], steps_per_bar: int = 16) -> tuple[torch.Tensor, torch.Tensor]:
+    """Inputs (T-1, INPUT_SIZE) and next-token targets (T-1,) of a pattern starting on a bar."""
+    tok = np.asarray(pattern, dtype=np.int64)
+    x = np.zeros((len(tok) - 1, INPUT_SIZE), dtype=np.float32)
+    x[np.arange(len(tok) - 1), tok[:-1]] = 1.0
+    x[np.arange(len(tok) - 1), N_TOKENS + (np.arange(1, len(tok)) % steps_per_bar) % POSITIONS] = 1.0
+    return torch.from_numpy(x), torch.from_numpy(tok[1:])
+
+
+def midi_to_drum_pattern(path) -> list[int]:
+    """A GM drum MIDI file (channel 10) as tokens on its 16th grid: kick 35/36, snare 37-40,
+    hats 42/44/46 (other drums are left out). A one-line UserError on an unreadable file."""
+    import mido
+
+    from improvise.errors import UserError
+
+    try:
+        mid = mido.MidiFile(path)
+    except (OSError, EOFError, ValueError, KeyError, IndexError) as e:
+        raise UserError(f"{path}: not a readable MIDI file ({str(e)[:100] or type(e).__name__})") from None
+    bits = {35: KICK, 36: KICK, 37: SNARE, 38: SNARE, 39: SNARE, 40: SNARE, 42: HAT, 44: HAT, 46: HAT}
+    step_ticks = mid.ticks_per_beat / 4
+    hits: dict[int, int] = {}
+    for track in mid.tracks:
+        t = 0
+        for m in track:
+            t += m.time
+            if m.type == "note_on" and m.velocity > 0 and m.channel == 9 and m.note in bits:
+                k = int(round(t / step_ticks))
+                hits[k] = hits.get(k, 0) | bits[m.note]
+    if not hits:
+        raise UserError(f"{path}: no kick, snare or hi-hat on channel 10")
+    n = (max(hits) // 16 + 1) * 16
+    return [hits.get(k, 0) for k in range(n)]
+
+
+class DrumLSTM:
+    """A trained drum model that continues a pattern (`continue_pattern`)."""
+
+    def __init__(self, model: MelodyRNN, temperature: float = 0.8, seed: int = 0):
+        self.model, self.temperature = model.eval(), temperature
+        self.rng = np.random.default_rng(seed)
+
+    @classmethod
+    def train(cls, patterns: list[list[int]] | None = None, epochs: int = 25, seed: int = 0, **kw) -> "DrumLSTM":
+        """Train on `patterns` (token lists starting on a bar; default: `synth_patterns`), ~1 s."""
+        patterns = patterns or synth_patterns(seed=seed)
+        data = [pattern_tensors(p + p) for p in patterns]  # twice round, so the loop's seam is learned
+        split = max(1, len(data) // 10)
+        torch.manual_seed(seed)
+        model = MelodyRNN(MelodyRNNConfig(input_size=INPUT_SIZE, n_events=N_TOKENS, hidden=32, layers=1, dropout=0.0))
+        fit_sequences(model, data[split:], data[:split],
+                      SequenceTrainConfig(epochs=epochs, windows=128, window=64, batch=32, lr=1e-2, seed=seed))
+        return cls(model, seed=seed, **kw)
+
+    @torch.no_grad()
+    def continue_pattern(self, primer: list[int], n: int, steps_per_bar: int = 16) -> list[int]:
+        """`n` tokens after `primer` (its last token is the step before the first one drawn)."""
+        if not primer:
+            raise ValueError("the drum model needs a primer")
+        state = None
+        if len(primer) > 1:
+            x, _ = pattern_tensors(list(primer), steps_per_bar)  # every primer step but the last
+            _, _, state = self.model(x[:, None])
+        tok, out = primer[-1], []
+        pos = len(primer)
+        for _ in range(n):
+            xi = torch.zeros(1, 1, INPUT_SIZE)
+            xi[0, 0, tok] = 1.0
+            xi[0, 0, N_TOKENS + (pos % steps_per_bar) % POSITIONS] = 1.0
+            logits, _, state = self.model(xi, None, state)
+            z = logits[0, 0].numpy().astype(np.float64) / self.temperature
+            p = np.exp(z - z.max())
+            tok = int(self.rng.choice(N_TOKENS, p=p / p.sum()))
+            out.append(tok)
+            pos += 1
+        return out

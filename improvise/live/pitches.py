@@ -1,0 +1,99 @@
+"""Where the machine's pitches come from in improv mode, and the rules that fit them to the
+moment: the chord under the note and the human's register.
+
+A pitch source has `prime(pitches)` (the human's recent MIDI pitches) and `generate(n)` (the
+next n MIDI pitches). `BluesPitchSource` runs a trained blues model (the numpy single-step
+path, no torch) in any key; `CyclePitchSource` repeats a given list (tests, demos).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from improvise.generate import draw, input_vector
+
+
+class CyclePitchSource:
+    """Plays `pitches` over and over; priming is ignored."""
+
+    def __init__(self, pitches: list[int]):
+        if not pitches:
+            raise ValueError("a pitch source needs at least one pitch")
+        self.pitches, self.i = list(pitches), 0
+
+    def prime(self, pitches: list[int]) -> None:
+        pass
+
+    def generate(self, n: int) -> list[int]:
+        out = [self.pitches[(self.i + k) % len(self.pitches)] for k in range(n)]
+        self.i += n
+        return out
+
+
+class BluesPitchSource:
+    """The blues chord/melody model as a pitch source. Human pitches are read as the model's
+    nearest blues-scale tokens (in C, after taking `key` off) and stepped through the model,
+    teacher-forced; then it free-runs, and its non-rest pitches, put back in `key`, are the
+    machine's. The model's state carries on from call to call, as in a real duet."""
+
+    def __init__(self, stepper, encoding, key: int = 0, temperature: float = 0.85, seed: int = 0):
+        self.stepper, self.enc, self.key, self.temperature = stepper, encoding, key % 12, temperature
+        self.rng = np.random.default_rng(seed)
+        self.scale = np.asarray(encoding.pitches)
+        self.stepper.reset(1)
+        self.belief, self.chord, self.pitch, self.t = 0, 0, 0, 0
+
+    @classmethod
+    def from_run(cls, run_dir, **kw) -> "BluesPitchSource":
+        from improvise.blues import load_blues_run
+        from improvise.encodings import BluesEncoding
+        from improvise.models.reference import NumpyChordMelody
+
+        model, _ = load_blues_run(run_dir)
+        return cls(NumpyChordMelody.from_module(model), BluesEncoding(), **kw)
+
+    def _step(self) -> np.ndarray:
+        key = (self.belief, self.chord, self.pitch, self.t % self.enc.steps_per_bar)
+        logits = self.stepper.step_key(key, lambda: input_vector(self.enc, *key))
+        self.t += 1
+        return logits
+
+    def token_of(self, midi_pitch: int) -> int:
+        """The blues-scale token nearest `midi_pitch` once the key is taken off."""
+        p = 60 + (midi_pitch - self.key - 60) % 24  # folded into the two octaves from middle C
+        return int(np.argmin(np.abs(self.scale - p)))
+
+    def prime(self, pitches: list[int]) -> None:
+        nc = self.enc.n_chords
+        for p in pitches:
+            logits = self._step()
+            self.belief = self.chord = int(np.argmax(logits[:nc]))
+            self.pitch = self.token_of(p)
+
+    def generate(self, n: int) -> list[int]:
+        nc, rest = self.enc.n_chords, self.enc.rest
+        out: list[int] = []
+        for _ in range(8 * n + 8):  # a model that only rests still returns
+            logits = self._step()
+            self.belief = self.chord = int(np.argmax(logits[:nc]))
+            self.pitch = draw(logits[nc:], self.temperature, self.rng)
+            if self.pitch != rest:
+                out.append(int(self.scale[self.pitch]) + self.key)
+                if len(out) == n:
+                    break
+        return out or [60 + self.key] * n
+
+
+def fit_pitch(pitch: int, register: float, span: int, allowed: frozenset[int] | None,
+              low: int = 21, high: int = 108) -> int:
+    """`pitch` moved to the octave nearest the human's `register`, then to the nearest pitch
+    whose class is in `allowed` (None: any), and kept within `span` semitones of the register
+    and inside [low, high]. Ties go down."""
+    centre = int(round(register))
+    lo, hi = max(low, centre - span), min(high, centre + span)
+    if lo > hi:
+        lo = hi = min(max(centre, low), high)
+    p = pitch + 12 * int(round((centre - pitch) / 12))
+    candidates = [q for q in range(lo, hi + 1) if allowed is None or q % 12 in allowed]
+    if not candidates:
+        candidates = list(range(lo, hi + 1))
+    return min(candidates, key=lambda q: (abs(q - p), q))

@@ -1,0 +1,402 @@
+"""The jam engine in simulated time with in-memory ports (issue 7)."""
+import random
+
+import mido
+import numpy as np
+import pytest
+
+from improvise.live import JamConfig, JamEngine, LoopSpec, MemoryPort, SimClock, tap_tempo
+from improvise.live.pitches import CyclePitchSource, fit_pitch
+from improvise.live.session import performance_from_midi, session_to_midi, simulate
+
+SPEC = LoopSpec(bars=2, beats_per_bar=4, beat_unit=4, tempo_bpm=120)  # 32 steps of 0.125 s
+DT = SPEC.step_seconds
+
+
+def notes(spec, start_step=0, jitter=0.0, seed=0, channel=0):
+    """(time, msg) for each (step, length, pitch, velocity) in spec, played `jitter` s off the grid."""
+    rng = random.Random(seed)
+    out = []
+    for step, length, pitch, vel in spec:
+        t = (start_step + step) * DT + rng.uniform(-jitter, jitter)
+        out.append((t, mido.Message("note_on", channel=channel, note=pitch, velocity=vel)))
+        out.append((t + length * DT - 0.01, mido.Message("note_off", channel=channel, note=pitch)))
+    return out
+
+
+BASS = [(0, 4, 36, 100), (6, 2, 43, 90), (8, 8, 41, 95), (16, 4, 36, 100), (22, 2, 38, 80), (24, 6, 43, 90)]
+CHORDS = [(0, 16, 60, 70), (0, 16, 64, 70), (0, 16, 67, 70), (16, 16, 65, 70), (16, 16, 69, 70), (16, 16, 72, 70)]
+
+
+def by_role(rec, role, kind="note_on"):
+    return [(round(t / DT), m.note, m.velocity) for t, r, m in rec.events
+            if r == role and m.type == kind and (kind != "note_on" or m.velocity > 0)]
+
+
+def test_tap_tempo_and_meter():
+    assert tap_tempo([0.0, 0.5, 1.0, 1.52, 2.0]) == pytest.approx(120.0, rel=0.01)
+    assert LoopSpec(bars=1, beats_per_bar=7, beat_unit=8).loop_steps == 14
+    with pytest.raises(ValueError):
+        tap_tempo([1.0])
+
+
+def test_recorded_bass_and_chords_loop_exactly():
+    perf = notes(BASS, 0, jitter=0.02) + notes(CHORDS, 32, jitter=0.02)
+    engine, rec, port = simulate(JamConfig(loop=SPEC, click=False, drums="off"), perf,
+                                 modes={0: "bass", 1: "chords"}, extra_loops=3)
+    assert [e["layer"] for e in engine.log if e["kind"] == "recorded"] == ["bass", "chords"]
+    bass = by_role(rec, "bass")
+    played = [(s, p, v) for s, p, v in bass if s >= 32]  # the passes after the recorded one
+    want = [(32 * k + s, p, v) for k in (1, 2, 3, 4) for s, _, p, v in BASS]
+    assert sorted(played)[:len(want)] == sorted(want)
+    chords = [(s, p, v) for s, p, v in by_role(rec, "chords") if s >= 64]
+    want = [(32 * k + s, p, v) for k in (2, 3, 4) for s, _, p, v in CHORDS]
+    assert sorted(chords)[:len(want)] == sorted(want)
+    assert port.sounding() == set()
+
+
+def test_drum_rule_note_for_note():
+    engine, rec, _ = simulate(JamConfig(loop=SPEC, click=False), notes(BASS), modes={0: "bass"}, extra_loops=2)
+    drums = [(s, p) for s, p, _ in by_role(rec, "drums")]
+    onsets = {s for s, *_ in BASS}
+    want = []
+    for k in (1, 2):
+        for s in range(32):
+            if s % 16 == 0:
+                want.append((32 * k + s, 36))
+            if s in onsets:
+                want.append((32 * k + s, 38))
+            if s % 2 == 0:
+                want.append((32 * k + s, 42))
+    assert sorted(d for d in drums if 32 <= d[0] < 96) == sorted(want)
+    assert not [d for d in drums if d[0] < 32]  # no drums before there is a bassline
+
+
+def test_click_has_three_sounds():
+    _, rec, _ = simulate(JamConfig(loop=SPEC, drums="off"), notes([(0, 1, 60, 90)]), extra_loops=1)
+    click = {s: p for s, p, _ in by_role(rec, "click")}
+    assert click[0] == 76 and click[16] == 77 and click[4] == 37 and click[32] == 76
+    assert set(click) == set(range(0, max(click) + 1, 4))
+
+
+def improv_run(source, span=7, modes=None, chords=False, start_step=40):
+    melody = [(s, 1, 60 + (s * 5) % 12, 50 + s) for s in range(0, 56, 3)]
+    perf = notes(melody, start_step, jitter=0.01, seed=3)
+    if chords:
+        perf = notes(CHORDS, 0) + perf
+    perf.append((44.3 * DT, mido.Message("control_change", control=22, value=127)))  # the improv button, mid-loop
+    cfg = JamConfig(loop=SPEC, click=False, drums="off", span=span)
+    return melody, simulate(cfg, perf, source=source, modes=modes or ({0: "chords"} if chords else {}),
+                            extra_loops=1)
+
+
+def test_improv_keeps_human_rhythm_and_velocity_and_starts_at_a_boundary():
+    source = CyclePitchSource([60, 63, 65, 67, 70])  # all in C blues: no chord, no refit needed
+    melody, (engine, rec, port) = improv_run(source)
+    human = [(t, m) for t, r, m in rec.events if r == "performer" and m.type == "note_on"]
+    machine = [(t, m) for t, r, m in rec.events if r == "machine" and m.type == "note_on"]
+    passed = [(t, m) for t, r, m in rec.events if r == "human" and m.type == "note_on"]
+    # improv is asked for at step 44 and the boundary is the loop: replacement starts at step 64,
+    # not earlier; before it the performer is passed through
+    first = min(t for t, _ in machine)
+    assert first >= 64 * DT - 0.5 * DT
+    assert all(t < 64 * DT for t, _ in passed)
+    starts = [e for e in engine.log if e["kind"] == "replace"]
+    assert starts[0]["on"] and starts[0]["step"] == 64 and starts[0]["why"] == "boundary"
+    # every human note after the boundary became exactly one machine note, same time and velocity
+    after = [(t, m) for t, m in human if t >= first]
+    assert len(after) == len(machine) > 5
+    for (th, mh), (tm, mm) in zip(after, machine):
+        assert th == tm and mh.velocity == mm.velocity
+    # the pitches are the source's, in order (they already fit the scale and the register)
+    assert [m.note for _, m in machine] == CyclePitchSource([60, 63, 65, 67, 70]).generate(len(machine))
+    assert port.sounding() == set()
+
+
+def test_improv_fits_chord_and_range():
+    source = CyclePitchSource([61, 66, 95, 30, 71, 54])  # out of key, out of register
+    _, (engine, rec, port) = improv_run(source, span=5, chords=True)
+    machine = [(round(t / DT), m.note) for t, r, m in rec.events if r == "machine" and m.type == "note_on"]
+    human = [m.note for t, r, m in rec.events if r == "performer" and m.type == "note_on"]
+    assert machine
+    lo, hi = min(human) - 5, max(human) + 5
+    for step, pitch in machine:
+        assert lo <= pitch <= hi
+        chord = engine.chord_pcs(step)
+        if step % SPEC.steps_per_beat == 0:
+            assert pitch % 12 in chord, (step, pitch, chord)
+        else:
+            assert pitch % 12 in chord | {0, 3, 5, 6, 7, 10}
+    # note-offs follow the substituted pitch
+    offs = [m.note for t, r, m in rec.events if r == "machine" and m.type == "note_off"]
+    assert sorted(offs) == sorted(p for _, p in machine)
+
+
+def test_pedal_switches_replacement_at_once():
+    clock = SimClock()
+    port = MemoryPort(clock)
+    engine = JamEngine(JamConfig(loop=SPEC, click=False, drums="off"), port, clock, CyclePitchSource([67]))
+    engine.tick()
+    engine.handle(mido.Message("note_on", note=60, velocity=80))
+    engine.handle(mido.Message("control_change", control=64, value=127))
+    engine.handle(mido.Message("note_on", note=62, velocity=81))
+    engine.handle(mido.Message("note_off", note=62))
+    engine.handle(mido.Message("note_off", note=60))
+    sent = [(m.type, m.channel, m.note) for _, m in port.sent if m.type in ("note_on", "note_off")]
+    assert sent == [("note_on", 0, 60), ("note_on", 1, 67), ("note_off", 1, 67), ("note_off", 0, 60)]
+
+
+def test_fit_pitch():
+    assert fit_pitch(61, 60, 5, frozenset({0, 4, 7})) == 60
+    assert fit_pitch(30, 72, 4, None) in range(68, 77)  # up by octaves, then into the span
+    assert fit_pitch(55, 70, 7, None) == 67  # the octave nearest the register, pitch class kept
+    assert 68 <= fit_pitch(95, 70, 2, None) <= 72
+
+
+def test_fuzz_never_raises_and_leaves_nothing_sounding():
+    rng = random.Random(7)
+    clock = SimClock()
+    port = MemoryPort(clock)
+    cfg = JamConfig(loop=SPEC)
+    engine = JamEngine(cfg, port, clock, CyclePitchSource([60, 62, 64, 67, 69]))
+    for i in range(10_000):
+        kind = rng.random()
+        if kind < 0.45:
+            msg = [0x90 | rng.randrange(16), rng.randrange(128), rng.choice([0, rng.randrange(128)])]
+        elif kind < 0.75:
+            msg = [0x80 | rng.randrange(16), rng.randrange(128), rng.randrange(128)]
+        elif kind < 0.85:
+            msg = [0xB0, rng.choice([14, 15, 20, 21, 22, 23, 24, 64, 7]), rng.randrange(128)]
+        else:  # junk: bad status, values out of range, truncated messages
+            msg = [rng.randrange(256) for _ in range(rng.randrange(0, 4))]
+        engine.handle(msg)
+        if i % 7 == 0:
+            clock.sleep_until(engine.next_time)
+            engine.tick()
+    engine.close()
+    assert port.sounding() == set()
+    assert engine.step > 1000
+
+
+def test_session_midi_and_bad_performance(tmp_path):
+    engine, rec, _ = simulate(JamConfig(loop=SPEC), notes(BASS), modes={0: "bass"})
+    mid = session_to_midi(rec, engine.cfg)
+    names = [t.name for t in mid.tracks]
+    assert names[:2] == ["performer", "bass"] and "drums" in names and "click" in names
+    bad = tmp_path / "bad.mid"
+    bad.write_bytes(b"MThd garbage")
+    from improvise.errors import UserError
+
+    with pytest.raises(UserError, match="bad.mid"):
+        performance_from_midi(bad)
+
+
+def test_blues_source_in_any_key(run_dir):
+    from improvise.live.pitches import BluesPitchSource
+
+    src = BluesPitchSource.from_run(run_dir, key=7, seed=1)  # G
+    src.prime([67, 70, 72, 74, 77])
+    out = src.generate(32)
+    assert len(out) == 32
+    g_blues = {(7 + i) % 12 for i in (0, 3, 5, 6, 7, 10)}
+    assert {p % 12 for p in out} <= g_blues and len(set(out)) >= 3
+    again = BluesPitchSource.from_run(run_dir, key=7, seed=1)
+    again.prime([67, 70, 72, 74, 77])
+    assert again.generate(32) == out  # a fixed seed fixes the pitches
+
+
+def test_osc_round_trip():
+    import socket
+    import time as _time
+
+    from pythonosc.osc_message_builder import OscMessageBuilder
+    from pythonosc.osc_packet import OscPacket
+
+    from improvise.live.osc import OscIn, OscOutPort
+    from improvise.live.session import realtime_engine
+
+    inp = OscIn("127.0.0.1", 0)
+    listen = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    listen.bind(("127.0.0.1", 0))
+    listen.settimeout(2.0)
+    engine = realtime_engine(JamConfig(loop=SPEC, click=False, drums="off"), OscOutPort(*listen.getsockname()),
+                             CyclePitchSource([67]))
+    engine.set_mode("improv")
+    engine._set_replacing(True, "test")
+    client = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    trips = []
+    for pitch in (66, 67, 68):
+        b = OscMessageBuilder("/note")
+        b.add_arg(pitch)
+        b.add_arg(90)
+        t0 = _time.perf_counter()
+        client.sendto(b.build().dgram, inp.address)
+        got = []
+        while not got:
+            got = inp.poll()
+        for m in got:
+            engine.handle(m)
+        reply = OscPacket(listen.recv(1024)).messages[0].message
+        trips.append(_time.perf_counter() - t0)
+        assert reply.address == "/note" and list(reply.params) == [67, 90, 1]  # machine pitch, human velocity
+    assert max(trips) < 0.05
+    inp.close()
+
+
+def free_port() -> int:
+    import socket
+
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def test_realtime_jam_over_osc(run_dir, tmp_path):
+    """`improvise jam --osc` on the wall clock, driven by an OSC client on loopback
+    (IMPROVISE_REALTIME_SECONDS, default 60): no missed grid step, lateness p99 <= 2 ms."""
+    import json
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time as _time
+
+    from pythonosc.osc_message_builder import OscMessageBuilder
+
+    seconds = float(os.environ.get("IMPROVISE_REALTIME_SECONDS", "60"))
+    port_in, port_out = free_port(), free_port()
+    listen = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    listen.bind(("127.0.0.1", port_out))
+    listen.setblocking(False)
+    proc = subprocess.Popen([sys.executable, "-m", "improvise", "jam", "--osc", "--seconds", str(seconds),
+                             "--osc-in", str(port_in), "--osc-out", str(port_out), "--model", str(run_dir),
+                             "--out", str(tmp_path / "live"), "--bars", "2", "--mode", "improv", "--phrase-bars", "1"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    client = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    assert proc.stdout.readline().startswith("jam: OSC in")
+    t_wait = _time.monotonic() + 30
+    while _time.monotonic() < t_wait:  # the engine is up once its click arrives
+        try:
+            listen.recv(1024)
+            break
+        except BlockingIOError:
+            _time.sleep(0.01)
+    t_first = _time.monotonic()
+
+    def send(addr, *args):
+        b = OscMessageBuilder(addr)
+        for a in args:
+            b.add_arg(a)
+        client.sendto(b.build().dgram, ("127.0.0.1", port_in))
+
+    rng = random.Random(0)
+    received = 0
+    t_end = _time.monotonic() + seconds + 30
+    sent = 0
+    while proc.poll() is None and _time.monotonic() < t_end:
+        pitch = rng.randrange(55, 80)
+        send("/note", pitch, rng.randrange(40, 120))
+        _time.sleep(rng.uniform(0.05, 0.2))
+        send("/note", pitch, 0)
+        sent += _time.monotonic() < t_first + seconds - 0.5  # notes sent while the engine surely listens
+        try:
+            while True:
+                listen.recv(1024)
+                received += 1
+        except BlockingIOError:
+            pass
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    doc = json.loads((tmp_path / "live" / "session.json").read_text())
+    t = doc["timing"]
+    assert t["steps"] >= seconds / 0.125 * 0.99
+    assert t["missed_steps"] == 0
+    assert t["lateness_ms_p99"] <= 2.0, t
+    assert doc["notes"]["performer"] >= sent and doc["notes"]["machine"] > 0
+    assert received > sent and doc["errors"] == []
+
+
+@pytest.fixture(scope="module")
+def drum_model():
+    from improvise.live.drums import DrumLSTM
+
+    return DrumLSTM.train(seed=0)
+
+
+def test_drum_model_continues_the_groove(drum_model):
+    from improvise.live.drums import HAT, SNARE, synth_patterns
+
+    primer = synth_patterns(1, seed=5)[0][:32]
+    out = drum_model.continue_pattern(primer, 64)
+    assert len(out) == 64 and all(0 <= t < 8 for t in out)
+    bar = np.array(primer[16:32])
+    agree = np.mean([(t & (SNARE | HAT)) == (bar[k % 16] & (SNARE | HAT)) for k, t in enumerate(out)])
+    assert agree >= 0.6  # it keeps the backbeat and the hats, with variations
+
+
+def test_engine_model_drums_vary_the_rule(drum_model):
+    cfg = JamConfig(loop=SPEC, click=False, drums="model")
+    engine, rec, port = simulate(cfg, notes(BASS), modes={0: "bass"}, extra_loops=4, drum_model=drum_model)
+    drums = by_role(rec, "drums")
+    first = sorted((s - 32, p) for s, p, _ in drums if 32 <= s < 64)
+    later = [sorted((s - 32 * k, p) for s, p, _ in drums if 32 * k <= s < 32 * (k + 1)) for k in (2, 3, 4)]
+    onsets = {s for s, *_ in BASS}
+    rule = sorted([(s, 36) for s in (0, 16)] + [(s, 38) for s in onsets] + [(s, 42) for s in range(0, 32, 2)])
+    assert first == rule  # the first pass is the rule, the primer
+    assert any(p != rule for p in later) and all(p for p in later)
+    assert sum(e["kind"] == "drums" for e in engine.log) >= 3 and port.sounding() == set()
+    with pytest.raises(ValueError, match="drum model"):
+        JamEngine(cfg, MemoryPort(), SimClock())
+
+
+def test_midi_to_drum_pattern(tmp_path):
+    from improvise.live.drums import KICK, SNARE, HAT, midi_to_drum_pattern
+
+    mid = mido.MidiFile(ticks_per_beat=480)
+    tr = mido.MidiTrack()
+    mid.tracks.append(tr)
+    for step, note in [(0, 36), (0, 42), (2, 42), (4, 38), (4, 42), (15, 36)]:
+        tr.append(mido.Message("note_on", channel=9, note=note, velocity=100, time=0))
+    # times: rebuild with proper deltas
+    tr.clear()
+    last = 0
+    for step, note in [(0, 36), (0, 42), (2, 42), (4, 38), (4, 42), (15, 36)]:
+        tr.append(mido.Message("note_on", channel=9, note=note, velocity=100, time=step * 120 - last))
+        last = step * 120
+    path = tmp_path / "d.mid"
+    mid.save(path)
+    tok = midi_to_drum_pattern(path)
+    assert len(tok) == 16 and tok[0] == KICK | HAT and tok[2] == HAT and tok[4] == SNARE | HAT and tok[15] == KICK
+
+
+def test_jam_cli_simulate_demo(tmp_path, run_dir, capsys):
+    import json
+
+    from improvise.cli import dispatch
+
+    out = tmp_path / "jam"
+    assert dispatch(["jam", "--simulate", "demo", "--out", str(out), "--model", str(run_dir), "--synth", "numpy",
+                     "--meter", "3/4", "--bars", "4", "--key", "F"]) == 0
+    doc = json.loads((out / "session.json").read_text())
+    assert doc["notes"]["machine"] > 0 and doc["notes"]["bass"] > 0 and doc["errors"] == []
+    assert doc["left_sounding"] == [] and (out / "session.wav").stat().st_size > 10_000
+    tracks = [t.name for t in mido.MidiFile(out / "session.mid").tracks]
+    assert {"performer", "machine", "bass", "chords", "drums", "click"} <= set(tracks)
+    assert "simulated" in capsys.readouterr().out
+    assert dispatch(["jam", "--simulate", str(tmp_path / "none.mid"), "--out", str(out)]) == 2
+    assert "none.mid: no such file" in capsys.readouterr().err
+    bad = tmp_path / "controls.json"
+    bad.write_text('{"20": "explode"}')
+    assert dispatch(["jam", "--simulate", "demo", "--out", str(out), "--controls", str(bad)]) == 2
+    assert "controls.json" in capsys.readouterr().err
+
+
+def test_shipped_controls_file_is_the_default():
+    from pathlib import Path
+
+    from improvise.live.engine import DEFAULT_CONTROLS
+    from improvise.live.jam import load_controls
+
+    assert load_controls(Path(__file__).resolve().parents[1] / "extras" / "controls.json") == DEFAULT_CONTROLS
