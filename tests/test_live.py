@@ -79,13 +79,13 @@ def test_click_has_three_sounds():
     assert set(click) == set(range(0, max(click) + 1, 4))
 
 
-def improv_run(source, span=7, modes=None, chords=False, start_step=40):
+def improv_run(source, span=7, modes=None, chords=False, start_step=40, low=36, high=96):
     melody = [(s, 1, 60 + (s * 5) % 12, 50 + s) for s in range(0, 56, 3)]
     perf = notes(melody, start_step, jitter=0.01, seed=3)
     if chords:
         perf = notes(CHORDS, 0) + perf
     perf.append((44.3 * DT, mido.Message("control_change", control=22, value=127)))  # the improv button, mid-loop
-    cfg = JamConfig(loop=SPEC, click=False, drums="off", span=span)
+    cfg = JamConfig(loop=SPEC, click=False, drums="off", span=span, low=low, high=high)
     return melody, simulate(cfg, perf, source=source, modes=modes or ({0: "chords"} if chords else {}),
                             extra_loops=1)
 
@@ -115,13 +115,13 @@ def test_improv_keeps_human_rhythm_and_velocity_and_starts_at_a_boundary():
 
 def test_improv_fits_chord_and_range():
     source = CyclePitchSource([61, 66, 95, 30, 71, 54])  # out of key, out of register
-    _, (engine, rec, port) = improv_run(source, span=5, chords=True)
+    _, (engine, rec, port) = improv_run(source, span=5, chords=True, low=57, high=70)
     machine = [(round(t / DT), m.note) for t, r, m in rec.events if r == "machine" and m.type == "note_on"]
     human = [m.note for t, r, m in rec.events if r == "performer" and m.type == "note_on"]
     assert machine
     lo, hi = min(human) - 5, max(human) + 5
     for step, pitch in machine:
-        assert lo <= pitch <= hi
+        assert lo <= pitch <= hi and 57 <= pitch <= 70  # the player's register and the configured range
         chord = engine.chord_pcs(step)
         if step % SPEC.steps_per_beat == 0:
             assert pitch % 12 in chord, (step, pitch, chord)
@@ -400,3 +400,36 @@ def test_shipped_controls_file_is_the_default():
     from improvise.live.jam import load_controls
 
     assert load_controls(Path(__file__).resolve().parents[1] / "extras" / "controls.json") == DEFAULT_CONTROLS
+
+
+def test_improv_pitches_come_from_the_blues_model(run_dir):
+    from improvise.live.pitches import BluesPitchSource
+
+    class Tap:  # records what the model generated
+        def __init__(self, inner):
+            self.inner, self.raw = inner, []
+
+        def prime(self, pitches):
+            self.inner.prime(pitches)
+
+        def generate(self, n):
+            out = self.inner.generate(n)
+            self.raw += out
+            return out
+
+    tap = Tap(BluesPitchSource.from_run(run_dir, key=0, seed=4))
+    _, (engine, rec, port) = improv_run(tap, span=12)
+    machine = [m.note for t, r, m in rec.events if r == "machine" and m.type == "note_on"]
+    assert len(machine) > 5
+    # no chords recorded: every blues-scale pitch the model draws is allowed, so only its octave
+    # may move (into the player's register): pitch classes match the model's, in order
+    assert [p % 12 for p in machine] == [p % 12 for p in tap.raw[:len(machine)]]
+    assert any(e["kind"] == "generate" for e in engine.log)
+
+
+def test_missing_midi_port_is_a_user_error():
+    from improvise.errors import UserError
+    from improvise.live.ports import open_midi
+
+    with pytest.raises(UserError, match="cannot open MIDI ports"):
+        open_midi(None, "no such port, surely")
