@@ -25,6 +25,9 @@ def add_jam_parser(sub, parser_class) -> None:
     g.add_argument("--drum-patterns", default=None, help="a GM drum MIDI file to train the drum model on")
     g.add_argument("--phrase-bars", type=int, default=None, help="replacement switches at these (default: loop)")
     g.add_argument("--span", type=int, default=7, help="machine pitches within this many semitones of the player")
+    g.add_argument("--leadsheet", default=None, help="a lead sheet (text file, or a title in --standards) whose "
+                   "chords the machine follows when no chords are recorded")
+    g.add_argument("--standards", default=None, help="JazzStandards.json, to look --leadsheet titles up in")
     g.add_argument("--controls", default=None, help="JSON file: CC number -> action (see README)")
     g.add_argument("--seed", type=int, default=0)
     g = p.add_argument_group("simulated sessions")
@@ -55,6 +58,10 @@ def jam_config(a: argparse.Namespace):
                     phrase_bars=a.phrase_bars, span=a.span)
     if a.controls:
         cfg.controls = load_controls(Path(a.controls))
+    if a.leadsheet:
+        from improvise.live.jam import lead_sheet_pcs
+
+        cfg.lead_sheet = lead_sheet_pcs(a.leadsheet, Path(a.standards) if a.standards else None, cfg.loop)
     cfg.validate()
     return cfg
 

@@ -433,3 +433,21 @@ def test_missing_midi_port_is_a_user_error():
 
     with pytest.raises(UserError, match="cannot open MIDI ports"):
         open_midi(None, "no such port, surely")
+
+
+def test_improv_follows_a_lead_sheet(tmp_path):
+    from improvise.live.jam import lead_sheet_pcs
+
+    sheet = tmp_path / "blues.txt"
+    sheet.write_text("title: two bars\ntime: 4/4\nkey: F\n| F7 | Bb7 |\n")
+    pcs = lead_sheet_pcs(str(sheet), None, SPEC)
+    assert len(pcs) == 32 and pcs[0] == [0, 3, 5, 9] and pcs[16] == [2, 5, 8, 10]
+    source = CyclePitchSource([61, 66, 71, 64])
+    melody = [(s, 1, 62 + s % 7, 80) for s in range(0, 64, 2)]
+    cfg = JamConfig(loop=SPEC, click=False, drums="off", lead_sheet=pcs, key=5)
+    engine, rec, _ = simulate(cfg, notes(melody), source=source, modes={0: "improv"})
+    machine = [(round(t / DT), m.note) for t, r, m in rec.events if r == "machine" and m.type == "note_on"]
+    assert len(machine) == 32
+    for step, pitch in machine:
+        if step % 4 == 0:
+            assert pitch % 12 in pcs[step % 32]

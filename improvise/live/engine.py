@@ -55,6 +55,8 @@ class JamConfig:
     click_notes: tuple = (76, 77, 37)  # GM high wood block (loop top), low wood block (bar), side stick
     drum_notes: tuple = (36, 38, 42)  # GM kick, snare, closed hi-hat
     controls: dict = field(default_factory=lambda: dict(DEFAULT_CONTROLS))
+    lead_sheet: list | None = None  # pitch classes of the chord at each 16th of a lead sheet's form
+    #                                 (cycled), for improv when no chords are recorded
 
     def validate(self) -> None:
         self.loop.validate()
@@ -144,10 +146,12 @@ class JamEngine:
         return self.step + int(round((self.clock.now() - self.next_time) / self.cfg.loop.step_seconds))
 
     def chord_pcs(self, step: int) -> frozenset[int] | None:
-        """Pitch classes of the recorded chords sounding at `step`, or None."""
+        """Pitch classes of the recorded chords sounding at `step`, else of the lead sheet's
+        chord there, else None."""
         layer = self.layers.get("chords")
         if layer is None:
-            return None
+            sheet = self.cfg.lead_sheet
+            return frozenset(sheet[step % len(sheet)]) or None if sheet else None
         n = self.cfg.loop.loop_steps
         s = step % n
         pcs = {p % 12 for on, off, p, _ in layer.notes if on <= s < off}

@@ -34,6 +34,16 @@ def load_controls(path: Path) -> dict[int, str]:
     return controls
 
 
+def lead_sheet_pcs(source: str, standards: Path | None, spec: LoopSpec) -> list[list[int]]:
+    """The pitch classes of a lead sheet's chord at every 16th of its played form."""
+    from improvise.leadsheet import load_leadsheet
+
+    sheet = load_leadsheet(source, standards)
+    if sheet.unparsed:
+        raise UserError(f"{source}: chords that do not parse: {', '.join(sheet.unparsed[:5])}")
+    return [sorted(c.pitch_classes) for c in sheet.chord_per_step(spec.steps_per_beat)]
+
+
 def parse_modes(text: str | None) -> dict[int, str]:
     """'0:bass,1:chords,2:improv' -> {0: 'bass', 1: 'chords', 2: 'improv'} (loop pass -> mode)."""
     if not text:
