@@ -12,8 +12,8 @@ def add_jam_parser(sub, parser_class) -> None:
                      "or 'demo' for the built-in performer")
     src.add_argument("--osc", action="store_true", help="play live: OSC in and out on --host (and MIDI ports)")
     p.add_argument("--out", default=None, help="session folder (session.mid, session.json, session.wav)")
-    p.add_argument("--model", default=None, help="a blues run folder for the machine's pitches "
-                   "(default: train the headline model now, ~1 s)")
+    p.add_argument("--model", default=None, help="the machine's pitches: a blues run folder, or markov[:K] "
+                   "(an order-K interval Markov chain; default: train the headline blues model now, ~1 s)")
     g = p.add_argument_group("the loop")
     g.add_argument("--bars", type=int, default=4)
     g.add_argument("--meter", default="4/4", help="time signature, e.g. 4/4, 3/4, 7/8")
@@ -70,7 +70,7 @@ def cmd_jam(a) -> int:
     from improvise.live.jam import jam_live, jam_simulate, parse_modes
 
     cfg = jam_config(a)
-    model = Path(a.model) if a.model else None
+    model = a.model if a.model and a.model.startswith("markov") else Path(a.model) if a.model else None
     if a.simulate:
         if not a.out:
             raise ValueError("--simulate needs --out DIR")

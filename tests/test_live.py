@@ -451,3 +451,18 @@ def test_improv_follows_a_lead_sheet(tmp_path):
     for step, pitch in machine:
         if step % 4 == 0:
             assert pitch % 12 in pcs[step % 32]
+
+
+def test_markov_interval_source():
+    from improvise.live.pitches import MarkovPitchSource
+
+    scale = [60, 62, 64, 65, 67, 69, 71, 72, 71, 69, 67, 65, 64, 62] * 10  # steps of 1 and 2 only
+    src = MarkovPitchSource.train([scale], order=1, seed=0, temperature=0.5)  # sharper: no smoothing strays
+    src.prime([60, 62, 64])
+    out = src.generate(64)
+    assert len(out) == 64 and all(48 <= p <= 84 for p in out)
+    steps = np.abs(np.diff([64] + out))
+    assert np.mean((steps == 1) | (steps == 2)) >= 0.95  # it walks as its corpus does
+    src2 = MarkovPitchSource.train(order=2, seed=0)  # the default corpus: the synthesized blues
+    _, (engine, rec, _) = improv_run(src2)
+    assert sum(r == "machine" for _, r, m in rec.events if m.type == "note_on") > 5

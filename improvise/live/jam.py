@@ -60,9 +60,16 @@ def parse_modes(text: str | None) -> dict[int, str]:
     return out
 
 
-def make_source(model: Path | None, key: int = 0, seed: int = 0, temperature: float = 0.85,
-                progress: bool = True) -> BluesPitchSource:
-    """The blues model of run folder `model`; without one, the headline model trained now (~1 s)."""
+def make_source(model: Path | str | None, key: int = 0, seed: int = 0, temperature: float = 0.85,
+                progress: bool = True):
+    """The blues model of run folder `model`; "markov" or "markov:K": an order-K (default 2)
+    Markov chain over intervals fit on the blues corpus; None: the headline blues model,
+    trained now (~1 s)."""
+    if model is not None and str(model).startswith("markov"):
+        from improvise.live.pitches import MarkovPitchSource
+
+        order = int(str(model).split(":")[1]) if ":" in str(model) else 2
+        return MarkovPitchSource.train(order=order, seed=seed)
     if model is not None:
         return BluesPitchSource.from_run(model, key=key, seed=seed, temperature=temperature)
     from improvise.blues import BluesConfig, train_blues

@@ -3,7 +3,9 @@ moment: the chord under the note and the human's register.
 
 A pitch source has `prime(pitches)` (the human's recent MIDI pitches) and `generate(n)` (the
 next n MIDI pitches). `BluesPitchSource` runs a trained blues model (the numpy single-step
-path, no torch) in any key; `CyclePitchSource` repeats a given list (tests, demos).
+path, no torch) in any key; `MarkovPitchSource` an order-k Markov chain over melodic intervals
+(Todd's interval coding, so it is key- and register-free); `CyclePitchSource` repeats a given
+list (tests, demos). Any model with prime/generate plugs in.
 """
 from __future__ import annotations
 
@@ -81,6 +83,53 @@ class BluesPitchSource:
                 if len(out) == n:
                     break
         return out or [60 + self.key] * n
+
+
+class MarkovPitchSource:
+    """The package's Markov chain (models.baselines) over intervals between successive notes,
+    -24..+24 semitones (ids 0..48). Primed with the performer's intervals; generates from the
+    performer's last pitch."""
+
+    SPAN = 24
+
+    def __init__(self, chain, seed: int = 0, temperature: float = 1.0, start: int = 60):
+        self.chain, self.temperature = chain, temperature
+        self.rng = np.random.default_rng(seed)
+        self.context: list[int] = []
+        self.last = start
+
+    @classmethod
+    def train(cls, melodies: list[list[int]] | None = None, order: int = 2, **kw) -> "MarkovPitchSource":
+        """Fit on MIDI pitch sequences (default: the melodies of the synthesized blues corpus)."""
+        from improvise.models.baselines import MarkovChain
+
+        if melodies is None:
+            from improvise.corpora.blues import synth_blues_corpus
+
+            melodies = [[n.pitch for n in t.melody] for t in synth_blues_corpus(8)]
+        seqs = [cls._ids(m) for m in melodies if len(m) > 1]
+        return cls(MarkovChain(order, 2 * cls.SPAN + 1, alpha=0.01).fit(seqs), **kw)
+
+    @classmethod
+    def _ids(cls, pitches: list[int]) -> list[int]:
+        return [int(np.clip(b - a, -cls.SPAN, cls.SPAN)) + cls.SPAN for a, b in zip(pitches, pitches[1:])]
+
+    def prime(self, pitches: list[int]) -> None:
+        if pitches:
+            self.context = (self.context + self._ids([self.last] + list(pitches)))[-max(self.chain.order, 1):]
+            self.last = pitches[-1]
+
+    def generate(self, n: int) -> list[int]:
+        ids = self.chain.sample(n, self.rng, primer=self.context[-self.chain.order:] if self.chain.order else (),
+                                temperature=self.temperature)
+        out, p = [], self.last
+        for step in ids - self.SPAN:  # a walk by the drawn intervals, folded by octaves into C3-C6
+            p = int(p + step)
+            p += 12 * ((48 - p + 11) // 12) if p < 48 else -12 * ((p - 84 + 11) // 12) if p > 84 else 0
+            out.append(p)
+        self.context = (self.context + ids.tolist())[-max(self.chain.order, 1):]
+        self.last = out[-1]
+        return out
 
 
 def fit_pitch(pitch: int, register: float, span: int, allowed: frozenset[int] | None,
