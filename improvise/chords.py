@@ -82,6 +82,10 @@ class ChordSymbol:
             pcs.add(self.bass)
         return frozenset(pcs)
 
+    def voicing(self, low: int = 48) -> list[int]:
+        """Close voicing of the pitch classes in [low, low + 11], sorted (none for N.C.)."""
+        return sorted(low + (pc - low) % 12 for pc in self.pitch_classes)
+
     def transpose(self, semitones: int) -> "ChordSymbol":
         if self.root is None:
             return self

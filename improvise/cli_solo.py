@@ -1,0 +1,69 @@
+"""`improvise solo`: train the chord-conditioned model on the WJD, and solo over lead sheets."""
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def add_solo_parser(sub, parser_class) -> None:
+    from improvise.solo import SoloConfig, SoloControls
+
+    c, k = SoloConfig(), SoloControls()
+    solo = sub.add_parser("solo", help="solos over any lead sheet in any key, learned from real jazz solos")
+    ssub = solo.add_subparsers(dest="solo_command", required=True, parser_class=parser_class)
+    p = ssub.add_parser("train", help="train the chord-conditioned model on the Weimar Jazz Database")
+    p.add_argument("--wjd", required=True, help="folder with wjd_notes.csv.gz and wjd_solos.csv")
+    p.add_argument("--out", required=True, help="run folder to write")
+    p.add_argument("--subset", choices=["all", "blues"], default=c.subset)
+    p.add_argument("--no-augment", action="store_true", help="train in C only, without the 11 other keys")
+    p.add_argument("--epochs", type=int, default=c.epochs, help="at most; early stopping on validation solos")
+    p.add_argument("--hidden", type=int, default=c.hidden)
+    p.add_argument("--seed", type=int, default=c.seed)
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=cmd_solo_train)
+    p = ssub.add_parser("generate", help="a solo over a lead sheet: solo.mid, solo.json, solo.wav")
+    p.add_argument("run_dir", help="a run folder written by 'improvise solo train'")
+    p.add_argument("--leadsheet", required=True, help="a text lead sheet, or a title in --standards")
+    p.add_argument("--standards", default=None, help="JazzStandards.json to look titles up in")
+    p.add_argument("--key", default=None, help="transpose the tune to this key (e.g. Eb)")
+    p.add_argument("--choruses", type=int, default=1)
+    p.add_argument("--tempo", type=float, default=160.0)
+    p.add_argument("--temperature", type=float, default=k.temperature)
+    p.add_argument("--low", type=int, default=k.low, help="lowest note (MIDI)")
+    p.add_argument("--high", type=int, default=k.high, help="highest note (MIDI)")
+    p.add_argument("--density", type=float, default=k.density, help="> 0 more notes, < 0 fewer")
+    p.add_argument("--regenerate", default=None, help="bars A-B of the solo already in --out drawn again")
+    p.add_argument("--synth", choices=["auto", "fluidsynth", "numpy", "none"], default="auto")
+    p.add_argument("--seed", type=int, default=k.seed)
+    p.add_argument("--out", required=True, help="folder to write")
+    p.set_defaults(func=cmd_solo_generate)
+
+
+def cmd_solo_train(a) -> int:
+    from improvise.solo import SoloConfig, save_solo_run, train_solo_model
+
+    if a.epochs < 1 or a.hidden < 1:
+        raise ValueError("--epochs and --hidden must be at least 1")
+    wjd = Path(a.wjd)
+    cfg = SoloConfig(subset=a.subset, augment=not a.no_augment, hidden=a.hidden, epochs=a.epochs, seed=a.seed)
+    trained = train_solo_model(wjd, cfg, progress=not a.quiet)
+    m = save_solo_run(trained, Path(a.out), wjd)
+    print(f"trained in {m['train_seconds']:.1f} s ({m['epochs_run']} epochs): held-out NLL {m['test_nll']:.3f} "
+          f"nats/event (valid {m['valid_nll']:.3f}) -> {a.out}")
+    return 0
+
+
+def cmd_solo_generate(a) -> int:
+    from improvise.solo import SoloControls, parse_bars, solo_over_leadsheet
+
+    controls = SoloControls(temperature=a.temperature, low=a.low, high=a.high, density=a.density, seed=a.seed)
+    controls.validate()
+    doc = solo_over_leadsheet(Path(a.run_dir), a.leadsheet, Path(a.out),
+                              Path(a.standards) if a.standards else None, a.key, a.choruses, a.tempo, controls,
+                              parse_bars(a.regenerate) if a.regenerate else None,
+                              None if a.synth == "none" else a.synth)
+    m = doc["metrics"]
+    print(f"{doc['leadsheet']} in {doc['key']}, {doc['choruses']} chorus(es): {m['notes']} notes in "
+          f"{m['seconds']:.2f} s; chord-tone rate {m['chord_tone_rate']:.3f}, copied 2-bar fragments "
+          f"{m['copy_rate']:.1%}")
+    print(f"wrote {Path(a.out) / 'solo.mid'}, solo.json" + (", solo.wav" if "audio" in doc else ""))
+    return 0

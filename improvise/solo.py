@@ -1,0 +1,268 @@
+"""Solos over any lead sheet in any key (issue 8): a chord-conditioned event LSTM trained on the
+Weimar Jazz Database, and a sampler that follows a lead sheet's chords.
+
+Training reads the WJD solos transposed to C, splits them by solo, and (by default) adds every
+training solo in the 11 other keys, so the model sees each chord quality on every root. The
+sampler walks the lead sheet's played form on a sixteenth grid, feeds the model each step's
+chord and the next change, and draws the next event at a temperature, with a register range
+and a note-density bias as controls.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from improvise.conditioning import ChordConditionedEncoding, transpose_tune
+from improvise.models.melody_rnn import MelodyRNN, MelodyRNNConfig
+from improvise.music import QUALITIES, Tune
+from improvise.train import SequenceTrainConfig, fit_sequences, sequence_nll
+
+
+@dataclass
+class SoloConfig:
+    subset: str = "all"  # WJD solos to learn from: all 456, or the 97 blues
+    augment: bool = True  # add every training solo in the 11 other keys
+    hidden: int = 128  # LSTM units
+    dropout: float = 0.2  # before the output layer
+    epochs: int = 60  # at most; early stopping on the validation solos
+    seed: int = 0  # fixes the split's use, the weights and the windows drawn
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def load_split(wjd: Path, subset: str = "all") -> tuple[dict, dict]:
+    """WJD solos in C by id, and their split by solo (train/valid/test)."""
+    from improvise.corpora.wjd import read_wjd, split_by_piece
+
+    solos = {s.melid: s for s in read_wjd(Path(wjd), subset, to_c=True)}
+    return solos, split_by_piece(sorted(solos))
+
+
+def train_solo_model(wjd: Path, cfg: SoloConfig | None = None, progress: bool = False) -> dict:
+    """Train the conditioned model; returns it with its encoding and held-out figures."""
+    cfg = cfg or SoloConfig()
+    enc = ChordConditionedEncoding()
+    solos, split = load_split(wjd, cfg.subset)
+    keys = range(-5, 7) if cfg.augment else (0,)
+    train = [enc.tune_to_tensors(transpose_tune(solos[i].tune, k)) for i in split["train"] for k in keys]
+    valid = [enc.tune_to_tensors(solos[i].tune) for i in split["valid"]]
+    test = [enc.tune_to_tensors(solos[i].tune) for i in split["test"]]
+    torch.manual_seed(cfg.seed)
+    model = MelodyRNN(MelodyRNNConfig(input_size=enc.size, n_events=enc.events.n_events, hidden=cfg.hidden,
+                                      layers=1, dropout=cfg.dropout))
+    t0 = time.perf_counter()
+    res = fit_sequences(model, train, valid, SequenceTrainConfig(epochs=cfg.epochs, seed=cfg.seed),
+                        progress=progress)
+    model.eval()
+    return {"model": model, "encoding": enc, "config": cfg, "train_seconds": time.perf_counter() - t0,
+            "epochs_run": res["epochs_run"], "valid_nll": res["best_valid_nll"], "test_nll": sequence_nll(model, test),
+            "split": {k: len(v) for k, v in split.items()}}
+
+
+@dataclass
+class SoloControls:
+    temperature: float = 1.0  # 1 = the model's own distribution
+    low: int = 55  # lowest note (MIDI)
+    high: int = 84  # highest note
+    density: float = 0.0  # added to every note-on logit: > 0 more notes, < 0 fewer
+    seed: int = 0  # fixes every draw
+
+    def validate(self) -> None:
+        if self.temperature <= 0:
+            raise ValueError("temperature must be positive")
+        if not 0 <= self.low < self.high <= 127:
+            raise ValueError("need 0 <= low < high <= 127")
+
+
+@torch.no_grad()
+def generate_solo(model: MelodyRNN, enc: ChordConditionedEncoding, chords: list, steps_per_bar: int = 16,
+                  controls: SoloControls | None = None, keep: np.ndarray | None = None) -> np.ndarray:
+    """Events for every step of `chords` (one chord a step). `keep`: events to keep where >= 0
+    (regenerating some bars of an earlier solo: the model hears the kept ones as its past)."""
+    c = controls or SoloControls()
+    c.validate()
+    rng = np.random.default_rng(c.seed)
+    ev_enc = enc.events
+    T = len(chords)
+    track = enc.chord_track(chords)
+    bias = np.zeros(ev_enc.n_events)
+    pitches = ev_enc.min_pitch + np.arange(ev_enc.n_events - 2)
+    bias[2:] = np.where((pitches >= c.low) & (pitches <= c.high), c.density, -np.inf)
+    events = np.zeros(T, dtype=np.int64)
+    events[0] = ev_enc.NOTE_OFF if keep is None or keep[0] < 0 else keep[0]
+    x = np.zeros((1, 1, enc.size), dtype=np.float32)
+    state = None
+    for t in range(T - 1):
+        x[:] = 0
+        x[0, 0, events[t]] = 1.0
+        x[0, 0, enc.pos_offset + ((t + 1) % steps_per_bar) % enc.positions] = 1.0
+        x[0, 0, enc.chord_offset:] = track[t + 1]
+        logits, _, state = model(torch.from_numpy(x), None, state)
+        if keep is not None and keep[t + 1] >= 0:
+            events[t + 1] = keep[t + 1]
+            continue
+        z = logits[0, 0].numpy().astype(np.float64) / c.temperature + bias
+        p = np.exp(z - z.max())
+        events[t + 1] = int(rng.choice(len(p), p=p / p.sum()))
+    return events
+
+
+def events_to_tune(events: np.ndarray, chords: list, enc: ChordConditionedEncoding, steps_per_bar: int = 16,
+                   tempo_bpm: float = 160.0) -> Tune:
+    return Tune(chords=list(chords), melody=enc.events.events_to_notes(events), steps_per_bar=steps_per_bar,
+                beats_per_bar=steps_per_bar // 4, tempo_bpm=tempo_bpm)
+
+
+def chord_tone_rate(tune: Tune) -> float:
+    """Notes whose pitch class is in the chord's triad plus seventh (N.C. left out), as in
+    corpora.wjd.chord_tone_rate, so generated and human figures compare."""
+    hits = total = 0
+    for n in tune.melody:
+        chord = tune.chords[n.start]
+        if getattr(chord, "root", None) is None:
+            continue
+        total += 1
+        hits += (n.pitch - chord.root) % 12 in QUALITIES[chord.quality]
+    return hits / total if total else 0.0
+
+
+def fragments(events: np.ndarray, length: int = 32, hop: int = 16) -> set[tuple]:
+    """Windows of `length` events (2 bars of sixteenths) every `hop` steps that hold a note-on."""
+    return {tuple(events[s:s + length]) for s in range(0, len(events) - length + 1, hop)
+            if (events[s:s + length] >= 2).any()}
+
+
+def copy_rate(events: np.ndarray, training: set[tuple], length: int = 32, hop: int = 16) -> float:
+    """Share of the solo's 2-bar fragments (with notes) found verbatim in `training`."""
+    frags = [tuple(events[s:s + length]) for s in range(0, len(events) - length + 1, hop)
+             if (events[s:s + length] >= 2).any()]
+    return float(np.mean([f in training for f in frags])) if frags else 0.0
+
+
+# ---- run folders and the lead-sheet path (improvise solo) ---------------------------------
+def _hash(fragment: tuple) -> int:
+    import hashlib
+
+    digest = hashlib.blake2b(np.asarray(fragment, dtype=np.int16).tobytes(), digest_size=8).digest()
+    return int.from_bytes(digest, "little", signed=True)
+
+
+def fragment_hashes(event_seqs) -> np.ndarray:
+    """Sorted int64 hashes of every 2-bar fragment (with notes) of the sequences."""
+    return np.array(sorted({_hash(f) for ev in event_seqs for f in fragments(np.asarray(ev))}), dtype=np.int64)
+
+
+def copy_rate_hashed(events: np.ndarray, hashes: np.ndarray, length: int = 32, hop: int = 16) -> float:
+    """`copy_rate` against hashed training fragments (a run folder's fragments.npy)."""
+    frags = [_hash(tuple(events[s:s + length])) for s in range(0, len(events) - length + 1, hop)
+             if (events[s:s + length] >= 2).any()]
+    return float(np.isin(np.array(frags, dtype=np.int64), hashes).mean()) if frags else 0.0
+
+
+def save_solo_run(trained: dict, out: Path, wjd: Path) -> dict:
+    """config.json, model.pt, metrics.json and fragments.npy (the training solos' 2-bar
+    fragments, hashed, for the copy rate) in `out`."""
+    from improvise.runs import save_checkpoint, write_bytes, write_json
+
+    out = Path(out)
+    cfg = trained["config"]
+    metrics = {k: trained[k] for k in ("train_seconds", "epochs_run", "valid_nll", "test_nll", "split")}
+    write_json(out / "config.json", {"task": "solo", "solo": cfg.to_dict(), "wjd": str(wjd),
+                                     "model": trained["model"].config.to_dict()})
+    save_checkpoint(out / "model.pt", trained["model"].config.to_dict(), trained["model"].state_dict(),
+                    {"solo": cfg.to_dict()})
+    write_json(out / "metrics.json", {"train": metrics})
+    solos, split = load_split(wjd, cfg.subset)
+    enc = trained["encoding"]
+    hashes = fragment_hashes(enc.events.tune_to_events(solos[i].tune) for i in split["train"])
+    import io
+
+    buf = io.BytesIO()
+    np.save(buf, hashes, allow_pickle=False)
+    write_bytes(out / "fragments.npy", buf.getvalue())
+    return metrics
+
+
+def load_solo_run(run: Path) -> tuple[MelodyRNN, ChordConditionedEncoding, np.ndarray]:
+    from improvise.errors import UserError
+    from improvise.runs import load_checkpoint, require_run_dir
+
+    run = require_run_dir(Path(run))
+    blob = load_checkpoint(run / "model.pt")
+    try:
+        model = MelodyRNN(MelodyRNNConfig(**blob["model_config"]))
+        model.load_state_dict(blob["state_dict"])
+    except (TypeError, ValueError, KeyError, RuntimeError) as e:
+        raise UserError(f"{run / 'model.pt'}: not a solo model ({str(e).splitlines()[0][:120]})") from None
+    try:
+        hashes = np.load(run / "fragments.npy", allow_pickle=False)
+    except (OSError, ValueError):
+        hashes = np.array([], dtype=np.int64)
+    return model.eval(), ChordConditionedEncoding(), hashes
+
+
+def parse_bars(text: str) -> tuple[int, int]:
+    """'5-8' -> (5, 8), 1-based and inclusive."""
+    try:
+        a, b = (int(v) for v in text.split("-"))
+    except ValueError:
+        raise ValueError(f"a bar range looks like 5-8, not {text!r}") from None
+    if not 1 <= a <= b:
+        raise ValueError(f"bar range {text!r}: need 1 <= first <= last")
+    return a, b
+
+
+def solo_over_leadsheet(run: Path, source: str, out: Path, standards: Path | None = None, key: str | None = None,
+                        choruses: int = 1, tempo: float = 160.0, controls: SoloControls | None = None,
+                        regenerate: tuple[int, int] | None = None, audio: str | None = "auto") -> dict:
+    """A solo over the lead sheet `source` (a text file, or a title in `standards`) in `key`:
+    solo.mid (solo and comping chords), solo.json (events, chords, metrics), solo.wav. With
+    `regenerate=(a, b)`, bars a..b of the solo already in `out` are drawn again, the rest kept."""
+    from improvise.errors import UserError
+    from improvise.leadsheet import load_leadsheet
+    from improvise.midi import MidiStyle, write_midi
+    from improvise.runs import read_json, write_json
+
+    if choruses < 1:
+        raise ValueError("choruses must be at least 1")
+    model, enc, hashes = load_solo_run(run)
+    sheet = load_leadsheet(source, standards)
+    if key:
+        sheet = sheet.to_key(key)
+    if sheet.unparsed:
+        raise UserError(f"{source}: chords that do not parse: {', '.join(sheet.unparsed[:5])}")
+    spb = sheet.beats_per_bar * 4
+    chords = sheet.chord_per_step(4) * choruses
+    keep = None
+    out = Path(out)
+    if regenerate:
+        prev = read_json(out / "solo.json")
+        keep = np.asarray(prev["events"], dtype=np.int64)
+        if len(keep) != len(chords):
+            raise UserError(f"{out / 'solo.json'}: a solo of {len(keep)} steps, this lead sheet makes {len(chords)}")
+        a, b = regenerate
+        keep[(a - 1) * spb:b * spb] = -1
+    t0 = time.perf_counter()
+    events = generate_solo(model, enc, chords, spb, controls, keep)
+    seconds = time.perf_counter() - t0
+    tune = events_to_tune(events, chords, enc, spb, tempo)
+    write_midi(tune, out / "solo.mid", MidiStyle(chord_program=0, melody_program=65, chord_low=48))
+    shift = (-(sheet.key_root() or 0)) % 12
+    shift = shift - 12 if shift > 6 else shift
+    in_c = enc.events.tune_to_events(transpose_tune(tune, shift))
+    metrics = {"chord_tone_rate": chord_tone_rate(tune), "copy_rate": copy_rate_hashed(in_c, hashes),
+               "notes": len(tune.melody), "steps": len(events), "seconds": seconds}
+    doc = {"leadsheet": sheet.title, "key": sheet.key, "choruses": choruses, "tempo": tempo,
+           "controls": asdict(controls or SoloControls()), "regenerated": list(regenerate) if regenerate else None,
+           "events": events.tolist(), "bars": [[c.symbol for c in bar] for bar in sheet.bars], "metrics": metrics}
+    if audio:
+        from improvise.render.audio import midi_to_wav
+
+        doc["audio"] = {k: str(v) for k, v in midi_to_wav(out / "solo.mid", out / "solo.wav", synth=audio).items()}
+    write_json(out / "solo.json", doc)
+    return doc

@@ -1,0 +1,101 @@
+"""Chord-conditioned solos (issue 8): the input layout, transposition, the sampler's controls,
+the copy rate and the solo command."""
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from improvise.chords import parse_chord
+from improvise.conditioning import ChordConditionedEncoding, transpose_tune
+from improvise.models.melody_rnn import MelodyRNN, MelodyRNNConfig
+from improvise.music import Note, Tune
+from improvise.solo import SoloControls, chord_tone_rate, copy_rate, fragments, generate_solo
+
+WJD = Path(__file__).resolve().parents[2] / "shared" / "data" / "wjd"
+ENC = ChordConditionedEncoding()
+
+
+def tiny_tune():
+    chords = [parse_chord("F7")] * 16 + [parse_chord("Bb7")] * 16
+    return Tune(chords=chords, melody=[Note(65, 0, 4), Note(67, 4, 2), Note(70, 16, 8)], steps_per_bar=16)
+
+
+def test_input_layout_index_by_index():
+    x, y = ENC.tune_to_tensors(tiny_tune())
+    assert ENC.size == 103 and x.shape == (31, 103) and y.shape == (31,)
+    ev = ENC.events.tune_to_events(tiny_tune())
+    assert int(x[0, :39].argmax()) == ev[0] and y[3] == ev[4]
+    assert int(x[0, 39:55].argmax()) == 1 and int(x[14, 39:55].argmax()) == 15 and int(x[15, 39:55].argmax()) == 0
+    # row 0 predicts step 1: chord F7 (root 5; 0 4 7 10 above it), next change Bb7 (root 10)
+    assert int(x[0, 55:67].argmax()) == 5 and set(np.flatnonzero(x[0, 67:79].numpy())) == {0, 4, 7, 10}
+    assert int(x[0, 79:91].argmax()) == 10 and set(np.flatnonzero(x[0, 91:103].numpy())) == {0, 4, 7, 10}
+    assert x[20, 79:].sum() == 0  # no change after the last Bb7
+
+
+def test_transposition_moves_roots_not_qualities():
+    up = transpose_tune(tiny_tune(), 3)
+    a, _ = ENC.tune_to_tensors(tiny_tune())
+    b, _ = ENC.tune_to_tensors(up)
+    assert [n.pitch for n in up.melody] == [68, 70, 73] and up.chords[0].symbol == "Ab7"
+    assert torch.equal(a[:, 67:79], b[:, 67:79]) and int(b[0, 55:67].argmax()) == 8
+
+
+def tiny_model():
+    torch.manual_seed(0)
+    return MelodyRNN(MelodyRNNConfig(input_size=ENC.size, n_events=ENC.events.n_events, hidden=8, layers=1,
+                                     dropout=0.0)).eval()
+
+
+def test_sampler_controls_register_density_and_kept_bars():
+    chords = tiny_tune().chords * 4
+    model = tiny_model()
+    ev = generate_solo(model, ENC, chords, 16, SoloControls(low=60, high=67, density=2.0, seed=1))
+    pitches = [ENC.events.min_pitch + e - 2 for e in ev if e >= 2]
+    assert pitches and min(pitches) >= 60 and max(pitches) <= 67
+    sparse = generate_solo(model, ENC, chords, 16, SoloControls(density=-4.0, seed=1))
+    assert (sparse >= 2).sum() < (ev >= 2).sum()
+    keep = ev.copy()
+    keep[32:64] = -1  # bars 3-4 again
+    again = generate_solo(model, ENC, chords, 16, SoloControls(low=60, high=67, seed=9), keep=keep)
+    assert np.array_equal(again[:32], ev[:32]) and np.array_equal(again[64:], ev[64:])
+    assert not np.array_equal(again[32:64], ev[32:64])
+    assert np.array_equal(generate_solo(model, ENC, chords, 16, SoloControls(seed=1)),
+                          generate_solo(model, ENC, chords, 16, SoloControls(seed=1)))
+
+
+def test_chord_tone_and_copy_rates():
+    t = tiny_tune()
+    assert chord_tone_rate(t) == pytest.approx(2 / 3)  # F over F7 and Bb over Bb7 are; G (a ninth) is not
+    ev = ENC.events.tune_to_events(Tune(chords=t.chords * 2, melody=t.melody, steps_per_bar=16))
+    train = fragments(ev)
+    assert copy_rate(ev, train) == 1.0
+    other = ev.copy()
+    other[other >= 2] += 1
+    assert copy_rate(other, train) == 0.0
+
+
+@pytest.mark.skipif(not WJD.is_dir(), reason="shared/data is not beside the checkout")
+def test_solo_cli_train_generate_regenerate(tmp_path, capsys):
+    import json
+
+    from improvise.cli import dispatch
+
+    run = tmp_path / "run"
+    assert dispatch(["solo", "train", "--wjd", str(WJD), "--subset", "blues", "--no-augment", "--epochs", "2",
+                     "--hidden", "16", "--out", str(run), "--quiet"]) == 0
+    assert (run / "model.pt").is_file() and (run / "fragments.npy").is_file()
+    sheet = tmp_path / "tune.txt"
+    sheet.write_text("title: Blues in F\ntime: 4/4\nkey: F\n|: F7 | Bb7 | F7 | F7 :| C7 | Bb7 | F7 | C7 |\n")
+    out = tmp_path / "solo"
+    args = ["solo", "generate", str(run), "--leadsheet", str(sheet), "--key", "Eb", "--choruses", "2",
+            "--out", str(out), "--synth", "numpy", "--seed", "1"]
+    assert dispatch(args) == 0
+    first = json.loads((out / "solo.json").read_text())
+    assert len(first["events"]) == 2 * 12 * 16 and first["key"] == "Eb" and first["bars"][0] == ["Eb7"]
+    assert 0 <= first["metrics"]["chord_tone_rate"] <= 1 and (out / "solo.wav").is_file()
+    assert dispatch(args[:-2] + ["--seed", "2", "--regenerate", "3-4"]) == 0
+    second = json.loads((out / "solo.json").read_text())
+    assert second["events"][:32] == first["events"][:32] and second["events"][64:] == first["events"][64:]
+    assert dispatch(["solo", "generate", str(tmp_path / "nope"), "--leadsheet", str(sheet), "--out", str(out)]) == 2
+    assert "nope" in capsys.readouterr().err
