@@ -128,6 +128,12 @@ def run(out: Path, progress: bool = True, wjd: Path | None = None) -> str:
             print("  WJD blues melody models ...", flush=True)
         raw["wjd_blues"] = evaluate_wjd_blues(wjd)
         extra = render_section(raw["wjd_blues"])
+        from improvise.solo_eval import evaluate_solo, render_section as solo_section
+
+        if progress:
+            print("  WJD all solos: chord-conditioned soloist ...", flush=True)
+        raw["wjd_solo"] = evaluate_solo(wjd)
+        extra += solo_section(raw["wjd_solo"])
     write_json(out.parent / "results.json", raw)
     minutes = (time.perf_counter() - t_start) / 60
     text = render(table, eck_table, raw, minutes) + "\n".join(extra)
