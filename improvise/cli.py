@@ -205,7 +205,7 @@ def cmd_render(a) -> int:
 def cmd_leadsheet_show(a) -> int:
     from improvise.leadsheet import format_bars, load_leadsheet
 
-    sheet = load_leadsheet(a.source, Path(a.standards) if a.standards else None)
+    sheet = load_leadsheet(a.source, Path(a.standards) if a.standards else None, Path(a.wjd) if a.wjd else None)
     if a.key:
         sheet = sheet.to_key(a.key)
     if a.json:
@@ -351,8 +351,9 @@ def build_parser() -> argparse.ArgumentParser:
     lead = sub.add_parser("leadsheet", help="read lead sheets: text files or the jazz-standards JSON")
     lsub = lead.add_subparsers(dest="leadsheet_command", required=True, parser_class=_Parser)
     p = lsub.add_parser("show", help="print a tune's played form bar by bar")
-    p.add_argument("source", help="a text lead sheet file, or a title in --standards")
+    p.add_argument("source", help="a text or MusicXML lead sheet, wjd:MELID (with --wjd), or a title in --standards")
     p.add_argument("--standards", default=None, help="JazzStandards.json to look titles up in")
+    p.add_argument("--wjd", default=None, help="the WJD folder, for wjd:MELID (the changes under that solo)")
     p.add_argument("--key", default=None, help="transpose to this key (e.g. Eb)")
     p.add_argument("--json", action="store_true", help="print JSON instead")
     p.set_defaults(func=cmd_leadsheet_show)
@@ -390,6 +391,9 @@ def dispatch(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("improvise: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # output piped into `head` and closed: not an error
+        sys.stderr.close()
+        return 0
 
 
 def main() -> None:

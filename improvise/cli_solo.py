@@ -17,13 +17,17 @@ def add_solo_parser(sub, parser_class) -> None:
     p.add_argument("--no-augment", action="store_true", help="train in C only, without the 11 other keys")
     p.add_argument("--epochs", type=int, default=c.epochs, help="at most; early stopping on validation solos")
     p.add_argument("--hidden", type=int, default=c.hidden)
+    p.add_argument("--grid", choices=["16th", "triplet"], default="16th",
+                   help="sixteenths, or triplet eighths (the players' swing as placed)")
     p.add_argument("--seed", type=int, default=c.seed)
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=cmd_solo_train)
     p = ssub.add_parser("generate", help="a solo over a lead sheet: solo.mid, solo.json, solo.wav")
     p.add_argument("run_dir", help="a run folder written by 'improvise solo train'")
-    p.add_argument("--leadsheet", required=True, help="a text lead sheet, or a title in --standards")
+    p.add_argument("--leadsheet", required=True, help="a text or MusicXML lead sheet, wjd:MELID (with --wjd), "
+                   "or a title in --standards")
     p.add_argument("--standards", default=None, help="JazzStandards.json to look titles up in")
+    p.add_argument("--wjd", default=None, help="the WJD folder, for --leadsheet wjd:MELID")
     p.add_argument("--key", default=None, help="transpose the tune to this key (e.g. Eb)")
     p.add_argument("--choruses", type=int, default=1)
     p.add_argument("--tempo", type=float, default=160.0)
@@ -44,7 +48,8 @@ def cmd_solo_train(a) -> int:
     if a.epochs < 1 or a.hidden < 1:
         raise ValueError("--epochs and --hidden must be at least 1")
     wjd = Path(a.wjd)
-    cfg = SoloConfig(subset=a.subset, augment=not a.no_augment, hidden=a.hidden, epochs=a.epochs, seed=a.seed)
+    cfg = SoloConfig(subset=a.subset, augment=not a.no_augment, hidden=a.hidden, epochs=a.epochs, seed=a.seed,
+                     steps_per_beat=3 if a.grid == "triplet" else 4)
     trained = train_solo_model(wjd, cfg, progress=not a.quiet)
     m = save_solo_run(trained, Path(a.out), wjd)
     print(f"trained in {m['train_seconds']:.1f} s ({m['epochs_run']} epochs): held-out NLL {m['test_nll']:.3f} "
@@ -60,7 +65,7 @@ def cmd_solo_generate(a) -> int:
     doc = solo_over_leadsheet(Path(a.run_dir), a.leadsheet, Path(a.out),
                               Path(a.standards) if a.standards else None, a.key, a.choruses, a.tempo, controls,
                               parse_bars(a.regenerate) if a.regenerate else None,
-                              None if a.synth == "none" else a.synth)
+                              None if a.synth == "none" else a.synth, Path(a.wjd) if a.wjd else None)
     m = doc["metrics"]
     print(f"{doc['leadsheet']} in {doc['key']}, {doc['choruses']} chorus(es): {m['notes']} notes in "
           f"{m['seconds']:.2f} s; chord-tone rate {m['chord_tone_rate']:.3f}, copied 2-bar fragments "

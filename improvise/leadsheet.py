@@ -171,9 +171,24 @@ def load_standards(path: Path) -> list[dict]:
     return data
 
 
-def load_leadsheet(source: str, standards: Path | None = None) -> LeadSheet:
-    """A text lead sheet file, or a title looked up (case-insensitively) in `standards`."""
+def load_leadsheet(source: str, standards: Path | None = None, wjd: Path | None = None) -> LeadSheet:
+    """A text lead sheet file, a MusicXML file with chord symbols, `wjd:MELID` (the changes
+    under a WJD solo, with `wjd` the database folder), or a title looked up
+    (case-insensitively) in `standards`."""
     path = Path(source)
+    if source.lower().startswith("wjd:"):
+        from improvise.leadsheet_sources import wjd_leadsheet
+
+        if wjd is None:
+            raise UserError(f"{source}: pass --wjd FOLDER to read a WJD solo's changes")
+        try:
+            return wjd_leadsheet(wjd, int(source[4:]))
+        except ValueError:
+            raise UserError(f"{source}: expected wjd:MELID, a number") from None
+    if path.is_file() and path.suffix.lower() in (".xml", ".musicxml", ".mxl"):
+        from improvise.leadsheet_sources import read_musicxml_leadsheet
+
+        return read_musicxml_leadsheet(path)
     if path.is_file():
         try:
             return parse_text(path.read_text(), str(path))

@@ -29,17 +29,18 @@ class SoloConfig:
     hidden: int = 128  # LSTM units
     dropout: float = 0.2  # before the output layer
     epochs: int = 60  # at most; early stopping on the validation solos
+    steps_per_beat: int = 4  # the grid: 4 = sixteenths, 3 = triplet eighths (swing as the players placed it)
     seed: int = 0  # fixes the split's use, the weights and the windows drawn
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
-def load_split(wjd: Path, subset: str = "all") -> tuple[dict, dict]:
+def load_split(wjd: Path, subset: str = "all", steps_per_beat: int = 4) -> tuple[dict, dict]:
     """WJD solos in C by id, and their split by solo (train/valid/test)."""
     from improvise.corpora.wjd import read_wjd, split_by_piece
 
-    solos = {s.melid: s for s in read_wjd(Path(wjd), subset, to_c=True)}
+    solos = {s.melid: s for s in read_wjd(Path(wjd), subset, steps_per_beat=steps_per_beat, to_c=True)}
     return solos, split_by_piece(sorted(solos))
 
 
@@ -47,7 +48,9 @@ def train_solo_model(wjd: Path, cfg: SoloConfig | None = None, progress: bool = 
     """Train the conditioned model; returns it with its encoding and held-out figures."""
     cfg = cfg or SoloConfig()
     enc = ChordConditionedEncoding()
-    solos, split = load_split(wjd, cfg.subset)
+    if cfg.steps_per_beat not in (3, 4):
+        raise ValueError("the grid is sixteenths (4 steps a beat) or triplet eighths (3)")
+    solos, split = load_split(wjd, cfg.subset, cfg.steps_per_beat)
     keys = range(-5, 7) if cfg.augment else (0,)
     train = [enc.tune_to_tensors(transpose_tune(solos[i].tune, k)) for i in split["train"] for k in keys]
     valid = [enc.tune_to_tensors(solos[i].tune) for i in split["valid"]]
@@ -113,9 +116,9 @@ def generate_solo(model: MelodyRNN, enc: ChordConditionedEncoding, chords: list,
 
 
 def events_to_tune(events: np.ndarray, chords: list, enc: ChordConditionedEncoding, steps_per_bar: int = 16,
-                   tempo_bpm: float = 160.0) -> Tune:
+                   tempo_bpm: float = 160.0, steps_per_beat: int = 4) -> Tune:
     return Tune(chords=list(chords), melody=enc.events.events_to_notes(events), steps_per_bar=steps_per_bar,
-                beats_per_bar=steps_per_bar // 4, tempo_bpm=tempo_bpm)
+                beats_per_bar=steps_per_bar // steps_per_beat, tempo_bpm=tempo_bpm)
 
 
 def chord_tone_rate(tune: Tune) -> float:
@@ -152,9 +155,10 @@ def _hash(fragment: tuple) -> int:
     return int.from_bytes(digest, "little", signed=True)
 
 
-def fragment_hashes(event_seqs) -> np.ndarray:
+def fragment_hashes(event_seqs, length: int = 32, hop: int = 16) -> np.ndarray:
     """Sorted int64 hashes of every 2-bar fragment (with notes) of the sequences."""
-    return np.array(sorted({_hash(f) for ev in event_seqs for f in fragments(np.asarray(ev))}), dtype=np.int64)
+    return np.array(sorted({_hash(f) for ev in event_seqs for f in fragments(np.asarray(ev), length, hop)}),
+                    dtype=np.int64)
 
 
 def copy_rate_hashed(events: np.ndarray, hashes: np.ndarray, length: int = 32, hop: int = 16) -> float:
@@ -177,9 +181,10 @@ def save_solo_run(trained: dict, out: Path, wjd: Path) -> dict:
     save_checkpoint(out / "model.pt", trained["model"].config.to_dict(), trained["model"].state_dict(),
                     {"solo": cfg.to_dict()})
     write_json(out / "metrics.json", {"train": metrics})
-    solos, split = load_split(wjd, cfg.subset)
+    solos, split = load_split(wjd, cfg.subset, cfg.steps_per_beat)
     enc = trained["encoding"]
-    hashes = fragment_hashes(enc.events.tune_to_events(solos[i].tune) for i in split["train"])
+    spb = 4 * cfg.steps_per_beat
+    hashes = fragment_hashes((enc.events.tune_to_events(solos[i].tune) for i in split["train"]), 2 * spb, spb)
     import io
 
     buf = io.BytesIO()
@@ -189,8 +194,14 @@ def save_solo_run(trained: dict, out: Path, wjd: Path) -> dict:
 
 
 def load_solo_run(run: Path) -> tuple[MelodyRNN, ChordConditionedEncoding, np.ndarray]:
+    model, enc, hashes, _ = load_solo_run_config(run)
+    return model, enc, hashes
+
+
+def load_solo_run_config(run: Path) -> tuple[MelodyRNN, ChordConditionedEncoding, np.ndarray, SoloConfig]:
+    """The model, its encoding, the training fragments' hashes and the training config."""
     from improvise.errors import UserError
-    from improvise.runs import load_checkpoint, require_run_dir
+    from improvise.runs import load_checkpoint, read_json, require_run_dir
 
     run = require_run_dir(Path(run))
     blob = load_checkpoint(run / "model.pt")
@@ -203,7 +214,11 @@ def load_solo_run(run: Path) -> tuple[MelodyRNN, ChordConditionedEncoding, np.nd
         hashes = np.load(run / "fragments.npy", allow_pickle=False)
     except (OSError, ValueError):
         hashes = np.array([], dtype=np.int64)
-    return model.eval(), ChordConditionedEncoding(), hashes
+    try:
+        cfg = SoloConfig(**read_json(run / "config.json").get("solo", {}))
+    except TypeError as e:
+        raise UserError(f"{run / 'config.json'}: not a solo run ({e})") from None
+    return model.eval(), ChordConditionedEncoding(), hashes, cfg
 
 
 def parse_bars(text: str) -> tuple[int, int]:
@@ -219,7 +234,8 @@ def parse_bars(text: str) -> tuple[int, int]:
 
 def solo_over_leadsheet(run: Path, source: str, out: Path, standards: Path | None = None, key: str | None = None,
                         choruses: int = 1, tempo: float = 160.0, controls: SoloControls | None = None,
-                        regenerate: tuple[int, int] | None = None, audio: str | None = "auto") -> dict:
+                        regenerate: tuple[int, int] | None = None, audio: str | None = "auto",
+                        wjd: Path | None = None) -> dict:
     """A solo over the lead sheet `source` (a text file, or a title in `standards`) in `key`:
     solo.mid (solo and comping chords), solo.json (events, chords, metrics), solo.wav. With
     `regenerate=(a, b)`, bars a..b of the solo already in `out` are drawn again, the rest kept."""
@@ -230,14 +246,15 @@ def solo_over_leadsheet(run: Path, source: str, out: Path, standards: Path | Non
 
     if choruses < 1:
         raise ValueError("choruses must be at least 1")
-    model, enc, hashes = load_solo_run(run)
-    sheet = load_leadsheet(source, standards)
+    model, enc, hashes, cfg = load_solo_run_config(run)
+    sheet = load_leadsheet(source, standards, wjd)
     if key:
         sheet = sheet.to_key(key)
     if sheet.unparsed:
         raise UserError(f"{source}: chords that do not parse: {', '.join(sheet.unparsed[:5])}")
-    spb = sheet.beats_per_bar * 4
-    chords = sheet.chord_per_step(4) * choruses
+    spbeat = cfg.steps_per_beat
+    spb = sheet.beats_per_bar * spbeat
+    chords = sheet.chord_per_step(spbeat) * choruses
     keep = None
     out = Path(out)
     if regenerate:
@@ -250,12 +267,12 @@ def solo_over_leadsheet(run: Path, source: str, out: Path, standards: Path | Non
     t0 = time.perf_counter()
     events = generate_solo(model, enc, chords, spb, controls, keep)
     seconds = time.perf_counter() - t0
-    tune = events_to_tune(events, chords, enc, spb, tempo)
+    tune = events_to_tune(events, chords, enc, spb, tempo, spbeat)
     write_midi(tune, out / "solo.mid", MidiStyle(chord_program=0, melody_program=65, chord_low=48))
     shift = (-(sheet.key_root() or 0)) % 12
     shift = shift - 12 if shift > 6 else shift
     in_c = enc.events.tune_to_events(transpose_tune(tune, shift))
-    metrics = {"chord_tone_rate": chord_tone_rate(tune), "copy_rate": copy_rate_hashed(in_c, hashes),
+    metrics = {"chord_tone_rate": chord_tone_rate(tune), "copy_rate": copy_rate_hashed(in_c, hashes, 2 * spb, spb),
                "notes": len(tune.melody), "steps": len(events), "seconds": seconds}
     doc = {"leadsheet": sheet.title, "key": sheet.key, "choruses": choruses, "tempo": tempo,
            "controls": asdict(controls or SoloControls()), "regenerated": list(regenerate) if regenerate else None,
@@ -264,5 +281,30 @@ def solo_over_leadsheet(run: Path, source: str, out: Path, standards: Path | Non
         from improvise.render.audio import midi_to_wav
 
         doc["audio"] = {k: str(v) for k, v in midi_to_wav(out / "solo.mid", out / "solo.wav", synth=audio).items()}
+    doc["score"] = write_solo_score(tune, sheet, out)
     write_json(out / "solo.json", doc)
+    write_solo_report(out, doc, sheet)
     return doc
+
+
+def write_solo_score(tune: Tune, sheet, out: Path) -> dict:
+    """solo.musicxml (music21) and solo.svg (verovio): the lead sheet with the solo."""
+    from music21.musicxml.m21ToXml import GeneralObjectExporter
+
+    from improvise.render.score import musicxml_to_svg, solo_to_score
+    from improvise.runs import write_bytes
+
+    write_bytes(out / "solo.musicxml", GeneralObjectExporter(solo_to_score(tune, sheet.title)).parse())
+    info = musicxml_to_svg(out / "solo.musicxml", out / "solo.svg")
+    return {"notes_engraved": info["notes"], "errors": info["errors"]}
+
+
+def write_solo_report(out: Path, doc: dict, sheet) -> Path:
+    from improvise.leadsheet import format_bars
+    from improvise.render.report import write_report
+
+    return write_report(out, title=f"{doc['leadsheet']} in {doc['key']}: a solo", metrics={"generation": doc["metrics"]},
+                        config={k: doc[k] for k in ("choruses", "tempo", "controls", "regenerated")},
+                        grid=format_bars(sheet), pictures=[], audio="solo.wav" if "audio" in doc else None,
+                        score_svg="solo.svg", downloads=["solo.mid", "solo.musicxml", "solo.json"],
+                        notes=["Solo drawn by the chord-conditioned LSTM (improvise solo)."])

@@ -23,14 +23,15 @@ def tiny_tune():
 
 def test_input_layout_index_by_index():
     x, y = ENC.tune_to_tensors(tiny_tune())
-    assert ENC.size == 103 and x.shape == (31, 103) and y.shape == (31,)
+    assert ENC.size == 115 and x.shape == (31, 115) and y.shape == (31,)
     ev = ENC.events.tune_to_events(tiny_tune())
     assert int(x[0, :39].argmax()) == ev[0] and y[3] == ev[4]
     assert int(x[0, 39:55].argmax()) == 1 and int(x[14, 39:55].argmax()) == 15 and int(x[15, 39:55].argmax()) == 0
     # row 0 predicts step 1: chord F7 (root 5; 0 4 7 10 above it), next change Bb7 (root 10)
     assert int(x[0, 55:67].argmax()) == 5 and set(np.flatnonzero(x[0, 67:79].numpy())) == {0, 4, 7, 10}
     assert int(x[0, 79:91].argmax()) == 10 and set(np.flatnonzero(x[0, 91:103].numpy())) == {0, 4, 7, 10}
-    assert x[20, 79:].sum() == 0  # no change after the last Bb7
+    assert x[20, 79:103].sum() == 0  # no change after the last Bb7
+    assert set(np.flatnonzero(x[0, 103:].numpy())) == {5, 9, 0, 3} and set(np.flatnonzero(x[20, 103:].numpy())) == {10, 2, 5, 8}
 
 
 def test_transposition_moves_roots_not_qualities():
@@ -39,6 +40,7 @@ def test_transposition_moves_roots_not_qualities():
     b, _ = ENC.tune_to_tensors(up)
     assert [n.pitch for n in up.melody] == [68, 70, 73] and up.chords[0].symbol == "Ab7"
     assert torch.equal(a[:, 67:79], b[:, 67:79]) and int(b[0, 55:67].argmax()) == 8
+    assert torch.equal(torch.roll(a[:, 103:], 3, dims=1), b[:, 103:])
 
 
 def tiny_model():
@@ -94,8 +96,54 @@ def test_solo_cli_train_generate_regenerate(tmp_path, capsys):
     first = json.loads((out / "solo.json").read_text())
     assert len(first["events"]) == 2 * 12 * 16 and first["key"] == "Eb" and first["bars"][0] == ["Eb7"]
     assert 0 <= first["metrics"]["chord_tone_rate"] <= 1 and (out / "solo.wav").is_file()
+    assert (out / "report.html").is_file() and (out / "solo.musicxml").is_file()
+    assert first["score"]["errors"] == [] and first["score"]["notes_engraved"] > 0.8 * first["metrics"]["notes"]
     assert dispatch(args[:-2] + ["--seed", "2", "--regenerate", "3-4"]) == 0
     second = json.loads((out / "solo.json").read_text())
     assert second["events"][:32] == first["events"][:32] and second["events"][64:] == first["events"][64:]
     assert dispatch(["solo", "generate", str(tmp_path / "nope"), "--leadsheet", str(sheet), "--out", str(out)]) == 2
     assert "nope" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not WJD.is_dir(), reason="shared/data is not beside the checkout")
+def test_solo_on_a_triplet_grid_over_a_wjd_solos_changes(tmp_path):
+    import json
+
+    from improvise.cli import dispatch
+
+    run = tmp_path / "run"
+    assert dispatch(["solo", "train", "--wjd", str(WJD), "--subset", "blues", "--no-augment", "--epochs", "1",
+                     "--hidden", "8", "--grid", "triplet", "--out", str(run), "--quiet"]) == 0
+    out = tmp_path / "solo"
+    assert dispatch(["solo", "generate", str(run), "--leadsheet", "wjd:1", "--wjd", str(WJD), "--out", str(out),
+                     "--synth", "none"]) == 0
+    doc = json.loads((out / "solo.json").read_text())
+    assert len(doc["events"]) == len(doc["bars"]) * 12  # 4/4 on triplet eighths: 12 steps a bar
+    assert doc["score"]["errors"] == [] and doc["score"]["notes_engraved"] > 0
+    import mido
+
+    assert mido.MidiFile(out / "solo.mid").length > 30
+
+
+def test_musicxml_lead_sheet(tmp_path):
+    from music21 import harmony, key, meter, note, stream
+
+    from improvise.leadsheet import load_leadsheet
+
+    part = stream.Part()
+    for k, fig in enumerate(["B-7", "E-7", "B-7", "F7"]):
+        m = stream.Measure(number=k + 1)
+        if k == 0:
+            m.insert(0, meter.TimeSignature("4/4"))
+            m.insert(0, key.KeySignature(-2))
+        m.insert(0, harmony.ChordSymbol(fig))
+        if k == 3:
+            m.insert(2, harmony.ChordSymbol("Cm7"))
+        m.append(note.Note("C4", quarterLength=4))
+        part.append(m)
+    score = stream.Score([part])
+    path = tmp_path / "tune.musicxml"
+    score.write("musicxml", str(path))
+    sheet = load_leadsheet(str(path))
+    assert [[c.symbol for c in bar] for bar in sheet.bars[:4]] == [["Bb7"], ["Eb7"], ["Bb7"], ["F7", "Cm7"]]
+    assert sheet.key == "Bb" and sheet.to_key("C").bars[0][0].symbol == "C7"

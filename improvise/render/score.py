@@ -96,3 +96,49 @@ def musicxml_to_svg(musicxml: Path, svg_path: Path, png_path: Path | None = None
         write_bytes(Path(png_path), cairosvg.svg2png(bytestring=svg.encode(), output_width=1400,
                                                      background_color="white"))
     return {"pages": tk.getPageCount(), "notes": svg.count('class="note"'), "errors": errors}
+
+
+def solo_to_score(tune: Tune, title: str = "improvise"):
+    """A lead sheet with the solo for any grid (sixteenths, triplets) and any chord symbol:
+    notes cut at the bar line, gaps as rests, a chord symbol at each change (as text where
+    music21 cannot read the figure)."""
+    from fractions import Fraction
+
+    from music21 import expressions, harmony, metadata, meter, note, stream
+
+    score = stream.Score()
+    score.metadata = metadata.Metadata(title=title, composer="improvise (chord-conditioned LSTM)")
+    part = stream.Part()
+    step = Fraction(tune.beats_per_bar * 4, tune.steps_per_bar) / 4  # quarter lengths a step (x/4 time)
+    spb = tune.steps_per_bar
+    by_bar: dict[int, list] = {}
+    for n in sorted(tune.melody, key=lambda n: n.start):
+        by_bar.setdefault(n.start // spb, []).append(n)
+    for bar in range(-(-tune.steps // spb)):
+        m = stream.Measure(number=bar + 1)
+        if bar == 0:
+            m.insert(0, meter.TimeSignature(f"{tune.beats_per_bar}/4"))
+        start = bar * spb
+        for k in range(min(spb, tune.steps - start)):
+            t = start + k
+            if t == 0 or tune.chords[t] != tune.chords[t - 1]:
+                text = tune.chords[t].symbol
+                try:
+                    m.insert(k * step, harmony.ChordSymbol(text.replace("b", "-") if text[1:2] == "b" else text))
+                except Exception:  # noqa: BLE001  (music21 rejects some figures: show them as text)
+                    m.insert(k * step, expressions.TextExpression(text))
+        pos = 0
+        for n in by_bar.get(bar, []):
+            k = n.start - start
+            if k < pos:
+                continue
+            if k > pos:
+                m.insert(pos * step, note.Rest(quarterLength=(k - pos) * step))
+            length = max(1, min(n.length, spb - k))
+            m.insert(k * step, note.Note(n.pitch, quarterLength=length * step))
+            pos = k + length
+        if pos < spb:
+            m.insert(pos * step, note.Rest(quarterLength=(spb - pos) * step))
+        part.append(m)
+    score.append(part)
+    return score
