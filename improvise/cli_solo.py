@@ -4,15 +4,16 @@ from __future__ import annotations
 from pathlib import Path
 
 
+DEFAULT_RUN = "runs/solo"
+
+
 def add_solo_parser(sub, parser_class) -> None:
     from improvise.solo import SoloConfig, SoloControls
 
     c, k = SoloConfig(), SoloControls()
-    solo = sub.add_parser("solo", help="solos over any lead sheet in any key, learned from real jazz solos")
-    ssub = solo.add_subparsers(dest="solo_command", required=True, parser_class=parser_class)
-    p = ssub.add_parser("train", help="train the chord-conditioned model on the Weimar Jazz Database")
+    p = sub.add_parser("solo-train", help="train the chord-conditioned soloist on the Weimar Jazz Database")
     p.add_argument("--wjd", required=True, help="folder with wjd_notes.csv.gz and wjd_solos.csv")
-    p.add_argument("--out", required=True, help="run folder to write")
+    p.add_argument("--out", default=DEFAULT_RUN, help=f"run folder to write (default {DEFAULT_RUN})")
     p.add_argument("--subset", choices=["all", "blues"], default=c.subset)
     p.add_argument("--no-augment", action="store_true", help="train in C only, without the 11 other keys")
     p.add_argument("--epochs", type=int, default=c.epochs, help="at most; early stopping on validation solos")
@@ -22,10 +23,11 @@ def add_solo_parser(sub, parser_class) -> None:
     p.add_argument("--seed", type=int, default=c.seed)
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=cmd_solo_train)
-    p = ssub.add_parser("generate", help="a solo over a lead sheet: solo.mid, solo.json, solo.wav")
-    p.add_argument("run_dir", help="a run folder written by 'improvise solo train'")
+    p = sub.add_parser("solo", help="a solo over a lead sheet in any key: MIDI, WAV, MusicXML, score, report")
     p.add_argument("--leadsheet", required=True, help="a text or MusicXML lead sheet, wjd:MELID (with --wjd), "
                    "or a title in --standards")
+    p.add_argument("--model", default=DEFAULT_RUN, help=f"a run folder from 'improvise solo-train' "
+                   f"(default {DEFAULT_RUN})")
     p.add_argument("--standards", default=None, help="JazzStandards.json to look titles up in")
     p.add_argument("--wjd", default=None, help="the WJD folder, for --leadsheet wjd:MELID")
     p.add_argument("--key", default=None, help="transpose the tune to this key (e.g. Eb)")
@@ -62,7 +64,12 @@ def cmd_solo_generate(a) -> int:
 
     controls = SoloControls(temperature=a.temperature, low=a.low, high=a.high, density=a.density, seed=a.seed)
     controls.validate()
-    doc = solo_over_leadsheet(Path(a.run_dir), a.leadsheet, Path(a.out),
+    from improvise.errors import UserError
+
+    if not (Path(a.model) / "model.pt").is_file():
+        raise UserError(f"{a.model}: no trained soloist there; train one (about a minute) with "
+                        f"'improvise solo-train --wjd WJD_FOLDER --out {a.model}'")
+    doc = solo_over_leadsheet(Path(a.model), a.leadsheet, Path(a.out),
                               Path(a.standards) if a.standards else None, a.key, a.choruses, a.tempo, controls,
                               parse_bars(a.regenerate) if a.regenerate else None,
                               None if a.synth == "none" else a.synth, Path(a.wjd) if a.wjd else None)

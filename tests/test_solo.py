@@ -84,13 +84,13 @@ def test_solo_cli_train_generate_regenerate(tmp_path, capsys):
     from improvise.cli import dispatch
 
     run = tmp_path / "run"
-    assert dispatch(["solo", "train", "--wjd", str(WJD), "--subset", "blues", "--no-augment", "--epochs", "2",
+    assert dispatch(["solo-train", "--wjd", str(WJD), "--subset", "blues", "--no-augment", "--epochs", "2",
                      "--hidden", "16", "--out", str(run), "--quiet"]) == 0
     assert (run / "model.pt").is_file() and (run / "fragments.npy").is_file()
     sheet = tmp_path / "tune.txt"
     sheet.write_text("title: Blues in F\ntime: 4/4\nkey: F\n|: F7 | Bb7 | F7 | F7 :| C7 | Bb7 | F7 | C7 |\n")
     out = tmp_path / "solo"
-    args = ["solo", "generate", str(run), "--leadsheet", str(sheet), "--key", "Eb", "--choruses", "2",
+    args = ["solo", "--model", str(run), "--leadsheet", str(sheet), "--key", "Eb", "--choruses", "2",
             "--out", str(out), "--synth", "numpy", "--seed", "1"]
     assert dispatch(args) == 0
     first = json.loads((out / "solo.json").read_text())
@@ -101,8 +101,8 @@ def test_solo_cli_train_generate_regenerate(tmp_path, capsys):
     assert dispatch(args[:-2] + ["--seed", "2", "--regenerate", "3-4"]) == 0
     second = json.loads((out / "solo.json").read_text())
     assert second["events"][:32] == first["events"][:32] and second["events"][64:] == first["events"][64:]
-    assert dispatch(["solo", "generate", str(tmp_path / "nope"), "--leadsheet", str(sheet), "--out", str(out)]) == 2
-    assert "nope" in capsys.readouterr().err
+    assert dispatch(["solo", "--model", str(tmp_path / "nope"), "--leadsheet", str(sheet), "--out", str(out)]) == 2
+    assert "nope: no trained soloist there" in capsys.readouterr().err
 
 
 @pytest.mark.skipif(not WJD.is_dir(), reason="shared/data is not beside the checkout")
@@ -112,10 +112,10 @@ def test_solo_on_a_triplet_grid_over_a_wjd_solos_changes(tmp_path):
     from improvise.cli import dispatch
 
     run = tmp_path / "run"
-    assert dispatch(["solo", "train", "--wjd", str(WJD), "--subset", "blues", "--no-augment", "--epochs", "1",
+    assert dispatch(["solo-train", "--wjd", str(WJD), "--subset", "blues", "--no-augment", "--epochs", "1",
                      "--hidden", "8", "--grid", "triplet", "--out", str(run), "--quiet"]) == 0
     out = tmp_path / "solo"
-    assert dispatch(["solo", "generate", str(run), "--leadsheet", "wjd:1", "--wjd", str(WJD), "--out", str(out),
+    assert dispatch(["solo", "--model", str(run), "--leadsheet", "wjd:1", "--wjd", str(WJD), "--out", str(out),
                      "--synth", "none"]) == 0
     doc = json.loads((out / "solo.json").read_text())
     assert len(doc["events"]) == len(doc["bars"]) * 12  # 4/4 on triplet eighths: 12 steps a bar
