@@ -348,7 +348,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="the corpus text to write (statistics go to OUT.json)")
     p.set_defaults(func=cmd_kern_prepare)
 
-    lead = sub.add_parser("leadsheet", help="read lead sheets: text files or the jazz-standards JSON")
+    lead = sub.add_parser("leadsheet", help="read lead sheets: text, MusicXML, the jazz-standards JSON, WJD changes")
     lsub = lead.add_subparsers(dest="leadsheet_command", required=True, parser_class=_Parser)
     p = lsub.add_parser("show", help="print a tune's played form bar by bar")
     p.add_argument("source", help="a text or MusicXML lead sheet, wjd:MELID (with --wjd), or a title in --standards")
