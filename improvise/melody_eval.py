@@ -30,28 +30,41 @@ def solo_tensors(solo, enc: MelodyEventEncoding, chord: bool) -> tuple[torch.Ten
     return torch.from_numpy(x[:-1]), torch.from_numpy(ev[1:])
 
 
+def markov_rows(events: dict, n_events: int, orders=range(5)) -> list[dict]:
+    """A row per order: the chain whose smoothing is best on the valid events, scored on test."""
+    rows = []
+    for order in orders:
+        t0 = time.perf_counter()
+        chain, info = fit_markov(events["train"], events["valid"], n_events, order)
+        rows.append({"model": f"Markov chain, order {order}", "test_nll": chain.nll(events["test"]),
+                     "valid_nll": info["valid_nll"][info["alpha"]], "seconds": time.perf_counter() - t0,
+                     "note": f"alpha {info['alpha']}"})
+    return rows
+
+
+def fit_event_lstm(data: dict, n_events: int, epochs: int, seed: int = 0) -> tuple[float, dict, float]:
+    """An event LSTM (128 units, dropout 0.2) on data = {train, valid, test: [(x, y)]}:
+    test NLL, the trainer's result, seconds."""
+    torch.manual_seed(seed)
+    model = MelodyRNN(MelodyRNNConfig(input_size=data["train"][0][0].shape[1], n_events=n_events, hidden=128,
+                                      layers=1, dropout=0.2))
+    t0 = time.perf_counter()
+    res = fit_sequences(model, data["train"], data["valid"], SequenceTrainConfig(epochs=epochs, seed=seed))
+    return sequence_nll(model, data["test"]), res, time.perf_counter() - t0
+
+
 def evaluate_wjd_blues(wjd: Path, epochs: int = 80, seed: int = 0) -> dict:
     enc = MelodyEventEncoding()
     solos = {s.melid: s for s in read_wjd(wjd, "blues", to_c=True)}
     split = split_by_piece(sorted(solos))
     events = {k: [enc.tune_to_events(solos[i].tune) for i in ids] for k, ids in split.items()}
-    rows = []
-    for order in range(5):
-        t0 = time.perf_counter()
-        chain, info = fit_markov(events["train"], events["valid"], enc.n_events, order)
-        rows.append({"model": f"Markov chain, order {order}", "test_nll": chain.nll(events["test"]),
-                     "valid_nll": info["valid_nll"][info["alpha"]], "seconds": time.perf_counter() - t0,
-                     "note": f"alpha {info['alpha']}"})
+    rows = markov_rows(events, enc.n_events)
     for chord in (False, True):
         data = {k: [solo_tensors(solos[i], enc, chord) for i in ids] for k, ids in split.items()}
-        torch.manual_seed(seed)
-        model = MelodyRNN(MelodyRNNConfig(input_size=data["train"][0][0].shape[1], n_events=enc.n_events,
-                                          hidden=128, layers=1, dropout=0.2))
-        t0 = time.perf_counter()
-        res = fit_sequences(model, data["train"], data["valid"], SequenceTrainConfig(epochs=epochs, seed=seed))
+        nll, res, seconds = fit_event_lstm(data, enc.n_events, epochs, seed)
         rows.append({"model": "LSTM 128, events" + (" + next chord's pitch classes" if chord else ""),
-                     "test_nll": sequence_nll(model, data["test"]), "valid_nll": res["best_valid_nll"],
-                     "seconds": time.perf_counter() - t0, "note": f"{res['epochs_run']} epochs"})
+                     "test_nll": nll, "valid_nll": res["best_valid_nll"], "seconds": seconds,
+                     "note": f"{res['epochs_run']} epochs"})
     return {"split": {k: len(v) for k, v in split.items()}, "rows": rows}
 
 

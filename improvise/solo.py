@@ -193,12 +193,7 @@ def save_solo_run(trained: dict, out: Path, wjd: Path) -> dict:
     return metrics
 
 
-def load_solo_run(run: Path) -> tuple[MelodyRNN, ChordConditionedEncoding, np.ndarray]:
-    model, enc, hashes, _ = load_solo_run_config(run)
-    return model, enc, hashes
-
-
-def load_solo_run_config(run: Path) -> tuple[MelodyRNN, ChordConditionedEncoding, np.ndarray, SoloConfig]:
+def load_solo_run(run: Path) -> tuple[MelodyRNN, ChordConditionedEncoding, np.ndarray, SoloConfig]:
     """The model, its encoding, the training fragments' hashes and the training config."""
     from improvise.errors import UserError
     from improvise.runs import load_checkpoint, read_json, require_run_dir
@@ -246,7 +241,7 @@ def solo_over_leadsheet(run: Path, source: str, out: Path, standards: Path | Non
 
     if choruses < 1:
         raise ValueError("choruses must be at least 1")
-    model, enc, hashes, cfg = load_solo_run_config(run)
+    model, enc, hashes, cfg = load_solo_run(run)
     sheet = load_leadsheet(source, standards, wjd)
     if key:
         sheet = sheet.to_key(key)

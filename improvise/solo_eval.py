@@ -4,25 +4,15 @@ chord-conditioned model against the Markov chains and the plain event LSTM on al
 the players played there."""
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from improvise.conditioning import ChordConditionedEncoding, transpose_tune
-from improvise.models.baselines import fit_markov
-from improvise.models.melody_rnn import MelodyRNN, MelodyRNNConfig
+from improvise.melody_eval import fit_event_lstm, markov_rows
 from improvise.solo import (SoloConfig, SoloControls, chord_tone_rate, copy_rate, events_to_tune, fragments,
                             generate_solo, load_split, train_solo_model)
-from improvise.train import SequenceTrainConfig, fit_sequences, sequence_nll
-
-
-def _lstm(train, valid, test, width: int, n_events: int, epochs: int, seed: int = 0) -> tuple[float, dict]:
-    torch.manual_seed(seed)
-    model = MelodyRNN(MelodyRNNConfig(input_size=width, n_events=n_events, hidden=128, layers=1, dropout=0.2))
-    res = fit_sequences(model, train, valid, SequenceTrainConfig(epochs=epochs, seed=seed))
-    return sequence_nll(model, test), res
 
 
 def histogram_overlap(a: np.ndarray, b: np.ndarray) -> float:
@@ -46,16 +36,8 @@ def evaluate_solo(wjd: Path, epochs: int = 200, seed: int = 0) -> dict:
     solos, split = load_split(wjd, "all")
     blues_ids = {s_id for s_id, s in solos.items() if s.tonality == "BLUES"}
     events = {k: [ev_enc.tune_to_events(solos[i].tune) for i in ids] for k, ids in split.items()}
-    rows = []
-    best_markov = None
-    for order in range(5):
-        t0 = time.perf_counter()
-        chain, info = fit_markov(events["train"], events["valid"], ev_enc.n_events, order)
-        row = {"model": f"Markov chain, order {order}", "test_nll": chain.nll(events["test"]),
-               "valid_nll": info["valid_nll"][info["alpha"]], "seconds": time.perf_counter() - t0}
-        rows.append(row)
-        if best_markov is None or row["valid_nll"] < best_markov["valid_nll"]:
-            best_markov = row
+    rows = markov_rows(events, ev_enc.n_events)
+    best_markov = min(rows, key=lambda r: r["valid_nll"])
 
     def plain(tune):  # events only
         ev = ev_enc.tune_to_events(tune)
@@ -67,11 +49,9 @@ def evaluate_solo(wjd: Path, epochs: int = 200, seed: int = 0) -> dict:
 
     for name, fn in (("LSTM 128, events (unconditioned)", plain), ("LSTM 128, events + bar position", position)):
         data = {k: [fn(solos[i].tune) for i in ids] for k, ids in split.items()}
-        t0 = time.perf_counter()
-        nll, res = _lstm(data["train"], data["valid"], data["test"], data["train"][0][0].shape[1],
-                         ev_enc.n_events, epochs, seed)
-        rows.append({"model": name, "test_nll": nll, "valid_nll": res["best_valid_nll"],
-                     "seconds": time.perf_counter() - t0, "epochs": res["epochs_run"]})
+        nll, res, seconds = fit_event_lstm(data, ev_enc.n_events, epochs, seed)
+        rows.append({"model": name, "test_nll": nll, "valid_nll": res["best_valid_nll"], "seconds": seconds,
+                     "epochs": res["epochs_run"]})
     models = {}
     for augment in (False, True):
         tr = train_solo_model(wjd, SoloConfig(subset="all", augment=augment, epochs=epochs, seed=seed))
