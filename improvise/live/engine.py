@@ -27,7 +27,7 @@ import mido
 import numpy as np
 
 from improvise.live.drums import rule_pattern
-from improvise.live.grid import LoopSpec
+from improvise.live.grid import LoopSpec, tap_tempo
 from improvise.live.pitches import fit_pitch
 from improvise.live.ports import OutPort
 
@@ -119,6 +119,7 @@ class JamEngine:
         self.log: list[dict] = []
         self.errors: list[str] = []
         self.phrase_steps = (config.phrase_bars or spec.bars) * spec.steps_per_bar
+        self.scale = frozenset((config.key + i) % 12 for i in BLUES_PCS)  # the key's blues scale
 
     # ---- helpers ------------------------------------------------------------------------
     def _event(self, kind: str, **info) -> None:
@@ -217,7 +218,7 @@ class JamEngine:
         step = max(self.current_step(), 0)
         chord = self.chord_pcs(step)
         on_beat = step % self.cfg.loop.steps_per_beat == 0
-        scale = frozenset((self.cfg.key + i) % 12 for i in BLUES_PCS)
+        scale = self.scale
         allowed = chord if (chord and on_beat) else (chord | scale if chord else scale)
         register = float(np.median(self.history[-8:]))
         q = fit_pitch(raw, register, self.cfg.span, allowed, self.cfg.low, self.cfg.high)
@@ -246,8 +247,6 @@ class JamEngine:
         elif action == "temperature" and hasattr(self.source, "temperature"):
             self.source.temperature = self.temperature = round(0.1 + 1.4 * value / 127, 3)
         elif action == "tap" and value >= 64:
-            from improvise.live.grid import tap_tempo
-
             self.taps = [t for t in self.taps if self.clock.now() - t < 3.0] + [self.clock.now()]
             if len(self.taps) >= 3:
                 self.set_tempo(tap_tempo(self.taps))
