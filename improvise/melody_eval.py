@@ -13,7 +13,7 @@ from improvise.corpora.wjd import read_wjd, split_by_piece
 from improvise.encodings import MelodyEventEncoding
 from improvise.models.baselines import fit_markov
 from improvise.models.melody_rnn import MelodyRNN, MelodyRNNConfig
-from improvise.train import SequenceTrainConfig, fit_sequences, sequence_nll
+from improvise.sequence_trainer import SequenceTrainConfig, fit_sequences, sequence_nll
 
 
 def solo_tensors(solo, enc: MelodyEventEncoding, chord: bool) -> tuple[torch.Tensor, torch.Tensor]:

@@ -19,7 +19,7 @@ import torch
 from improvise.conditioning import ChordConditionedEncoding, transpose_tune
 from improvise.models.melody_rnn import MelodyRNN, MelodyRNNConfig
 from improvise.music import QUALITIES, Tune
-from improvise.train import SequenceTrainConfig, fit_sequences, sequence_nll
+from improvise.sequence_trainer import SequenceTrainConfig, fit_sequences, sequence_nll
 
 
 @dataclass

@@ -2,7 +2,7 @@ import numpy as np
 import torch
 
 from improvise.models.melody_rnn import MelodyRNN, MelodyRNNConfig
-from improvise.train import SequenceTrainConfig, fit_sequences, sequence_nll
+from improvise.sequence_trainer import SequenceTrainConfig, fit_sequences, sequence_nll
 
 
 def _data(n, length, seed):

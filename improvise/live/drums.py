@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from improvise.models.melody_rnn import MelodyRNN, MelodyRNNConfig
-from improvise.train import SequenceTrainConfig, fit_sequences
+from improvise.sequence_trainer import SequenceTrainConfig, fit_sequences
 
 KICK, SNARE, HAT = 1, 2, 4
 N_TOKENS = 8

@@ -1,0 +1,207 @@
+"""One trainer for every neural sequence model: melodies, piano rolls, **kern characters.
+
+A model follows one contract: `forward(x, targets=None, state=None) -> (logits, loss, state)`,
+x shaped (T, B, ...) time first, `loss` the mean over the targets that are not padding. Padding
+is marked in the targets: -1 for class ids (T, B), a row starting with -1 for multi-hot (T, B, K).
+
+`fit_sequences` trains on batches, validates each epoch, keeps the best weights, stops early,
+calls `checkpoint(state)` with a resumable state and can stop at a time budget. Batches come
+from `random_windows` (random windows of variable-length sequences, a zero state each) unless
+a `batches(rng, epoch)` iterator is given; it yields (x, y, carry) and `carry=True` goes on
+from the previous batch's state, detached (truncated BPTT over contiguous streams).
+
+Data-parallel: started under `torchrun --nproc_per_node N`, `init_distributed()` joins the
+gloo group and `fit_sequences` wraps the model in DistributedDataParallel. Every rank draws the
+same global batch and trains on its share of the columns; each rank's loss is weighted by its
+share of the targets, so the averaged gradient is that of the global batch's mean loss and N
+processes follow the single process's path to rounding (with dropout off; dropout masks are
+drawn per rank).
+"""
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import torch
+
+
+@dataclass
+class SequenceTrainConfig:
+    epochs: int = 30  # passes; each draws `windows` random windows
+    windows: int = 256  # training windows an epoch
+    window: int = 128  # steps a window (truncated BPTT length)
+    batch: int = 32  # windows an update (the global batch under torchrun)
+    lr: float = 3e-3  # Adam
+    clip: float = 1.0  # global gradient-norm clip
+    patience: int = 5  # epochs without a better validation loss before stopping
+    seed: int = 0  # fixes initial weights and the windows drawn
+    threads: int = 1  # torch threads
+    max_seconds: float = 0.0  # stop after the epoch that passes this much training time (0: no limit)
+    weight_decay: float = 0.0  # Adam's L2 penalty
+    lr_decay: float = 1.0  # learning rate multiplied by this after each epoch without improvement
+
+    def validate(self) -> None:
+        for name in ("epochs", "windows", "window", "batch", "patience", "threads"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1")
+        if not self.lr > 0 or not self.clip > 0:
+            raise ValueError("lr and clip must be positive")
+        if self.max_seconds < 0 or self.weight_decay < 0 or not 0 < self.lr_decay <= 1:
+            raise ValueError("max_seconds and weight_decay must be >= 0, lr_decay in (0, 1]")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _pad(t: torch.Tensor, length: int, value) -> torch.Tensor:
+    pad = length - len(t)
+    return torch.cat([t, t.new_full((pad, *t.shape[1:]), value)]) if pad else t
+
+
+def random_windows(seqs, rng: np.random.Generator, n: int, length: int):
+    """n random (input, target) windows, a sequence drawn in proportion to its length:
+    inputs (length, n, ...) and targets (length, n, ...), padded past a short sequence's end."""
+    xs, ys = [], []
+    lengths = np.array([len(y) for _, y in seqs])
+    for i in rng.choice(len(seqs), size=n, p=lengths / lengths.sum()):
+        x, y = seqs[i]
+        start = int(rng.integers(0, max(1, len(y) - length)))
+        xs.append(_pad(x[start:start + length], length, 0))
+        ys.append(_pad(y[start:start + length], length, -1))
+    return torch.stack(xs, 1), torch.stack(ys, 1)
+
+
+def target_count(y: torch.Tensor) -> int:
+    """Targets that are not padding: class ids >= 0, or multi-hot rows not starting with -1."""
+    return int((y >= 0).sum()) if not y.is_floating_point() else int((y[..., 0] >= 0).sum())
+
+
+@torch.no_grad()
+def sequence_nll(model, seqs) -> float:
+    """Mean loss per target (for class models the NLL per event, nats; for multi-hot models
+    the summed NLL per time step) over whole sequences, each from a zero state."""
+    model.eval()
+    total, n = 0.0, 0
+    for x, y in seqs:
+        _, loss, _ = model(x[:, None], y[:, None])
+        c = target_count(y)
+        total += float(loss) * c
+        n += c
+    return total / max(n, 1)
+
+
+def detach(state):
+    if state is None:
+        return None
+    if isinstance(state, torch.Tensor):
+        return state.detach()
+    return type(state)(detach(s) for s in state)
+
+
+def init_distributed() -> tuple[int, int]:
+    """Join the process group when started by torchrun (gloo, CPU); returns (rank, world)."""
+    import torch.distributed as dist
+
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1 and not dist.is_initialized():
+        dist.init_process_group("gloo")
+    if dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+
+def _world() -> tuple[int, int]:
+    import torch.distributed as dist
+
+    return (dist.get_rank(), dist.get_world_size()) if dist.is_available() and dist.is_initialized() else (0, 1)
+
+
+def _shard(t: torch.Tensor, rank: int, world: int) -> torch.Tensor:
+    return t if world == 1 else t[:, rank::world]
+
+
+def fit_sequences(model, train, valid, cfg: SequenceTrainConfig, checkpoint=None, resume: dict | None = None,
+                  progress: bool = False, batches=None, evaluate=None) -> dict:
+    """Train, validate each epoch, keep the best weights, stop after `patience` stale epochs.
+
+    train/valid: lists of (inputs (T, ...), targets (T, ...)) tensors. `batches(rng, epoch)`, if
+    given, replaces the random windows (see the module doc); `evaluate(model) -> float` replaces
+    the validation loss (`sequence_nll` on `valid`). checkpoint(state) is called on rank 0 after
+    every epoch with a state to pass back as `resume`."""
+    cfg.validate()
+    torch.set_num_threads(cfg.threads)
+    torch.manual_seed(cfg.seed)
+    rank, world = _world()
+    if cfg.batch % world:
+        raise ValueError(f"batch {cfg.batch} does not split over {world} processes")
+    net = model
+    if world > 1:
+        from torch.nn.parallel import DistributedDataParallel
+
+        net = DistributedDataParallel(model)
+    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    hist = {"train_loss": [], "valid_nll": [], "seconds": []}
+    best, best_state, start, stale, spent = float("inf"), None, 0, 0, 0.0
+    if resume:
+        model.load_state_dict(resume["model"])
+        opt.load_state_dict(resume["optimizer"])
+        hist, best, start, stale = resume["history"], resume["best"], resume["epoch"], resume["stale"]
+        best_state, spent = resume.get("best_model"), resume.get("seconds", 0.0)
+    evaluate = evaluate or (lambda m: sequence_nll(m, valid))
+    bar = None
+    if progress and rank == 0:
+        from tqdm import tqdm
+
+        bar = tqdm(total=cfg.epochs, initial=start, desc="training", unit="epoch", leave=False, disable=None)
+    for epoch in range(start, cfg.epochs):
+        t0 = time.perf_counter()
+        rng = np.random.default_rng([cfg.seed, epoch])
+        model.train()
+        losses, state = [], None
+        if batches is None:
+            epoch_batches = ((*random_windows(train, rng, cfg.batch, cfg.window), False)
+                             for _ in range(max(1, cfg.windows // cfg.batch)))
+        else:
+            epoch_batches = batches(rng, epoch)
+        for x, y, carry in epoch_batches:
+            x, y = _shard(x, rank, world), _shard(y, rank, world)
+            _, loss, state = net(x, y, detach(state) if carry else None)
+            if world > 1:  # weight by this rank's share of the global batch's targets
+                import torch.distributed as dist
+
+                counts = torch.tensor([float(target_count(y))])
+                mine = counts.clone()
+                dist.all_reduce(counts)
+                loss = loss * (mine[0] * world / counts[0])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip, foreach=True)
+            opt.step()
+            losses.append(loss.item())
+        nll = evaluate(model)
+        spent += time.perf_counter() - t0
+        hist["train_loss"].append(float(np.mean(losses)))
+        hist["valid_nll"].append(nll)
+        hist["seconds"].append(spent)
+        if nll < best:
+            best, stale = nll, 0
+            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        else:
+            stale += 1
+            for g in opt.param_groups:
+                g["lr"] *= cfg.lr_decay
+        if bar is not None:
+            bar.update(1)
+            bar.set_postfix(valid=f"{nll:.3f}", refresh=False)
+        if checkpoint is not None and rank == 0:
+            checkpoint({"model": model.state_dict(), "optimizer": opt.state_dict(), "history": hist, "best": best,
+                        "epoch": epoch + 1, "stale": stale, "best_model": best_state, "seconds": spent})
+        if stale >= cfg.patience or (cfg.max_seconds and spent >= cfg.max_seconds):
+            break
+    if bar is not None:
+        bar.close()
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    model.eval()
+    return {"history": hist, "best_valid_nll": best, "epochs_run": len(hist["valid_nll"]), "seconds": spent}
