@@ -22,7 +22,8 @@ def test_markov_chain_counts_smooths_and_prefers_order_that_fits():
     assert m1.nll(seqs) < m0.nll(seqs)  # the cycle is predictable from one step back
     lp = m1.log_probs((2,))
     assert np.isclose(np.exp(lp).sum(), 1.0) and lp.argmax() == 3
-    assert np.exp(m1.log_probs((0,))).min() > 0  # unseen context: uniform, never zero
+    assert np.exp(m1.log_probs((0,))).min() > 0  # unseen context: backs off, never zero
+    assert np.allclose(m1.log_probs((0,)), m0.log_probs(()))  # ... to the unigram it has seen
     logits, loss, state = m1.forward(seqs[0][:-1], targets=seqs[0][1:])
     assert logits.shape == (8, 5) and state is None and loss < 1.0
     assert m1.sample(6, np.random.default_rng(0), primer=[2], temperature=0.01).tolist() == [3, 4, 2, 3, 4, 2]

@@ -1,5 +1,6 @@
-"""Baselines without a neural network: a Markov chain of order k over event ids, with
-additive smoothing chosen on held-out data. Models never import music code: they see ids."""
+"""Baselines without a neural network: a Markov chain of order k over event ids, smoothed by
+backing off to shorter contexts, the strength chosen on held-out data. Models never import
+music code: they see ids."""
 from __future__ import annotations
 
 from collections import defaultdict
@@ -8,16 +9,21 @@ import numpy as np
 
 
 class MarkovChain:
-    """P(e_t | e_{t-k}..e_{t-1}) = (count + alpha) / (context count + alpha * V).
+    """Interpolated back-off (a hierarchical Dirichlet prior): with beta = alpha * V,
 
-    Sequences are padded on the left with a start symbol (id V, never predicted), so the first
-    events are predicted from shorter histories."""
+        P(e | ctx of length j) = (count(ctx, e) + beta * P(e | ctx minus its oldest event)) / (count(ctx) + beta)
+        P(e | empty context)   = (count(e) + alpha) / (N + alpha * V)
+
+    so an unseen context of order k falls back to the best shorter one it has seen instead of a
+    uniform guess. Sequences are padded on the left with a start symbol (id V, never predicted),
+    so the first events are predicted from shorter histories."""
 
     def __init__(self, order: int, n_events: int, alpha: float = 0.1):
         if order < 0 or n_events < 1 or alpha <= 0:
             raise ValueError("order >= 0, n_events >= 1 and alpha > 0 are required")
         self.order, self.n_events, self.alpha = order, n_events, alpha
         self.counts: dict[tuple, np.ndarray] = defaultdict(lambda: np.zeros(n_events))
+        self._cache: dict[tuple, np.ndarray] = {}
 
     def _contexts(self, seq: np.ndarray):
         padded = [self.n_events] * self.order + [int(e) for e in seq]
@@ -27,14 +33,43 @@ class MarkovChain:
     def fit(self, sequences) -> "MarkovChain":
         for seq in sequences:
             for ctx, e in self._contexts(np.asarray(seq)):
-                self.counts[ctx][e] += 1
+                for j in range(len(ctx) + 1):  # the context and every shorter suffix of it
+                    self.counts[ctx[len(ctx) - j:]][e] += 1
+        self._cache.clear()
         return self
 
-    def log_probs(self, ctx: tuple) -> np.ndarray:
+    def probs(self, ctx: tuple) -> np.ndarray:
+        ctx = tuple(ctx)
+        got = self._cache.get(ctx)
+        if got is not None:
+            return got
         c = self.counts.get(ctx)
-        if c is None:
-            return np.full(self.n_events, -np.log(self.n_events))
-        return np.log((c + self.alpha) / (c.sum() + self.alpha * self.n_events))
+        if not ctx:
+            c = np.zeros(self.n_events) if c is None else c
+            p = (c + self.alpha) / (c.sum() + self.alpha * self.n_events)
+        else:
+            lower = self.probs(ctx[1:])
+            if c is None:
+                return lower
+            beta = self.alpha * self.n_events
+            p = (c + beta * lower) / (c.sum() + beta)
+        self._cache[ctx] = p
+        return p
+
+    def log_probs(self, ctx: tuple) -> np.ndarray:
+        return np.log(self.probs(ctx))
+
+    def to_dict(self) -> dict:
+        """Everything to rebuild the chain (JSON-safe; no pickle)."""
+        return {"order": self.order, "n_events": self.n_events, "alpha": self.alpha,
+                "counts": [[list(k), v.tolist()] for k, v in self.counts.items()]}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "MarkovChain":
+        m = cls(int(d["order"]), int(d["n_events"]), float(d["alpha"]))
+        for k, v in d["counts"]:
+            m.counts[tuple(int(i) for i in k)] = np.asarray(v, dtype=float)
+        return m
 
     def nll(self, sequences) -> float:
         """Mean negative log-likelihood per event (nats)."""
@@ -66,7 +101,7 @@ class MarkovChain:
         return np.asarray(seq[len(primer):])
 
 
-def fit_markov(train, valid, n_events: int, order: int, alphas=(0.01, 0.03, 0.1, 0.3, 1.0)) -> tuple[MarkovChain, dict]:
+def fit_markov(train, valid, n_events: int, order: int, alphas=(0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)) -> tuple[MarkovChain, dict]:
     """The order-`order` chain whose smoothing gives the lowest validation NLL."""
     scores = {a: MarkovChain(order, n_events, a).fit(train).nll(valid) for a in alphas}
     best = min(scores, key=scores.get)
