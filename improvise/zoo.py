@@ -1,0 +1,209 @@
+"""The melody model zoo behind `improvise compare` and `improvise likelihood`: every model of
+seed 002 on one footing. A zoo model is trained on event sequences (MelodyEventEncoding ids)
+and answers three questions the same way whatever it is inside:
+
+    log_probs(events, tune) -> (T-1, V)   log P(e_t | e_0..e_{t-1}) for t = 1..T-1
+    start(tune) / step(state, event)      the next event's log-probabilities, one step at a time
+    save(dir) / load_zoo_model(dir)       a folder with config.json and the weights (no pickle)
+
+Names: markovK (order K, back-off smoothing), hmm (states chosen on validation), linear and mlp
+(a window of the last `window` events), rnn, gru, lstm (events one-hot), lookback (Magenta's
+lookback inputs), attention (an LSTM attending over its last 40 outputs), interval (an LSTM on
+Todd's interval encoding), lstm+chord (events plus the next step's chord).
+Sampling for all of them is `sample_events`.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from improvise.encodings import MelodyEventEncoding
+from improvise.errors import UserError
+from improvise import melody_encodings as me
+
+NEURAL = ("linear", "mlp", "rnn", "gru", "lstm", "lookback", "attention", "interval", "lstm+chord")
+DEFAULT_MODELS = "markov1,markov3,hmm,linear,mlp,rnn,lstm,lookback,attention"
+
+
+@dataclass
+class ZooConfig:
+    hidden: int = 128  # recurrent units (rnn, gru, lstm, lookback, attention, interval)
+    mlp_hidden: int = 256  # hidden units of the MLP
+    window: int = 16  # past events the linear and MLP models see (one bar of sixteenths)
+    dropout: float = 0.2  # before the output layer
+    epochs: int = 40  # most passes for a neural model (early stopping on validation)
+    patience: int = 4  # epochs without improvement before stopping
+    max_seconds: float = 240.0  # training-time budget of one neural model (0: none)
+    lr: float = 3e-3  # Adam
+    hmm_states: tuple = (8, 16, 32)  # candidates; the best on validation is kept
+    markov_alphas: tuple = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)  # back-off strengths tried on validation
+    seed: int = 0  # fixes weights, batches and samples
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def valid_name(name: str) -> str:
+    if name.startswith("markov") and name[6:].isdigit() or name == "hmm" or name in NEURAL:
+        return name
+    raise UserError(f"unknown model {name!r} (markovK, hmm, {', '.join(NEURAL)})")
+
+
+# ---- inputs of the neural models --------------------------------------------------------------
+def features(kind: str, events: np.ndarray, tune, enc: MelodyEventEncoding, window: int, offset: int = 0) -> np.ndarray:
+    """Input rows for steps offset.. of a piece (row t predicts event t + 1)."""
+    v = enc.n_events
+    if kind in ("linear", "mlp"):
+        return me.window(events, v, window)
+    if kind == "lookback":
+        return me.lookback(events, v, tune.steps_per_bar if tune is not None else 16, offset)
+    if kind == "interval":
+        return me.one_hot(events, me.IntervalEncoding().n_events)
+    x = me.one_hot(events, v)
+    if kind == "lstm+chord":
+        chords = tune.chords[offset:offset + len(events) + 1] if tune is not None else []
+        pcs = me.chord_pcs(chords, len(events)) if chords else np.zeros((len(events), 12), np.float32)
+        x = np.concatenate([x, pcs], 1)
+    return x
+
+
+def input_size(kind: str, enc: MelodyEventEncoding, window: int) -> int:
+    v = enc.n_events
+    return {"linear": window * (v + 1), "mlp": window * (v + 1), "interval": me.IntervalEncoding().n_events,
+            "lookback": 3 * v + 2 + me.COUNTER_BITS, "lstm+chord": v + 12}.get(kind, v)
+
+
+def build_network(kind: str, enc: MelodyEventEncoding, cfg: ZooConfig, n_in: int | None = None):
+    from improvise.models.attention_rnn import AttentionRNN, AttentionRNNConfig
+    from improvise.models.melody_rnn import MelodyRNN, MelodyRNNConfig
+    from improvise.models.window_mlp import WindowMLP, WindowMLPConfig
+
+    n_in = n_in or input_size(kind, enc, cfg.window)
+    n_out = me.IntervalEncoding().n_events if kind == "interval" else enc.n_events
+    if kind in ("linear", "mlp"):
+        return WindowMLP(WindowMLPConfig(n_in, n_out, cfg.mlp_hidden if kind == "mlp" else 0, cfg.dropout))
+    if kind == "attention":
+        return AttentionRNN(AttentionRNNConfig(n_in, n_out, cfg.hidden, dropout=cfg.dropout))
+    cell = kind if kind in ("rnn", "gru") else "lstm"
+    return MelodyRNN(MelodyRNNConfig(n_in, n_out, cfg.hidden, layers=1, cell=cell, dropout=cfg.dropout))
+
+
+class ZooModel:
+    """One trained model of the zoo (see the module doc)."""
+
+    def __init__(self, name: str, enc: MelodyEventEncoding, cfg: ZooConfig, core=None, info: dict | None = None):
+        self.name, self.enc, self.cfg, self.core, self.info = valid_name(name), enc, cfg, core, info or {}
+        self.kind = "markov" if name.startswith("markov") else name
+
+    # -- what every model answers --
+    def targets(self, events: np.ndarray) -> np.ndarray:
+        return me.IntervalEncoding().to_intervals(events) if self.kind == "interval" else np.asarray(events)
+
+    def log_probs(self, events: np.ndarray, tune=None) -> np.ndarray:
+        ev = np.asarray(events)
+        if self.kind == "markov":
+            return np.stack([self.core.log_probs(tuple(self._ctx(ev[:t + 1]))) for t in range(len(ev) - 1)])
+        if self.kind == "hmm":
+            return self.core.log_probs(ev)[1:]
+        tg = self.targets(ev)
+        x = torch.from_numpy(features(self.kind, tg if self.kind == "interval" else ev, tune, self.enc, self.cfg.window))
+        with torch.no_grad():
+            self.core.eval()
+            logits, _, _ = self.core(x[:-1, None])
+        return torch.log_softmax(logits[:, 0].double(), -1).numpy()
+
+    def _ctx(self, history) -> list:
+        k = self.core.order
+        return ([self.core.n_events] * k + [int(e) for e in history])[len(history):][:k] if k else []
+
+    def start(self, tune=None) -> dict:
+        return {"history": [], "tune": tune, "belief": self.core.start() if self.kind == "hmm" else None, "rnn": None}
+
+    def step(self, state: dict, event: int) -> tuple[np.ndarray, dict]:
+        """Feed the next event (in the model's own vocabulary); the log-probabilities of the one after."""
+        h = state["history"]
+        h.append(int(event))
+        if self.kind == "markov":
+            return self.core.log_probs(tuple(self._ctx(h))), state
+        if self.kind == "hmm":
+            state["belief"] = self.core.observe(state["belief"], int(event))
+            return np.log(self.core.predict(state["belief"])), state
+        tail = 2 * (state["tune"].steps_per_bar if state["tune"] is not None else 16) + 1
+        keep = max(self.cfg.window, tail)
+        recent = np.asarray(h[-keep:])
+        row = features(self.kind, recent, state["tune"], self.enc, self.cfg.window, offset=len(h) - len(recent))[-1]
+        with torch.no_grad():
+            logits, _, state["rnn"] = self.core(torch.from_numpy(row)[None, None], state=state["rnn"])
+        return torch.log_softmax(logits[0, 0].double(), -1).numpy(), state
+
+    # -- files --
+    def save(self, folder: Path) -> None:
+        from improvise.runs import save_checkpoint, write_json
+
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        meta = {"name": self.name, "encoding": asdict(self.enc), "zoo": self.cfg.to_dict(), "info": self.info}
+        if self.kind == "markov":
+            write_json(folder / "model.json", self.core.to_dict())
+        elif self.kind == "hmm":
+            np.savez(folder / "model.npz", **self.core.to_arrays())
+        else:
+            save_checkpoint(folder / "model.pt", self.core.config.to_dict(), self.core.state_dict())
+        write_json(folder / "config.json", meta)
+
+
+def load_zoo_model(folder: Path) -> ZooModel:
+    from improvise.runs import load_checkpoint, read_json
+
+    folder = Path(folder)
+    if not (folder / "config.json").is_file():
+        raise UserError(f"{folder}: not a zoo model folder (no config.json; see 'improvise compare')")
+    meta = read_json(folder / "config.json")
+    zcfg = meta["zoo"]
+    cfg = ZooConfig(**{**zcfg, "hmm_states": tuple(zcfg["hmm_states"]), "markov_alphas": tuple(zcfg["markov_alphas"])})
+    enc = MelodyEventEncoding(**meta["encoding"])
+    name = meta["name"]
+    if name.startswith("markov"):
+        from improvise.models.baselines import MarkovChain
+
+        core = MarkovChain.from_dict(read_json(folder / "model.json"))
+    elif name == "hmm":
+        from improvise.models.hmm import HMM
+
+        try:
+            with np.load(folder / "model.npz", allow_pickle=False) as z:
+                core = HMM(z["startprob"], z["transmat"], z["emissionprob"])
+        except (OSError, ValueError, KeyError) as e:
+            raise UserError(f"{folder / 'model.npz'}: not a readable HMM ({e})") from None
+    else:
+        ck = load_checkpoint(folder / "model.pt")
+        core = build_network(name, enc, cfg, ck["model_config"]["input_size"])
+        core.load_state_dict(ck["state_dict"])
+        core.eval()
+    return ZooModel(name, enc, cfg, core, meta.get("info"))
+
+
+def sample_events(model: ZooModel, n_steps: int, rng: np.random.Generator, tune=None, temperature: float = 1.0,
+                  first: int = MelodyEventEncoding.NOTE_OFF) -> np.ndarray:
+    """The one sampler of the zoo: `n_steps` events (MelodyEventEncoding ids) starting from `first`."""
+    state = model.start(tune)
+    first_own = int(model.targets(np.array([first]))[0])
+    out, e = [first_own], first_own
+    for _ in range(n_steps - 1):
+        lp, state = model.step(state, e)
+        z = lp / max(temperature, 1e-6)
+        p = np.exp(z - z.max())
+        e = int(rng.choice(len(p), p=p / p.sum()))
+        out.append(e)
+    out = np.asarray(out)
+    return me.IntervalEncoding().to_events(out) if model.kind == "interval" else out
+
+
+def write_meta(path: Path, obj) -> None:
+    from improvise.runs import write_json
+
+    write_json(path, json.loads(json.dumps(obj, default=float)))
