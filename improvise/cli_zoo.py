@@ -26,6 +26,8 @@ def add_zoo_parsers(sub, parser_class) -> None:
     p.add_argument("--hidden", type=int, default=c.hidden)
     p.add_argument("--max-samples", type=int, default=40, help="held-out pieces to sample a melody over")
     p.add_argument("--seed", type=int, default=c.seed)
+    p.add_argument("--resume", action="store_true", help="keep the models already in --out/models and go on "
+                   "training one that was cut off")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=cmd_compare)
 
@@ -59,7 +61,7 @@ def cmd_compare(a) -> int:
     models = [m.strip() for m in a.models.split(",") if m.strip()]
     cfg = ZooConfig(epochs=a.epochs, max_seconds=a.max_seconds, hidden=a.hidden, seed=a.seed)
     result = compare(a.data, models, Path(a.out), cfg, a.on_bad_file, wjd, 2 if a.grid == "8th" else 4,
-                     a.max_samples, progress=not a.quiet)
+                     a.max_samples, progress=not a.quiet, resume=a.resume)
     if not a.quiet:
         print("\n".join(leaderboard_table(result)))
         print(f"wrote {a.out}/leaderboard.json, leaderboard.md, leaderboard.png and models/")

@@ -71,8 +71,11 @@ def nll_and_accuracy(model: ZooModel, pieces: list) -> tuple[float, float]:
     return total / max(n, 1), hits / max(n, 1)
 
 
-def fit_zoo_model(name: str, data: dict, enc: MelodyEventEncoding, cfg: ZooConfig, progress: bool = False) -> ZooModel:
-    """Train model `name` on data = {train, valid: [(id, events, tune)]}."""
+def fit_zoo_model(name: str, data: dict, enc: MelodyEventEncoding, cfg: ZooConfig, progress: bool = False,
+                  state_file: Path | None = None) -> ZooModel:
+    """Train model `name` on data = {train, valid: [(id, events, tune)]}. A neural model saves
+    the trainer's state to `state_file` after every epoch and, if the file is there, goes on
+    from it (`improvise compare --resume`)."""
     valid_name(name)
     if name.startswith("markov"):
         from improvise.models.baselines import fit_markov
@@ -96,7 +99,20 @@ def fit_zoo_model(name: str, data: dict, enc: MelodyEventEncoding, cfg: ZooConfi
         per_epoch = int(np.clip(steps // (length * batch), 8, 128))
         tcfg = SequenceTrainConfig(epochs=cfg.epochs, windows=per_epoch * batch, window=length, batch=batch, lr=cfg.lr,
                                    patience=cfg.patience, seed=cfg.seed, max_seconds=cfg.max_seconds, lr_decay=0.5)
-        res = fit_sequences(model.core, [], [], tcfg, progress=progress,
+        resume, save = None, None
+        if state_file is not None:
+            from improvise.runs import _atomic
+
+            state_file = Path(state_file)
+            if state_file.is_file():
+                try:
+                    resume = torch.load(state_file, map_location="cpu", weights_only=True)
+                except Exception as e:  # a damaged or foreign file
+                    from improvise.errors import UserError
+
+                    raise UserError(f"{state_file}: not a readable training state ({type(e).__name__})") from None
+            save = lambda st: _atomic(state_file, lambda fh: torch.save(st, fh))  # noqa: E731
+        res = fit_sequences(model.core, [], [], tcfg, progress=progress, checkpoint=save, resume=resume,
                             batches=_window_batches(name, data["train"], enc, cfg, length, batch, per_epoch),
                             evaluate=lambda _m: nll_and_accuracy(model, data["valid"])[0])
         model.info = {"epochs_run": res["epochs_run"], "valid_curve": res["history"]["valid_nll"]}
@@ -142,7 +158,11 @@ def corpus_events(corpus: Corpus, enc: MelodyEventEncoding) -> tuple[dict, dict]
 
 
 def compare(data: str, models: list[str], out: Path, cfg: ZooConfig | None = None, on_bad_file: str = "skip",
-            wjd_dir: Path | None = None, steps_per_beat: int = 4, max_samples: int = 40, progress: bool = False) -> dict:
+            wjd_dir: Path | None = None, steps_per_beat: int = 4, max_samples: int = 40, progress: bool = False,
+            resume: bool = False) -> dict:
+    """Train and score every model (see the module doc). With `resume`, a model already saved in
+    DIR/models/ is loaded instead of trained, and a neural model cut off mid-training goes on
+    from its last epoch."""
     cfg = cfg or ZooConfig()
     for m in models:
         valid_name(m)
@@ -170,13 +190,22 @@ def compare(data: str, models: list[str], out: Path, cfg: ZooConfig | None = Non
         if bar is not None:
             bar.set_postfix_str(name)
         t0 = time.perf_counter()
-        model = fit_zoo_model(name, split_data, enc, cfg, progress)
-        seconds = time.perf_counter() - t0
+        folder = out / "models" / name
+        if resume and (folder / "config.json").is_file():
+            from improvise.zoo import load_zoo_model
+
+            model = load_zoo_model(folder)
+            seconds = model.info.get("seconds")
+        else:
+            model = fit_zoo_model(name, split_data, enc, cfg, progress, out / "models" / f".{name}.train-state.pt")
+            seconds = time.perf_counter() - t0
+            model.info["seconds"] = seconds
         nll, acc = nll_and_accuracy(model, split_data["test"])
         vnll, _ = nll_and_accuracy(model, split_data["valid"])
         rng = np.random.default_rng(cfg.seed)
         sampled = [(sample_events(model, len(ev), rng, tune), tune) for ev, tune in held_out]
-        model.save(out / "models" / name)
+        model.save(folder)
+        (out / "models" / f".{name}.train-state.pt").unlink(missing_ok=True)
         n_params = (sum(p.numel() for p in model.core.parameters()) if hasattr(model.core, "parameters") else None)
         rows.append({"model": name, "test_nll": nll, "test_acc": acc, "valid_nll": vnll, "seconds": seconds,
                      "params": n_params, **melody_scores(sampled, held_pcs, train_frags, enc), "info": {

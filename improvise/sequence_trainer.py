@@ -156,7 +156,8 @@ def fit_sequences(model, train, valid, cfg: SequenceTrainConfig, checkpoint=None
         bar = tqdm(total=cfg.epochs, initial=start, desc="training", unit="epoch", leave=False, disable=None)
     for epoch in range(start, cfg.epochs):
         t0 = time.perf_counter()
-        rng = np.random.default_rng([cfg.seed, epoch])
+        rng = np.random.default_rng([cfg.seed, epoch])  # windows and dropout drawn per epoch, so a
+        torch.manual_seed(int(rng.integers(2**31)))  # resumed run repeats the uninterrupted one exactly
         model.train()
         losses, state = [], None
         if batches is None:
@@ -179,7 +180,7 @@ def fit_sequences(model, train, valid, cfg: SequenceTrainConfig, checkpoint=None
             torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip, foreach=True)
             opt.step()
             losses.append(loss.item())
-        nll = evaluate(model)
+        nll = float(evaluate(model))
         spent += time.perf_counter() - t0
         hist["train_loss"].append(float(np.mean(losses)))
         hist["valid_nll"].append(nll)

@@ -139,3 +139,18 @@ def test_zoo_rejects_unknown_models(tmp_path, capsys):
     assert dispatch(["compare", "--data", str(folder), "--models", "markov1,transformer", "--out",
                      str(tmp_path / "o"), "--quiet"]) == 2
     assert "unknown model 'transformer'" in capsys.readouterr().err
+
+
+def test_resume_goes_on_exactly_where_training_stopped(tmp_path):
+    from improvise.compare import corpus_events, fit_zoo_model
+
+    corpus = load_corpus(str(_abc_folder(tmp_path, 5)))
+    enc = MelodyEventEncoding()
+    data, _ = corpus_events(corpus, enc)
+    straight = fit_zoo_model("lstm", data, enc, ZooConfig(epochs=3, patience=9, hidden=16, max_seconds=0))
+    state = tmp_path / "state.pt"
+    fit_zoo_model("lstm", data, enc, ZooConfig(epochs=2, patience=9, hidden=16, max_seconds=0), state_file=state)
+    resumed = fit_zoo_model("lstm", data, enc, ZooConfig(epochs=3, patience=9, hidden=16, max_seconds=0),
+                            state_file=state)
+    assert len(resumed.info["valid_curve"]) == 3
+    assert np.allclose(resumed.info["valid_curve"], straight.info["valid_curve"], atol=1e-6)
