@@ -36,7 +36,8 @@ def add_zoo_parsers(sub, parser_class) -> None:
     p.add_argument("file", help="an ABC, MusicXML, **kern or MIDI file")
     p.add_argument("--model", default=None, help="with a compare DIR: which model (default lstm)")
     p.add_argument("--piece", type=int, default=0, help="which piece of a file holding several (from 0)")
-    p.add_argument("--grid", choices=["8th", "16th"], default="16th", help="as the model was trained")
+    p.add_argument("--grid", choices=["8th", "16th"], default=None,
+                   help="quantisation (default: the grid the model was trained on)")
     p.add_argument("--out", default=None, help="folder for likelihood.json and likelihood.png")
     p.add_argument("--all-steps", action="store_true", help="print holds too")
     p.add_argument("--json", action="store_true", help="print the JSON instead of the table")
@@ -73,7 +74,7 @@ def cmd_likelihood(a) -> int:
 
     from improvise.likelihood import format_likelihood, likelihood
 
-    result = likelihood(Path(a.run_dir), Path(a.file), a.model, a.piece, 2 if a.grid == "8th" else 4,
+    result = likelihood(Path(a.run_dir), Path(a.file), a.model, a.piece, {"8th": 2, "16th": 4}.get(a.grid),
                         Path(a.out) if a.out else None)
     if a.json:
         print(json.dumps(result, indent=1))

@@ -47,9 +47,19 @@ def resolve_model(run_dir: Path, name: str | None) -> Path:
     return models / name
 
 
-def likelihood(run_dir: Path, file: Path, model_name: str | None = None, piece: int = 0, steps_per_beat: int = 4,
-               out: Path | None = None) -> dict:
-    model = load_zoo_model(resolve_model(run_dir, model_name))
+def compare_grid(model_dir: Path) -> int | None:
+    """Steps a beat the model was trained on, from its compare folder's config.json."""
+    cfg = Path(model_dir).parent.parent / "config.json"
+    return read_json(cfg).get("steps_per_beat") if cfg.is_file() else None
+
+
+def likelihood(run_dir: Path, file: Path, model_name: str | None = None, piece: int = 0,
+               steps_per_beat: int | None = None, out: Path | None = None) -> dict:
+    """Score `file`'s piece number `piece` (see the module doc); steps_per_beat defaults to the
+    grid the model was trained on (its compare folder's config), else sixteenths."""
+    folder = resolve_model(run_dir, model_name)
+    model = load_zoo_model(folder)
+    steps_per_beat = steps_per_beat or compare_grid(folder) or 4
     corpus = load_corpus(str(file), on_bad_file="fail", steps_per_beat=steps_per_beat)
     if not 0 <= piece < len(corpus.pieces):
         raise UserError(f"{file}: no piece {piece} (it has {len(corpus.pieces)})")

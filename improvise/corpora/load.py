@@ -3,7 +3,7 @@
 Specs, as `improvise compare --data` takes them:
 
     wjd:blues | wjd:all        the Weimar Jazz Database CSV export (folder `wjd_dir`), in C
-    music21:essen | music21:bach   music21's bundled Essen folk songs / Bach chorales (a sample)
+    music21:essen | music21:bach   music21's bundled Essen folk songs (the first 600) / Bach chorales (120)
     PATH                        a file or a folder of .abc .xml .musicxml .mxl .krn .mid .midi
 
 A file that cannot be read is reported on stderr with its path and why, then skipped
@@ -20,7 +20,7 @@ from improvise.errors import UserError
 from improvise.music import Tune
 
 SUFFIXES = {".abc", ".xml", ".musicxml", ".mxl", ".krn", ".mid", ".midi"}
-BUNDLED = {"essen": ("essenFolksong", 400), "bach": ("bach", 120)}  # music21 corpus name, pieces taken
+BUNDLED = {"essen": ("essenFolksong", 600), "bach": ("bach", 120)}  # music21 corpus name, pieces taken (the first)
 
 
 @dataclass
@@ -83,13 +83,16 @@ def load_corpus(spec: str, on_bad_file: str = "skip", steps_per_beat: int = 4,
         from improvise.corpora.music21_io import score_to_tune
 
         query, limit = BUNDLED[name]
-        for path in sorted(str(p) for p in corpus.getComposer(query) or corpus.getPaths())[:limit]:
+        for path in sorted(str(p) for p in corpus.getComposer(query)):
+            if len(pieces) >= limit:
+                break
             try:
                 parsed = corpus.parse(path)
                 scores = list(parsed.scores) if hasattr(parsed, "scores") and len(parsed.scores) else [parsed]
                 pieces += [(f"{Path(path).name}#{i + 1}", score_to_tune(sc, steps_per_beat)) for i, sc in enumerate(scores)]
             except Exception as e:  # music21 raises many kinds on a piece it cannot read
                 _bad(path, str(e).splitlines()[0][:160] if str(e) else type(e).__name__, on_bad_file, skipped)
+        pieces = pieces[:limit]
     else:
         root = Path(spec)
         if not root.exists():
