@@ -80,6 +80,10 @@ def test_hmm_predictions_are_distributions_and_fit_picks_states_on_validation():
     assert np.allclose(np.exp(lp).sum(1), 1) and hmm.nll(seqs) < 0.1
     again = HMM(**hmm.to_arrays())
     assert np.allclose(again.log_probs(seqs[0][:10]), lp[:10])
+    logits, loss, belief = hmm.forward(seqs[0][:-1], seqs[0][1:])  # the model interface: logits of what follows
+    assert np.allclose(logits, lp[1:]) and loss < 0.1
+    more, _, _ = hmm.forward(seqs[0][4:8], state=hmm.forward(seqs[0][:4])[2])  # state carries on
+    assert np.allclose(more, lp[5:9])
 
 
 def test_load_corpus_skips_or_fails_on_bad_files(tmp_path, capsys):

@@ -54,6 +54,21 @@ class HMM:
             belief = self.observe(belief, int(e))
         return np.log(np.array(rows))
 
+    def forward(self, x, targets=None, state=None):
+        """The package's model interface on one sequence of ids x (T,): logits (T, V), the log-
+        probabilities of the event after each x_t, the mean NLL of `targets` (the next events),
+        and the belief to go on from (None: the start distribution)."""
+        belief = self.start() if state is None else state
+        rows = []
+        for e in np.asarray(x):
+            belief = self.observe(belief, int(e))
+            rows.append(self.predict(belief))
+        logits = np.log(np.array(rows))
+        loss = None
+        if targets is not None:
+            loss = float(-logits[np.arange(len(rows)), np.asarray(targets)].mean())
+        return logits, loss, belief
+
     def nll(self, sequences) -> float:
         total = n = 0
         for s in sequences:
