@@ -1,1 +1,2 @@
-"""Humdrum **kern: corpus preparation (and, later, grammar-constrained sampling)."""
+"""Humdrum **kern: corpus preparation, a character-level grammar, grammar-masked sampling of a
+character LSTM, finishing into complete files, and a validator that trusts neither parser alone."""

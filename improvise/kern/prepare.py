@@ -27,9 +27,10 @@ class KernError(ValueError):
         self.line, self.reason = line, reason
 
 
-def next_spine_count(fields: list[str], line: int) -> int:
-    """Active spines after an interpretation line: *^ splits, runs of *v join, *- ends, *+ adds."""
-    count, i = 0, 0
+def next_spine_types(fields: list[str], types: list[str], line: int) -> list[str]:
+    """The spines' types after an interpretation line: *^ splits, runs of *v join, *- ends,
+    *+ adds a spine of the same type."""
+    out, i = [], 0
     while i < len(fields):
         f = fields[i]
         if f == "*v":
@@ -38,12 +39,17 @@ def next_spine_count(fields: list[str], line: int) -> int:
                 j += 1
             if j - i < 2:
                 raise KernError(line, "a lone *v (a join needs two adjacent spines)")
-            count += 1
+            out.append(types[i])
             i = j
             continue
-        count += {"*^": 2, "*-": 0, "*+": 2}.get(f, 1)
+        out += [types[i]] * {"*^": 2, "*-": 0, "*+": 2}.get(f, 1)
         i += 1
-    return count
+    return out
+
+
+def next_spine_count(fields: list[str], line: int) -> int:
+    """Active spines after an interpretation line: *^ splits, runs of *v join, *- ends, *+ adds."""
+    return len(next_spine_types(fields, ["?"] * len(fields), line))
 
 
 @dataclass
@@ -51,12 +57,14 @@ class Prepared:
     body: list[str]  # the lines kept
     spines: Counter = field(default_factory=Counter)  # data lines by spine count
     grace_fixed: int = 0  # Q -> q replacements
+    layout: tuple[str, ...] = ()  # spine types at the first barline, e.g. ("kern", "kern", "dynam")
+    origins: tuple[int, ...] = ()  # the header spine each of those came from (split spines share one)
 
 
 def prepare_text(text: str) -> Prepared:
     """One file's text to corpus lines; raises KernError (with the line number) when invalid."""
     out = Prepared([])
-    active = None
+    active, types, origins = None, [], []
     started = False
     for n, raw in enumerate(text.splitlines(), 1):
         line = raw.rstrip("\r")
@@ -67,7 +75,8 @@ def prepare_text(text: str) -> Prepared:
             unknown = [f for f in fields if f not in KNOWN_SPINES]
             if unknown:
                 raise KernError(n, f"unknown exclusive interpretation {unknown[0]}")
-            active = len(fields)
+            active, types = len(fields), [f[2:] for f in fields]
+            origins = list(range(active))
             continue
         if active is None:
             raise KernError(n, "data before the exclusive interpretations (**kern ...)")
@@ -78,11 +87,15 @@ def prepare_text(text: str) -> Prepared:
         if all(f.startswith("*") for f in fields):
             if started:
                 out.body.append(line)
-            active = next_spine_count(fields, n)
+            origins = next_spine_types(fields, origins, n)
+            types = next_spine_types(fields, types, n)
+            active = len(types)
             if active == 0:
                 active = None
             continue
         if line.startswith("="):
+            if not started:
+                out.layout, out.origins = tuple(types), tuple(origins)
             started = True
             out.body.append(BARLINE_TOKEN)
             continue
@@ -100,9 +113,22 @@ def prepare_text(text: str) -> Prepared:
     return out
 
 
-def prepare_corpus(paths: list[Path], out: Path) -> dict:
-    """Every .krn file under `paths` (files or folders) into `out` and `out`.json (statistics);
-    returns the statistics. Unreadable files are skipped and listed with path, line, reason."""
+def read_kern_text(path: Path) -> str:
+    """A file's text; KernError (line 0) when it cannot be read or is binary."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError as e:
+        raise KernError(0, str(e)) from None
+    if b"\x00" in data:
+        raise KernError(0, "binary data, not text")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")  # some KernScores files predate UTF-8
+
+
+def kern_files(paths: list[Path]) -> list[Path]:
+    """The .krn files under `paths` (files or folders), sorted within each folder."""
     files: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
@@ -113,22 +139,17 @@ def prepare_corpus(paths: list[Path], out: Path) -> dict:
             raise UserError(f"{p}: no such file or folder")
     if not files:
         raise UserError("no .krn files found in " + ", ".join(map(str, paths)))
+    return files
+
+
+def prepare_corpus(paths: list[Path], out: Path) -> dict:
+    """Every .krn file under `paths` (files or folders) into `out` and `out`.json (statistics);
+    returns the statistics. Unreadable files are skipped and listed with path, line, reason."""
+    files = kern_files(paths)
     kept, skipped, spines, grace = [], [], Counter(), 0
     for f in files:
         try:
-            data = f.read_bytes()
-        except OSError as e:
-            skipped.append({"path": str(f), "line": 0, "reason": str(e)})
-            continue
-        if b"\x00" in data:
-            skipped.append({"path": str(f), "line": 0, "reason": "binary data, not text"})
-            continue
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError:
-            text = data.decode("latin-1")  # some KernScores files predate UTF-8
-        try:
-            prepared = prepare_text(text)
+            prepared = prepare_text(read_kern_text(f))
         except KernError as e:
             skipped.append({"path": str(f), "line": e.line, "reason": e.reason})
             continue

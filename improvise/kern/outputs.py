@@ -1,0 +1,109 @@
+"""`improvise kern sample`: samples from a trained run, finished, checked and written out.
+
+Per sample i in OUT: sample_i.raw.txt (the model's text), sample_i.krn (finished), .musicxml and
+.mid (music21), .svg (verovio), .wav (the package's audio path); OUT/validity.json lists per
+sample the validator's findings for the raw sample (given only the preamble, the barline numbers
+and the terminators: `with_basics`) and for the finished file.
+"""
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+from improvise.kern.grammar import BARLINE, KernGrammar
+from improvise.kern.prepare import KernError, next_spine_types
+from improvise.kern.sample import DEFAULT_LAYOUT, SampleConfig, finish_body, meter_of, preamble, sample_body
+from improvise.kern.validate import validate_kern
+from improvise.runs import write_bytes, write_json
+
+
+def with_basics(text: str, layout=DEFAULT_LAYOUT, tempo: int = 120) -> str:
+    """The raw sample with only what seed 004 added by hand: a preamble, numbered barlines (one
+    field per spine, as far as the spines can be followed) and `*-` on every spine."""
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    types, out, bar = list(layout), [], 0
+    for n, line in enumerate(lines, 1):
+        if line == BARLINE:
+            bar += 1
+            out.append("\t".join(f"={bar}" for _ in types))
+            continue
+        out.append(line)
+        fields = line.split("\t")
+        if fields[0].startswith("*") and len(fields) == len(types):
+            try:
+                types = next_spine_types(fields, types, n) or types
+            except KernError:
+                pass
+    body = ["@" if l.startswith("=") else l for l in out]
+    return "\n".join(["!!!OTL: raw sample"] + preamble(layout, meter_of(body), tempo) + out
+                     + ["\t".join("*-" for _ in types)]) + "\n"
+
+
+def _summary(result: dict) -> dict:
+    """The JSON part of validate_kern's result."""
+    return {"ok": result["ok"], "grammar_errors": result["grammar"]["errors"][:20],
+            "grammar_error_count": len(result["grammar"]["errors"]), "grammar_notes": result["grammar_notes"],
+            "verovio": result["verovio"], "music21": result["music21"],
+            "music21_dropped_notes": result["music21_dropped_notes"]}
+
+
+def score_to_files(score, stem: Path, synth: str | None) -> dict:
+    """MusicXML and MIDI from a music21 score, then WAV; returns what was written."""
+    from music21.midi.translate import streamToMidiFile
+    from music21.musicxml.m21ToXml import GeneralObjectExporter
+
+    written = {}
+    write_bytes(stem.with_suffix(".musicxml"), GeneralObjectExporter(score).parse())
+    written["musicxml"] = stem.with_suffix(".musicxml").name
+    write_bytes(stem.with_suffix(".mid"), streamToMidiFile(score).writestr())
+    written["midi"] = stem.with_suffix(".mid").name
+    if synth:
+        from improvise.render.audio import midi_to_wav
+
+        written["audio"] = midi_to_wav(stem.with_suffix(".mid"), stem.with_suffix(".wav"), synth)
+    return written
+
+
+def sample_run(run: Path, out: Path, cfg: SampleConfig, files: bool = True) -> dict:
+    """Draw cfg.n samples from a run folder into `out`; returns validity.json's content."""
+    from improvise.kern.train import load_kern_model
+    from improvise.models.char_lstm import NumpyCharStep
+
+    cfg.validate()
+    model, chars, config = load_kern_model(run)
+    layout = tuple(config.get("layout", DEFAULT_LAYOUT))
+    stepper, grammar = NumpyCharStep(model), KernGrammar(chars)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    samples = []
+    for i in range(cfg.n):
+        s = sample_body(stepper, chars, cfg, i, layout, grammar)
+        finished = finish_body(s["text"], layout, cfg.tempo, title=f"improvise kern sample {i} (seed {cfg.seed})")
+        stem = out / f"sample_{i:03d}"
+        write_bytes(stem.with_suffix(".raw.txt"), s["text"].encode())
+        write_bytes(stem.with_suffix(".krn"), finished["kern"].encode())
+        t0 = time.perf_counter()
+        raw = validate_kern(with_basics(s["text"], layout, cfg.tempo))
+        svg_tmp = out / f".{stem.name}.svg.tmp"
+        fin = validate_kern(finished["kern"], stem.with_suffix(".krn"), svg_tmp if files else None)
+        entry = {"index": i, "characters": len(s["text"]), "sample_seconds": s["seconds"], "dead_end": s["dead_end"],
+                 "repairs": finished["repairs"], "dropped_lines": finished["dropped_lines"][:20],
+                 "raw_with_basics": _summary(raw), "finished": _summary(fin),
+                 "validate_seconds": time.perf_counter() - t0}
+        if files:
+            if svg_tmp.is_file():
+                os.replace(svg_tmp, stem.with_suffix(".svg"))
+            if fin["_score"] is not None and fin["music21"]["notes"]:
+                try:
+                    entry["files"] = score_to_files(fin["_score"], stem, None if cfg.synth == "none" else cfg.synth)
+                except Exception as e:  # an export failure is recorded, not raised
+                    entry["files_error"] = f"{type(e).__name__}: {str(e)[:200]}"
+        samples.append(entry)
+    doc = {"run": str(run), "config": cfg.to_dict(), "layout": list(layout), "samples": samples,
+           "finished_ok": sum(e["finished"]["ok"] for e in samples),
+           "raw_ok_with_basics": sum(e["raw_with_basics"]["ok"] for e in samples)}
+    write_json(out / "validity.json", doc)
+    return doc

@@ -1,0 +1,55 @@
+"""The validator: grammar, verovio in a subprocess, music21 note counts; and the CLI's warnings."""
+import json
+
+import pytest
+
+from improvise.cli import dispatch
+from improvise.kern import validate
+from improvise.kern.sample import finish_body
+from improvise.kern.validate import grammar_check, validate_kern
+
+BODY = "@\n4C\t8e/L\t.\n.\t8g/J\tp\n8D/ 8F/\t4r\t.\n8G\\\t.\t<\n@\n2C\t2e 2g\t.\n"
+GOOD = finish_body(BODY)["kern"]
+
+
+def test_a_finished_file_passes_all_three_checks():
+    r = validate_kern(GOOD)
+    assert r["ok"], r
+    assert r["grammar_notes"] == r["music21"]["notes"] == 9 and r["verovio"]["notes"] == 9
+
+
+@pytest.mark.parametrize("text,line,reason", [
+    (GOOD.replace("8D/ 8F/\t4r\t.", "8D/ 8F/\t4r"), 12, "2 fields where 3"),        # wrong field count
+    (GOOD.replace("**kern\t**kern\t**dynam", "**kern\t**zzz\t**dynam"), 2, "unknown exclusive"),
+    (GOOD.rsplit("*-", 1)[0].rstrip("\t*-\n") + "\n", 15, "never terminated"),        # truncated spine
+    (GOOD.replace("8G\\\t.\t<", "8G\\\t4a\t<"), 13, "'4' not allowed"),               # a note over a sounding one
+])
+def test_broken_files_name_the_line(text, line, reason):
+    errors = grammar_check(text)["errors"]
+    assert errors and errors[0]["line"] == line and reason in errors[0]["reason"], errors
+
+
+def test_a_wrong_field_count_crashes_verovio_only_in_its_subprocess():
+    bad = GOOD.replace("8D/ 8F/\t4r\t.", "8D/ 8F/")
+    r = validate_kern(bad)
+    assert not r["ok"] and not r["verovio"]["ok"] and r["verovio"]["errors"]
+
+
+def test_a_verovio_error_line_fails_the_file(monkeypatch):
+    script = "import sys, json; sys.stderr.write('[Error] something went wrong\\n'); print(json.dumps({'notes': 8}))"
+    monkeypatch.setattr(validate, "VEROVIO_SCRIPT", script)
+    r = validate_kern(GOOD)
+    assert not r["ok"] and r["verovio"]["errors"] == ["[Error] something went wrong"] and r["music21"]["ok"]
+
+
+def test_cli_validate_warns_with_file_and_line(tmp_path, capsys):
+    (tmp_path / "good.krn").write_text(GOOD)
+    (tmp_path / "junk.krn").write_bytes(b"\x00\x01\x02binary")
+    (tmp_path / "fields.krn").write_text(GOOD.replace("8D/ 8F/\t4r\t.", "8D/ 8F/\t4r"))
+    files = [str(tmp_path / n) for n in ("good.krn", "junk.krn", "fields.krn")]
+    assert dispatch(["kern", "validate", *files, "--json", str(tmp_path / "v.json")]) == 1
+    out, err = capsys.readouterr()
+    assert "good.krn: valid (9 notes)" in out and "junk.krn:0: binary data" in err
+    assert "fields.krn:12: 2 fields where 3 spines are active" in err and "Traceback" not in err
+    assert [f["ok"] for f in json.loads((tmp_path / "v.json").read_text())["files"]] == [True, False, False]
+    assert dispatch(["kern", "validate", str(tmp_path / "good.krn")]) == 0
