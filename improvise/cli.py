@@ -245,17 +245,6 @@ def cmd_corpus_wjd(a) -> int:
     return 0
 
 
-def cmd_kern_prepare(a) -> int:
-    from improvise.kern.prepare import prepare_corpus
-
-    stats = prepare_corpus([Path(d) for d in a.dirs], Path(a.out))
-    for s in stats["skipped"]:
-        print(f"warning: {s['path']}:{s['line']}: {s['reason']} (skipped)", file=sys.stderr)
-    print(f"{stats['kept']} of {stats['files']} files, {stats['characters']} characters, vocabulary "
-          f"{stats['vocabulary_size']}, {stats['grace_Q_to_q']} grace notes Q -> q -> {a.out} (+ {a.out}.json)")
-    return 0
-
-
 def cmd_gradcheck(a) -> int:
     from improvise.blues import gradcheck_blues
 
@@ -341,12 +330,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--show", type=int, default=5, help="list the first N solos")
     p.set_defaults(func=cmd_corpus_wjd)
 
-    kern = sub.add_parser("kern", help="Humdrum **kern corpora (seed 004)")
-    ksub = kern.add_subparsers(dest="kern_command", required=True, parser_class=_Parser)
-    p = ksub.add_parser("prepare", help="**kern files to one training text and its statistics")
-    p.add_argument("dirs", nargs="+", help="folders (searched for *.krn) or files")
-    p.add_argument("--out", required=True, help="the corpus text to write (statistics go to OUT.json)")
-    p.set_defaults(func=cmd_kern_prepare)
+    from improvise.cli_kern import add_kern_parser
+
+    add_kern_parser(sub, _Parser)
 
     lead = sub.add_parser("leadsheet", help="read lead sheets: text, MusicXML, the jazz-standards JSON, WJD changes")
     lsub = lead.add_subparsers(dest="leadsheet_command", required=True, parser_class=_Parser)
