@@ -25,7 +25,7 @@ class HMM:
 
         seqs = [np.asarray(s, dtype=np.int64) for s in sequences if len(s)]
         model = CategoricalHMM(n_components=n_states, n_features=n_events, n_iter=n_iter, tol=1e-3,
-                               random_state=seed, init_params="ste", params="ste")
+                               random_state=seed, init_params="ste", params="ste", implementation="scaling")
         model.fit(np.concatenate(seqs)[:, None], [len(s) for s in seqs])
         floor = 1e-6  # no event impossible: a held-out event never seen in a state keeps a little mass
         emit = model.emissionprob_ + floor
