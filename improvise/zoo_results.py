@@ -57,7 +57,10 @@ def render_section(folder: Path) -> list[str]:
              "held-out melodies themselves. Neural models: 128 units (MLP 256, a window of 16 events), dropout 0.2, "
              "Adam 3e-3 halved on a stale epoch, at most 40 epochs or 240 s of training, early stopping on "
              "validation; Markov chains back off to shorter contexts; the HMM's states (8, 16, 32) and the chains' "
-             "smoothing are chosen on validation. Committed outputs of `make results-zoo`.", ""]
+             "smoothing are chosen on validation. `interval` is scored on its own vocabulary (leaps from the "
+             "previous note): for melodies without leaps beyond an octave that is the same likelihood, but wider "
+             "leaps are folded into the octave, which flatters it a little. Committed outputs of "
+             "`make results-zoo`.", ""]
     for name, board, cmd in boards:
         p = board["pieces"]
         lines += [f"### {board['data']}", "",
