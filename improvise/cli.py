@@ -350,6 +350,9 @@ def build_parser() -> argparse.ArgumentParser:
     from improvise.cli_jam import add_jam_parser
 
     add_jam_parser(sub, _Parser)
+    from improvise.cli_zoo import add_zoo_parsers
+
+    add_zoo_parsers(sub, _Parser)
     from improvise.cli_solo import add_solo_parser
 
     add_solo_parser(sub, _Parser)
