@@ -136,9 +136,32 @@ def run(out: Path, progress: bool = True, wjd: Path | None = None) -> str:
         extra += solo_section(raw["wjd_solo"])
     write_json(out.parent / "results.json", raw)
     minutes = (time.perf_counter() - t_start) / 60
-    text = render(table, eck_table, raw, minutes) + "\n".join(extra)
+    text = render(table, eck_table, raw, minutes) + "\n".join(extra + committed_sections(out.parent))
     write_bytes(out, text.encode())
     return text
+
+
+def committed_sections(docs: Path) -> list[str]:
+    """The long experiments' sections (make results-zoo, results-polyphonic, results-kern: up to
+    30 minutes of training each), rendered from the outputs they committed under `docs`."""
+    from improvise.runs import read_json
+    from improvise.zoo_results import render_section as zoo_section
+
+    lines = ["# Long experiments", "",
+             "The sections below are rendered from committed outputs of slower targets, each stating the "
+             "command that made it; `make results` does not rerun them.", ""]
+    body = zoo_section(docs / "zoo")
+    poly = {p.stem: read_json(p) for p in sorted((docs / "polyphonic").glob("*.json"))}
+    if poly:
+        from improvise.polyphonic import render_section as poly_section
+
+        body += poly_section(poly)
+    kern = docs / "kern" / "kern_results.json"
+    if kern.is_file():
+        from improvise.kern.experiment import render_section as kern_section
+
+        body += kern_section(read_json(kern))
+    return lines + body if body else []
 
 
 def render(table: list[str], eck_table: list[str], raw: dict, minutes: float) -> str:
