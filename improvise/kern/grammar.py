@@ -29,7 +29,10 @@ from fractions import Fraction
 import numpy as np
 
 MAX_SPINES = 8  # active spines a split may reach (the corpora reach 7 once)
-STRICT_DURATIONS = frozenset(["1", "2", "4", "8", "16", "32", "3", "6", "12", "24"])  # sampling
+STRICT, CLOSING = 1, 2  # LineState.strict
+STRICT_DURATIONS = frozenset(["1", "2", "4", "8", "16", "32", "3", "6", "12", "24", "48", "96"])  # sampling:
+# every duration a multiple of 1/24 quarter, so closing can always fill a gap (96 is 1/24)
+UNDOTTED = frozenset(["32", "48", "96"])  # strict: no dot (every duration stays a multiple of 1/24 quarter)
 MAX_STRICT_GRACE_LINES = 4  # grace-note lines in a row while sampling
 MAX_CHORD = 8  # notes in one **kern field
 MAX_SIGNIFIERS = 8  # signifiers after a pitch
@@ -79,16 +82,16 @@ class LineState:
     remaining: tuple = ()  # quarter notes each spine's last note still sounds (Fractions)
     text: str = ""  # the field being read so far (for its duration)
     durations: tuple = ()  # the duration each finished field of this data line starts (None: null)
-    strict: bool = False  # strict rhythm (for sampling): a spine with nothing sounding needs a new note
+    strict: int = 0  # 0 as Humdrum allows; STRICT while sampling; CLOSING: strict, and bringing the spines together
     interp_lines: int = 0  # interpretation lines just before this one
     max_spines: int = MAX_SPINES  # active spines a split may reach
     zero_lines: int = 0  # data lines in a row that took no time (grace notes)
 
 
-def initial_state(layout=("kern", "kern", "dynam"), origins=None, strict: bool = False,
+def initial_state(layout=("kern", "kern", "dynam"), origins=None, strict: int = 0,
                   max_spines: int = MAX_SPINES) -> LineState:
     """The state at the start of a body: spine types, and the spine each came from (by default
-    each its own; spines split in a header share one). `strict` rhythm, for sampling: a **kern
+    each its own; spines split in a header share one). `strict` (STRICT) rhythm, for sampling: a **kern
     spine whose note has ended takes a new note or rest on the next data line (a null is allowed
     only while a note sounds), every note has a duration from STRICT_DURATIONS, spines join only
     when their notes end together, and interpretations are limited to STRICT_INTERPRETATIONS, at
@@ -116,6 +119,20 @@ def field_quarters(field: str) -> Fraction:
     return base * (2 - Fraction(1, 2 ** dots))
 
 
+def _limit(s: LineState, i: int):
+    """While closing: the longest a new note in field i may last (until the last sounding note
+    ends), so that the spines come to end together; None otherwise."""
+    if s.strict != CLOSING or i >= len(s.spines) or s.spines[i][0] != "kern" or s.remaining[i]:
+        return None
+    longest = max((r for r, (t, _) in zip(s.remaining, s.spines) if t == "kern"), default=Fraction(0))
+    return longest or None
+
+
+def _recip_quarters(digits: str, dots: int = 0) -> Fraction:
+    base = Fraction(8 * 2 ** (len(digits) - 1)) if set(digits) == {"0"} else Fraction(4, int(digits))
+    return base * (2 - Fraction(1, 2 ** dots))
+
+
 def _context(s: LineState) -> tuple:
     """Everything beyond (kind, tok) that decides which character may come next: the field's
     spine type, last field?, its note still sounding?, a barline allowed?, and for
@@ -125,8 +142,8 @@ def _context(s: LineState) -> tuple:
     sounding = i < n and s.spines[i][0] == "kern" and s.remaining[i] > 0
     ended = s.strict and i < n and s.spines[i][0] == "kern" and not s.remaining[i]  # strict: no null
     if s.kind != "interp" and not (s.kind == "start" and i == 0):
-        grace_ok = not s.strict or s.zero_lines < MAX_STRICT_GRACE_LINES
-        return (s.spines[i][0] if i < n else None, last, sounding, False, ended, grace_ok)
+        grace_ok = not s.strict or s.zero_lines < MAX_STRICT_GRACE_LINES and s.strict != CLOSING
+        return (s.spines[i][0] if i < n else None, last, sounding, False, ended, grace_ok, _limit(s, i))
     bar_ok = s.kind == "start" and not any(s.remaining)
     run = 0
     while run < len(s.words) and s.words[-1 - run] == "*v":
@@ -137,9 +154,10 @@ def _context(s: LineState) -> tuple:
     v_ok = (i > 0 and joinable(i, i - 1)) if run else (i + 1 < n and joinable(i, i + 1))
     after = len(_apply_interpretations(s.spines, s.words))  # spines this line's finished fields leave
     split_ok = s.spines[i][0] == "kern" and run != 1 and after + 2 + (n - i - 1) <= s.max_spines
-    interp_ok = not s.strict or s.interp_lines < MAX_STRICT_INTERP_LINES
-    grace_ok = not s.strict or s.zero_lines < MAX_STRICT_GRACE_LINES
-    return (s.spines[i][0], last, sounding, bar_ok, ended, grace_ok, run == 1, v_ok, split_ok, s.strict, interp_ok)
+    interp_ok = not s.strict or s.interp_lines < MAX_STRICT_INTERP_LINES and s.strict != CLOSING
+    grace_ok = not s.strict or s.zero_lines < MAX_STRICT_GRACE_LINES and s.strict != CLOSING
+    return (s.spines[i][0], last, sounding, bar_ok, ended, grace_ok, run == 1, v_ok, split_ok, s.strict, interp_ok,
+            _limit(s, i))
 
 
 def _kern_next(tok: tuple, ch: str):
@@ -214,7 +232,7 @@ def _dynam_next(tok: tuple, ch: str):
 def _interp_next(tok: tuple, ch: str, ctx: tuple):
     """tok: ("I", prefix); ctx[6:]: a join must go on, *v allowed, *^ allowed; strict; lines allowed."""
     prefix = tok[1] + ch
-    if ctx[9] and prefix not in STRICT_INTERP_PREFIXES or not ctx[10]:
+    if ctx[9] and prefix not in STRICT_INTERP_PREFIXES:
         return None
     if tok[1].startswith("*>"):  # a section label: letters and digits
         return ("I", prefix) if ch in SECTION_CHARS and len(prefix) <= 2 + MAX_SECTION else None
@@ -256,6 +274,31 @@ def _end_data_line(s: LineState, durations: tuple) -> tuple:
     return tuple(max(r - step, Fraction(0)) if t == "kern" else Fraction(0) for r, (t, _) in zip(rem, s.spines))
 
 
+def _strict_duration_ok(tok: tuple, ch: str, limit) -> bool:
+    """Strict durations: from STRICT_DURATIONS (and at most `limit` long while closing), at most
+    one dot and none on UNDOTTED."""
+    k = tok[0]
+    if k in "FSP":
+        if ch in PITCHES:
+            return False
+        if not ch.isdigit():
+            return True
+    allowed = STRICT_DURATIONS
+    if k in "FSPD" and ch.isdigit():
+        prefix = (tok[1] if k == "D" else "") + ch
+        return any(d.startswith(prefix) and (limit is None or _recip_quarters(d) <= limit) for d in allowed)
+    if k == "D" and ch == ".":
+        return tok[1] not in UNDOTTED and (limit is None or _recip_quarters(tok[1], 1) <= limit)
+    if k == "O" and ch == ".":
+        return False
+    if k in "DO" and limit is not None:
+        digits, dots = (tok[1], 0) if k == "D" else (None, tok[1])
+        if digits is None:
+            return True  # a dot was only allowed within the limit
+        return digits in allowed and _recip_quarters(digits) <= limit
+    return True
+
+
 def advance(s: LineState, ch: str, ctx: tuple | None = None) -> LineState | None:
     """The state after `ch`, or None when `ch` would break the line."""
     ctx = _context(s) if ctx is None else ctx
@@ -270,7 +313,7 @@ def advance(s: LineState, ch: str, ctx: tuple | None = None) -> LineState | None
             return LineState(s.spines, "bar", notes=s.notes, remaining=s.remaining, strict=s.strict,
                              max_spines=s.max_spines)
         if ch == "*":
-            tok = _interp_next(("I", ""), ch, ctx)
+            tok = _interp_next(("I", ""), ch, ctx) if ctx[10] else None
             return LineState(s.spines, "interp", 0, tok, (), s.notes, s.remaining, strict=s.strict,
                              max_spines=s.max_spines, interp_lines=s.interp_lines,
                              zero_lines=s.zero_lines) if tok else None
@@ -311,9 +354,8 @@ def advance(s: LineState, ch: str, ctx: tuple | None = None) -> LineState | None
     if ctx[0] == "kern":
         if tok[0] == "F" and (ctx[2] and ch != "." or ctx[4] and ch == "."):
             return None  # a note still sounding: only a null; strict and nothing sounding: no null
-        if s.strict and (tok[0] in "FSP" and ch in PITCHES or ch.isdigit() and tok[0] in "FSPD" and
-                         not any(d.startswith((tok[1] if tok[0] == "D" else "") + ch) for d in STRICT_DURATIONS)):
-            return None  # strict: every note has a duration, one of STRICT_DURATIONS
+        if s.strict and not _strict_duration_ok(tok, ch, ctx[-1]):
+            return None  # strict: every note has a duration from STRICT_DURATIONS (closing: short enough)
         if ch == "q" and not ctx[5]:
             return None  # strict: a limit on grace-note lines in a row
         new = _kern_next(tok, ch)
@@ -355,7 +397,7 @@ class KernGrammar:
 
 
 def check_body(lines, layout=("kern", "kern", "dynam"), origins=None,
-               strict: bool = False) -> tuple[list[dict], LineState]:
+               strict: int = 0) -> tuple[list[dict], LineState]:
     """Check prepared body lines (`@` barlines, no header, no terminators); returns the errors
     (line number from 1, column from 1, the line, the reason) and the final state. After a
     broken line the spines stay as they were before it. A barline may also be written with one

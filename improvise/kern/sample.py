@@ -4,7 +4,8 @@ pass that makes a sample a complete **kern file.
 `sample_body` draws characters one at a time (NumpyCharStep) at a temperature; with the grammar
 each step's choices are limited to the characters that keep the line valid. After `length`
 characters it goes on to the end of the line in progress (with the grammar: to the end of a line
-after which the spines' last notes end together), at most `line_tail` more.
+after which the spines' last notes end together, the grammar then closing: no new note may
+outlast the longest one sounding), at most `line_tail` more.
 
 `finish_body` turns body text into a file: the preamble (`**kern` spines, staves, clefs, key,
 meter from the commonest measure length, tempo), `@` barlines back to numbered `=N` barlines
@@ -17,13 +18,14 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from fractions import Fraction
 
 import numpy as np
 
 from improvise.errors import UserError
-from improvise.kern.grammar import BARLINE, MAX_SPINES, KernGrammar, advance, field_quarters, initial_state
+from improvise.kern.grammar import (BARLINE, CLOSING, MAX_SPINES, KernGrammar, advance, field_quarters,
+                                    initial_state)
 
 DEFAULT_LAYOUT = ("kern", "kern", "dynam")  # left hand, right hand, dynamics: 68 of the 69 Mozart files
 BASIC_REPAIRS = ("preamble", "barline numbers", "terminators")
@@ -89,6 +91,8 @@ def sample_body(stepper, chars: str, cfg: SampleConfig, index: int = 0, layout=D
         out.append(ch)
         if cfg.grammar:
             state = grammar.step(state, i)
+            if len(out) >= cfg.length and ch == "\n" and state.strict != CLOSING:
+                state = replace(state, strict=CLOSING)  # from here, new notes bring the spines together
         if len(out) >= cfg.length and ch == "\n" and not (cfg.grammar and not ends_together(state)):
             break  # the line is done (and, with the grammar, the spines' last notes end together)
         logits = stepper.step(i)

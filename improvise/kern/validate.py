@@ -5,9 +5,10 @@ tokens with a warning and can silently lose notes where spines split and join.
 
 1. The grammar (improvise.kern.grammar) over the whole file, with its own note count.
 2. verovio in a subprocess with a timeout: its exit status and every stderr line (an `Error`
-   line fails); it also counts the notes of its MEI and can write the engraved SVG.
-3. music21 with warnings captured: a parse error or a note count below the grammar's
-   (dropped notes) fails.
+   line fails, a line verovio marks `[Warning]` does not); it also counts the notes of its
+   MEI and can write the engraved SVG.
+3. music21 with warnings captured: a parse error or a note count other than the grammar's
+   (dropped notes, or notes the grammar did not accept) fails.
 A file passes when the grammar finds no error, verovio exits cleanly with no error line, and
 music21 reads exactly the grammar's notes.
 """
@@ -113,7 +114,8 @@ def verovio_check(path: Path, svg_path: Path | None = None, timeout: float = VER
         return {"ok": False, "returncode": None, "messages": [f"timed out after {timeout:.0f} s"],
                 "errors": [f"timed out after {timeout:.0f} s"], "notes": None}
     messages = [l for l in p.stderr.splitlines() if l.strip()]
-    errors = [l for l in messages if "Error" in l or "error" in l.split(":")[0] or "terminate called" in l]
+    errors = [l for l in messages if not l.startswith("[Warning]")
+              and ("Error" in l or "error" in l.split(":")[0] or "terminate called" in l)]
     try:
         out = json.loads(p.stdout) if p.returncode == 0 else {}
     except json.JSONDecodeError:
