@@ -53,3 +53,9 @@ KERN := ../shared/data/kern
 results-kern: install
 	$(BIN)/python -m improvise.kern.experiment --kern $(KERN) --out docs/kern --run runs/kern-mozart-2x256 \
 	  --hidden 256 --layers 2 --dropout 0.2 --baseline-run runs/kern-mozart
+
+# The polyphonic piano-roll bench (issue 5): docs/polyphonic/{jsb,nottingham}.json and .png.
+.PHONY: results-polyphonic
+results-polyphonic: install
+	$(BIN)/improvise bench polyphonic --data jsb --out runs/polyphonic/jsb --docs docs/polyphonic --quiet
+	$(BIN)/improvise bench polyphonic --data nottingham --out runs/polyphonic/nottingham --docs docs/polyphonic --quiet

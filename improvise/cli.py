@@ -356,6 +356,9 @@ def build_parser() -> argparse.ArgumentParser:
     from improvise.cli_solo import add_solo_parser
 
     add_solo_parser(sub, _Parser)
+    from improvise.cli_bench import add_bench_parser
+
+    add_bench_parser(sub, _Parser)
 
     p = sub.add_parser("gradcheck", help="check the numpy reference's hand-written BPTT by central differences")
     p.add_argument("--seed", type=int, default=0)
