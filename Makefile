@@ -59,3 +59,9 @@ results-kern: install
 results-polyphonic: install
 	$(BIN)/improvise bench polyphonic --data jsb --out runs/polyphonic/jsb --docs docs/polyphonic --quiet
 	$(BIN)/improvise bench polyphonic --data nottingham --out runs/polyphonic/nottingham --docs docs/polyphonic --quiet
+
+# The melody model zoo on real corpora (issue 5): docs/zoo/{wjd_blues,nottingham}/ (about an hour).
+NOTTINGHAM := ../shared/data/nottingham
+.PHONY: results-zoo
+results-zoo: install
+	$(BIN)/python -m improvise.zoo_results $(if $(wildcard $(WJD)/wjd_solos.csv),--wjd $(WJD)) $(if $(wildcard $(NOTTINGHAM)/*.abc),--nottingham $(NOTTINGHAM))
