@@ -90,11 +90,12 @@ def test_load_corpus_skips_or_fails_on_bad_files(tmp_path, capsys):
     folder = _abc_folder(tmp_path, 3)
     (folder / "junk.mid").write_bytes(b"\x00\x01garbage")
     (folder / "cut.abc").write_text("X:1\nT:cut\nK:C\n")  # a header and no notes
+    (folder / "half.musicxml").write_text('<?xml version="1.0"?><score-partwise><part id="P1"><measure')  # truncated
     corpus = load_corpus(str(folder))
     assert len(corpus.pieces) == 3 and corpus.has_chords
     err = capsys.readouterr().err
-    assert "junk.mid" in err and "cut.abc" in err and "Traceback" not in err
-    assert {Path(p).name.split(" ")[0] for p, _ in corpus.skipped} == {"junk.mid", "cut.abc"}
+    assert "junk.mid" in err and "cut.abc" in err and "half.musicxml" in err and "Traceback" not in err
+    assert {Path(p).name.split(" ")[0] for p, _ in corpus.skipped} == {"junk.mid", "cut.abc", "half.musicxml"}
     assert dispatch(["compare", "--data", str(folder), "--models", "markov1", "--out", str(tmp_path / "x"),
                      "--on-bad-file", "fail", "--quiet"]) == 2
     assert "cut.abc" in capsys.readouterr().err  # the first bad file, sorted by name, stops the run
