@@ -51,8 +51,8 @@ KERN := ../shared/data/kern
 # The **kern character LSTM (issue 6): docs/kern/ (two runs of at most 30 minutes, 100 + 100 samples).
 .PHONY: results-kern
 results-kern: install
-	$(BIN)/python -m improvise.kern.experiment --kern $(KERN) --out docs/kern --run runs/kern-mozart-2x256 \
-	  --hidden 256 --layers 2 --dropout 0.2 --baseline-run runs/kern-mozart
+	$(BIN)/python -m improvise.kern.experiment --kern $(KERN) --out docs/kern --run runs/kern-mozart-2x256-d035 \
+	  --hidden 256 --layers 2 --dropout 0.35 --minutes 29 --baseline-run runs/kern-mozart
 
 # The polyphonic piano-roll bench (issue 5): docs/polyphonic/{jsb,nottingham}.json and .png.
 .PHONY: results-polyphonic

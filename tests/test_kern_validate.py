@@ -1,5 +1,6 @@
 """The validator: grammar, verovio in a subprocess, music21 note counts; and the CLI's warnings."""
 import json
+from pathlib import Path
 
 import pytest
 
@@ -53,3 +54,18 @@ def test_cli_validate_warns_with_file_and_line(tmp_path, capsys):
     assert "fields.krn:12: 2 fields where 3 spines are active" in err and "Traceback" not in err
     assert [f["ok"] for f in json.loads((tmp_path / "v.json").read_text())["files"]] == [True, False, False]
     assert dispatch(["kern", "validate", str(tmp_path / "good.krn")]) == 0
+
+
+def test_a_last_measure_verovio_rejects_is_cut_back_to_the_barline(tmp_path):
+    """A real sample (seed 0, #73 of the committed run) whose grammar-accepted last measure verovio's
+    rhythm check rejects: the finished file is cut back to its last barline and then passes."""
+    from improvise.kern.outputs import finish_and_check
+    from improvise.kern.sample import DEFAULT_LAYOUT, finish_body
+
+    text = (Path(__file__).parent / "data" / "kern_sample_rhythm_tail.txt").read_text()
+    plain = finish_body(text, DEFAULT_LAYOUT, 120)
+    (tmp_path / "plain.krn").write_text(plain["kern"])
+    assert not validate_kern(plain["kern"], tmp_path / "plain.krn")["verovio"]["ok"]
+    finished, result = finish_and_check(text, DEFAULT_LAYOUT, 120, "t", tmp_path / "cut.krn", None)
+    assert result["ok"] and finished["repairs"][-1].startswith("cut back to the last barline")
+    assert (tmp_path / "cut.krn").read_text() == finished["kern"]

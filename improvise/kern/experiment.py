@@ -19,8 +19,7 @@ from pathlib import Path
 
 from improvise.runs import read_json, write_json
 
-COMMAND = ("python -m improvise.kern.experiment --kern ../shared/data/kern --out docs/kern "
-           "--run runs/kern-mozart-2x256 --hidden 256 --layers 2 --dropout 0.2 --baseline-run runs/kern-mozart")
+COMMAND = "python -m improvise.kern.experiment"
 
 
 def prepare_folders(kern: Path) -> dict:
@@ -98,13 +97,13 @@ def _training_figures(m: dict, cfg: dict) -> dict:
 
 def run_experiment(kern: Path, out: Path, run: Path, minutes: float = 30.0, n: int = 100, length: int = 2000,
                    temperature: float = 0.8, seed: int = 0, model: dict | None = None,
-                   baseline_run: Path | None = None) -> dict:
+                   baseline_run: Path | None = None, command: str = COMMAND) -> dict:
     from improvise.kern.outputs import sample_run
     from improvise.kern.sample import SampleConfig
     from improvise.kern.train import KernTrainConfig
 
     kern, out, run = Path(kern), Path(out), Path(run)
-    result = {"command": COMMAND, "prepare": prepare_folders(kern)}
+    result = {"command": command, "prepare": prepare_folders(kern)}
     cfg = KernTrainConfig(minutes=minutes, seed=seed, **(model or {}))
     m = _train(kern, run, cfg)
     result["training"] = _training_figures(m, cfg.to_dict())
@@ -187,9 +186,14 @@ def main(argv=None) -> None:
     a.add_argument("--dropout", type=float, default=0.05)
     a.add_argument("--baseline-run", default=None, help="also report char-rnn 3 x 128 from this run folder")
     args = a.parse_args(argv)
+    import shlex
+    import sys
+
+    command = " ".join([COMMAND] + [shlex.quote(x) for x in (sys.argv[1:] if argv is None else argv)])
     model = {"hidden": args.hidden, "layers": args.layers, "dropout": args.dropout}
     result = run_experiment(Path(args.kern), Path(args.out), Path(args.run), args.minutes, args.n, seed=args.seed,
-                            model=model, baseline_run=Path(args.baseline_run) if args.baseline_run else None)
+                            model=model, baseline_run=Path(args.baseline_run) if args.baseline_run else None,
+                            command=command)
     print("\n".join(render_section(result)))
 
 

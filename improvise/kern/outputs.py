@@ -67,6 +67,35 @@ def score_to_files(score, stem: Path, synth: str | None) -> dict:
     return written
 
 
+def to_last_barline(text: str) -> str | None:
+    """The sample up to and including its last barline (None when it has none)."""
+    lines = text.split("\n")
+    bars = [i for i, line in enumerate(lines) if line == BARLINE]
+    return "\n".join(lines[:bars[-1] + 1]) + "\n" if bars else None
+
+
+def finish_and_check(text: str, layout, tempo: int, title: str, path: Path, svg: Path | None) -> tuple[dict, dict]:
+    """finish_body, then the validator; a finished file the validator fails (in the last,
+    unfinished measure, where the grammar's rhythm count and verovio's can part by a grace note's
+    worth) is cut back to its last barline once and checked again."""
+    finished = finish_body(text, layout, tempo, title=title)
+    write_bytes(path, finished["kern"].encode())
+    fin = validate_kern(finished["kern"], path, svg)
+    shorter = None if fin["ok"] else to_last_barline(text)
+    if shorter is not None and shorter != text:
+        again = finish_body(shorter, layout, tempo, title=title)
+        write_bytes(path, again["kern"].encode())
+        checked = validate_kern(again["kern"], path, svg)
+        if checked["ok"]:
+            again["repairs"].append("cut back to the last barline (the validator failed the last measure)")
+            again["dropped_lines"] += [{"line": None, "text": line[:120], "reason": "after the last barline"}
+                                       for line in text[len(shorter):].split("\n") if line]
+            return again, checked
+        write_bytes(path, finished["kern"].encode())
+        fin = validate_kern(finished["kern"], path, svg)  # the first verdict (and its SVG) stand
+    return finished, fin
+
+
 def sample_run(run: Path, out: Path, cfg: SampleConfig, files: bool = True) -> dict:
     """Draw cfg.n samples from a run folder into `out`; returns validity.json's content."""
     from improvise.kern.train import load_kern_model
@@ -81,14 +110,13 @@ def sample_run(run: Path, out: Path, cfg: SampleConfig, files: bool = True) -> d
     samples = []
     for i in range(cfg.n):
         s = sample_body(stepper, chars, cfg, i, layout, grammar)
-        finished = finish_body(s["text"], layout, cfg.tempo, title=f"improvise kern sample {i} (seed {cfg.seed})")
         stem = out / f"sample_{i:03d}"
         write_bytes(stem.with_suffix(".raw.txt"), s["text"].encode())
-        write_bytes(stem.with_suffix(".krn"), finished["kern"].encode())
         t0 = time.perf_counter()
         raw = validate_kern(with_basics(s["text"], layout, cfg.tempo))
         svg_tmp = out / f".{stem.name}.svg.tmp"
-        fin = validate_kern(finished["kern"], stem.with_suffix(".krn"), svg_tmp if files else None)
+        finished, fin = finish_and_check(s["text"], layout, cfg.tempo, f"improvise kern sample {i} (seed {cfg.seed})",
+                                         stem.with_suffix(".krn"), svg_tmp if files else None)
         entry = {"index": i, "characters": len(s["text"]), "sample_seconds": s["seconds"], "dead_end": s["dead_end"],
                  "repairs": finished["repairs"], "dropped_lines": finished["dropped_lines"][:20],
                  "raw_with_basics": _summary(raw), "finished": _summary(fin),
