@@ -16,9 +16,12 @@ def test_two_processes_match_one_for_the_same_global_batch():
 
     single = ddp_worker.run()
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(HERE.parent)}
-    proc = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
-                           "--master_addr", "127.0.0.1", "--master_port", "29533", str(HERE / "ddp_worker.py")],
-                          capture_output=True, text=True, timeout=180, env=env)
+    if Path("/sys/class/net/lo").exists():
+        env.setdefault("GLOO_SOCKET_IFNAME", "lo")  # one machine: keep gloo on the loopback interface
+    # --standalone: a rendezvous on a free local port (a fixed port can still be held by an earlier run)
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+           str(HERE / "ddp_worker.py")]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=180, env=env)
     if proc.returncode != 0 and "gloo" in proc.stderr.lower() and "not available" in proc.stderr.lower():
         pytest.skip("this torch build has no gloo backend")
     assert proc.returncode == 0, proc.stderr[-2000:]
