@@ -121,7 +121,10 @@ def fit_zoo_model(name: str, data: dict, enc: MelodyEventEncoding, cfg: ZooConfi
 
 # ---- scores on sampled melodies ---------------------------------------------------------------
 def _fragments(ev: np.ndarray, bar: int) -> list[tuple]:
-    return [tuple(ev[s:s + 2 * bar]) for s in range(0, len(ev) - 2 * bar + 1, bar) if (ev[s:s + 2 * bar] >= 2).any()]
+    """2-bar windows with notes, taken at every bar (the soloist's copy-rate windows)."""
+    from improvise.solo import note_windows
+
+    return note_windows(ev, 2 * bar, bar)
 
 
 def melody_scores(melodies: list, held_out_pcs: np.ndarray, train_frags: set, enc: MelodyEventEncoding) -> dict:

@@ -134,20 +134,20 @@ def chord_tone_rate(tune: Tune) -> float:
     return hits / total if total else 0.0
 
 
-def _windows(events: np.ndarray, length: int = 32, hop: int = 16) -> list[tuple]:
+def note_windows(events: np.ndarray, length: int = 32, hop: int = 16) -> list[tuple]:
     """Windows of `length` events (2 bars of sixteenths) every `hop` steps that hold a note-on."""
     return [tuple(events[s:s + length]) for s in range(0, len(events) - length + 1, hop)
             if (events[s:s + length] >= 2).any()]
 
 
 def fragments(events: np.ndarray, length: int = 32, hop: int = 16) -> set[tuple]:
-    """The distinct 2-bar windows with notes (`_windows`), for `copy_rate`."""
-    return set(_windows(events, length, hop))
+    """The distinct 2-bar windows with notes (`note_windows`), for `copy_rate`."""
+    return set(note_windows(events, length, hop))
 
 
 def copy_rate(events: np.ndarray, training: set[tuple], length: int = 32, hop: int = 16) -> float:
     """Share of the solo's 2-bar fragments (with notes) found verbatim in `training`."""
-    frags = _windows(events, length, hop)
+    frags = note_windows(events, length, hop)
     return float(np.mean([f in training for f in frags])) if frags else 0.0
 
 
@@ -167,7 +167,7 @@ def fragment_hashes(event_seqs, length: int = 32, hop: int = 16) -> np.ndarray:
 
 def copy_rate_hashed(events: np.ndarray, hashes: np.ndarray, length: int = 32, hop: int = 16) -> float:
     """`copy_rate` against hashed training fragments (a run folder's fragments.npy)."""
-    frags = [_hash(f) for f in _windows(events, length, hop)]
+    frags = [_hash(f) for f in note_windows(events, length, hop)]
     return float(np.isin(np.array(frags, dtype=np.int64), hashes).mean()) if frags else 0.0
 
 

@@ -62,7 +62,7 @@ class AttentionRNN(nn.Module):
         weights = torch.softmax(scores, dim=-1).nan_to_num(0.0)  # rows with no earlier output: zeros
         context = sum(weights[..., w, None] * padded[w:w + t_len] for w in range(c.window))  # (T, B, H)
         logits = self.head(self.drop(torch.cat([h, context], -1)))
-        state = (rnn_state, mem[-c.window:].detach() if not torch.is_grad_enabled() else mem[-c.window:])
+        state = (rnn_state, mem[-c.window:])
         loss = None
         if targets is not None:
             loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=-1)
