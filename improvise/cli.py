@@ -174,7 +174,9 @@ def _sweep_eck2002(a, seeds: list[int]) -> int:
     from improvise.eck2002 import Eck2002Config, eck2002_sweep, eck2002_table
     from improvise.sweep import write_sweep
 
-    base = Eck2002Config(experiment=a.experiment)
+    base = Eck2002Config(experiment=a.experiment, cell_output=a.cell_output)
+    if a.state_clip is not None:
+        base.state_clip = a.state_clip
     base.train = _train_config(a, base.train, 0)
     if a.corpus_seed is not None:
         base.corpus_seed = a.corpus_seed
@@ -308,6 +310,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="blues: the headline model (default); eck2002: Eck & Schmidhuber 2002's network")
     p.add_argument("--experiment", type=int, choices=[1, 2], default=1,
                    help="with --setup eck2002: 1 = chords only, 2 = chords and melody")
+    p.add_argument("--cell-output", choices=["identity", "tanh"], default="identity",
+                   help="with --setup eck2002: the cell output h(s); identity is Gers et al. 2002's, tanh 1997's")
+    p.add_argument("--state-clip", type=_nonneg_float, default=None,
+                   help="with --setup eck2002: clamp cell states to +-this (0: off; default: the setup's)")
     _add_training_flags(p)
     p.set_defaults(func=cmd_sweep)
     p = sub.add_parser("render", help="audio, score, plots, training GIF and report.html of a run folder")

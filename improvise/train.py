@@ -106,7 +106,10 @@ def fit_looped(model: torch.nn.Module, x_loop: torch.Tensor, y_loop: torch.Tenso
         logits, loss, state = model(x, y, state)
         opt.zero_grad(set_to_none=True)
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, cfg.clip, foreach=True)
+        if hasattr(model, "clip_grad_"):  # several networks in one module: each clipped on its own
+            model.clip_grad_(cfg.clip)
+        else:
+            torch.nn.utils.clip_grad_norm_(params, cfg.clip, foreach=True)
         opt.step()
         sched.step()
         with torch.no_grad():

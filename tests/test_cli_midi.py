@@ -94,11 +94,12 @@ def test_sweep_json_shape(tmp_path, capsys):
 def test_sweep_eck2002_setup(tmp_path, capsys):
     out = tmp_path / "eck"
     assert dispatch(["blues", "sweep", "--setup", "eck2002", "--experiment", "2", "--seeds", "0", "--choruses", "1",
-                     "--epochs", "3", "--out", str(out), "--quiet"]) == 0
+                     "--epochs", "3", "--cell-output", "tanh", "--state-clip", "5", "--out", str(out), "--quiet"]) == 0
     doc = json.loads((out / "sweep.json").read_text())
-    # flags given override the setup's defaults; the others stay the setup's (lr 0.02, not the headline's)
+    # flags given override the setup's defaults; the others stay the setup's (lr 0.003, not the headline's)
     assert doc["setup"] == "eck2002" and doc["experiment"] == 2
-    assert doc["config"]["train"]["epochs"] == 3 and doc["config"]["train"]["lr"] == 2e-2
+    assert doc["config"]["train"]["epochs"] == 3 and doc["config"]["train"]["lr"] == 3e-3
+    assert doc["config"]["cell_output"] == "tanh" and doc["config"]["state_clip"] == 5
     assert 0 <= doc["seeds"][0]["chord_tone_rate"] <= 1 and doc["summary"]["seeds_holding_form"] in (0, 1)
     assert "seeds >= 0.99" in capsys.readouterr().out
 

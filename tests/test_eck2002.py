@@ -33,26 +33,59 @@ def test_chromatic_units():
 
 def test_experiment_2_mask_keeps_melody_out_of_the_chord_blocks():
     enc = ChromaticEncoding(melody=True)
-    torch.manual_seed(0)
-    model = BlockLSTM(model_config(Eck2002Config(experiment=2), enc))
+    model = BlockLSTM(model_config(Eck2002Config(experiment=2), enc), seeds=[0])
     x = torch.from_numpy(enc.tune_to_array(eck2002_corpus(1)[0]))[:, None]
     other = x.clone()
     other[:, :, 12:] = torch.roll(other[:, :, 12:], 3, dims=-1)  # another melody
     with torch.no_grad():
         a, b = model(x)[0], model(other)[0]
     assert torch.equal(a[..., :12], b[..., :12]) and not torch.equal(a[..., 12:], b[..., 12:])
-    w = model.dense_weights()["weight_ih_l0"]
-    assert torch.equal(w[0], w[1]) and not torch.equal(w[1], w[2])  # input gate shared within a block
 
 
-def test_numpy_twin_matches_and_training_runs():
-    cfg = Eck2002Config(experiment=2, train=TrainConfig(epochs=3, seed=1))
+@pytest.mark.parametrize("identity", [True, False])
+@pytest.mark.parametrize("peepholes", [True, False])
+def test_hand_written_backward_matches_autograd(identity, peepholes):
+    from improvise.models.block_cells import BlockCells, block_cells_reference
+
+    torch.manual_seed(0)
+    T, E, B, nb, cpb = 4, 2, 3, 2, 2
+    H, G = nb * cpb, 3 * nb + nb * cpb
+    expand = torch.kron(torch.eye(nb), torch.ones(cpb, 1)).double()
+    args = [torch.randn(T, E, B, G), torch.randn(E, B, H), torch.randn(E, B, H), 0.5 * torch.randn(E, H, G),
+            0.5 * torch.randn(E, 3, H)]
+    args = [a.double().requires_grad_() for a in args]
+    fused = lambda *a: BlockCells.apply(*a, expand, identity, peepholes)  # noqa: E731
+    assert torch.autograd.gradcheck(fused, args)
+    ref = block_cells_reference(*args, expand, identity, peepholes)
+    out = fused(*args)
+    probe = [torch.randn_like(r) for r in ref]
+    g_ref = torch.autograd.grad(sum((r * p).sum() for r, p in zip(ref, probe)), args, allow_unused=True)
+    g_out = torch.autograd.grad(sum((r * p).sum() for r, p in zip(out, probe)), args, allow_unused=True)
+    for r, o in zip(g_ref, g_out):
+        assert (r is None and o is None) or torch.allclose(r, o, atol=1e-12)
+
+
+def test_networks_trained_together_follow_their_solo_paths():
+    from improvise.eck2002 import train_eck2002_seeds
+
+    cfg = Eck2002Config(experiment=2, train=TrainConfig(epochs=8, lr=3e-3))
+    together = train_eck2002_seeds(cfg, [3, 4])
+    solo = train_eck2002(Eck2002Config(experiment=2, train=TrainConfig(epochs=8, lr=3e-3, seed=4)))
+    assert together[1]["config"].train.seed == 4 and together[1]["trained_with"] == 2
+    for a, b in zip(together[1]["model"].parameters(), solo["model"].parameters()):
+        torch.testing.assert_close(a, b, atol=1e-5, rtol=0)
+    assert not torch.allclose(together[0]["model"].w_in, together[1]["model"].w_in)
+
+
+@pytest.mark.parametrize("cell_output", ["identity", "tanh"])
+def test_numpy_twin_matches_and_training_runs(cell_output):
+    cfg = Eck2002Config(experiment=2, cell_output=cell_output, train=TrainConfig(epochs=3, seed=1))
     trained = train_eck2002(cfg)
     model, enc = trained["model"], trained["encoding"]
     assert len(trained["history"]["chord_acc"]) == 3 and "melody_acc" in trained["history"]
     x = torch.from_numpy(enc.tune_to_array(eck2002_corpus(1)[0]))
     with torch.no_grad():
-        ref = torch.sigmoid(model(x[:, None])[0][:, 0]).numpy()
+        ref = torch.sigmoid(model(x[:, None])[0][:, 0, 0]).numpy()
     stepper = NumpyBlockLSTM(model)
     got = np.stack([stepper.step(x[t].numpy().astype(np.float64)) for t in range(len(x))])
     np.testing.assert_allclose(got, ref, atol=1e-5)
@@ -60,26 +93,6 @@ def test_numpy_twin_matches_and_training_runs():
     assert len(out["chords"]) == 192 and 0 <= out["metrics"]["bar_onset_match"] <= 1
 
 
-def test_stream_lstm_output_layers():
-    import torch
-
-    from improvise.models.stream_lstm import StreamLSTM
-
-    x = torch.zeros(5, 2, 3)
-    soft = StreamLSTM(3, 4, 3, "softmax")
-    _, loss, _ = soft(x, torch.zeros(5, 2, dtype=torch.long))
-    assert loss.item() > 0 and soft.predict(torch.tensor([[0.0, 2.0, 1.0]])).tolist() == [1]
-    sig = StreamLSTM(3, 4, 12, "sigmoid")
-    logits, loss, _ = sig(x, torch.zeros(5, 2, 12))
-    assert logits.shape == (5, 2, 12) and sig.describe(torch.full((1, 12), -3.0), torch.zeros(1, 12))["acc"] == 1.0
-    with pytest.raises(ValueError):
-        StreamLSTM(3, 4, 3, "tanh")
-
-
-def test_output_layer_probe_shape():
-    from improvise.eck2002 import PROBE_VARIANTS, output_layer_probe
-
-    res = output_layer_probe([0], epochs=3, choruses=2)
-    assert list(res["variants"]) == list(PROBE_VARIANTS)
-    for rows in res["variants"].values():
-        assert 0 <= rows[0]["bar_onset_match"] <= 1 and 0 <= rows[0]["teacher_forced_acc"] <= 1
+def test_block_lstm_rejects_an_unknown_cell_output():
+    with pytest.raises(ValueError, match="cell_output"):
+        BlockLSTM(model_config(Eck2002Config(cell_output="relu"), ChromaticEncoding(melody=False)))
