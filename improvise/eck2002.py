@@ -5,7 +5,7 @@ Experiment 1 learns the chords alone: 12 chord units in and out, 4 memory blocks
 Experiment 2 learns chords and melody: 25 units in and out, 8 blocks of 2 cells, 4 for the
 chords and 4 for the melody; chord blocks read the chord units and each other, melody blocks
 read everything; chord outputs read the chord blocks, melody outputs every block. The cell
-is Gers, Schraudolph & Schmidhuber 2002's (peepholes, unsquashed cell output), with the cell
+follows Gers, Schraudolph & Schmidhuber 2002 (peepholes, unsquashed cell output), with the cell
 states clamped to +-10 (ours; see Eck2002Config).
 
 Free-running, a chord unit is on when its output exceeds 0.5, and one melody note is drawn
@@ -36,7 +36,7 @@ class Eck2002Config:
     choruses: int = 8  # choruses in the training set
     corpus_seed: int | None = None  # None: the training seed
     cells_per_block: int = 2  # Eck 2002
-    cell_output: str = "identity"  # h(s) of Gers et al. 2002 (the cell Eck 2002 uses); "tanh": 1997's
+    cell_output: str = "identity"  # h(s) of Gers et al. 2002 (whom Eck 2002 build on); "tanh": 1997's
     peepholes: bool = True  # cell state -> own block's gates (Gers et al. 2002)
     # clamp cell states to +-10 (0: off; not in Eck 2002): an unsquashed state in a stream that
     # never resets can grow without bound early in training; unclamped, 5 of 10 seeds held the form

@@ -194,8 +194,8 @@ def render(table: list[str], eck_table: list[str], raw: dict, minutes: float) ->
         "Multi-hot chromatic units (12 chord tones below middle C, 13 melody notes C4-C5), sigmoid",
         "outputs with binary cross-entropy, a single LSTM layer of memory blocks with 2 cells each and",
         "the connectivity mask of experiment 2, no beat clock, pentatonic training melodies built bar by",
-        "bar from one-bar segments (corpora/eck2002.py). The cell is the one Eck & Schmidhuber take from",
-        "Gers, Schraudolph & Schmidhuber 2002: forget gate, peephole connections from each cell's state to",
+        "bar from one-bar segments (corpora/eck2002.py). The cell follows Gers, Schraudolph & Schmidhuber",
+        "2002, the LSTM Eck & Schmidhuber build on (that their blues nets left h out too is our reading): forget gate, peephole connections from each cell's state to",
         "its block's gates, and no squashing of the cell output (y = output gate x state)"
         + (f", states clamped to +-{eck_cfg['state_clip']:g}" if eck_cfg["state_clip"] else "") + ".",
         f"Training: {eck['epochs']:,} epochs, Adam lr {eck['lr']}, halved every {eck['lr_decay_every']:,} epochs,",

@@ -3,7 +3,8 @@
 The cells of a memory block share its input, forget and output gates (Hochreiter &
 Schmidhuber 1997, with Gers et al.'s forget gate); each cell has its own cell input. As in
 Gers, Schraudolph & Schmidhuber 2002 ("Learning precise timing with LSTM recurrent
-networks"), whose cell Eck & Schmidhuber 2002 use, each cell's state feeds its block's gates
+networks"), the LSTM Eck & Schmidhuber 2002 build on (that their blues nets also dropped the
+output squashing is our reading), each cell's state feeds its block's gates
 through peephole weights (input and forget gates see the previous state, the output gate the
 new one), and the cell output is not squashed: y = output gate * state (`cell_output =
 "identity"`; "tanh" gives the 1997 squashing). An unsquashed state can grow without bound in a
