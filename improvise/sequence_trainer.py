@@ -111,6 +111,19 @@ def init_distributed() -> tuple[int, int]:
     return 0, 1
 
 
+def close_distributed() -> None:
+    """Leave the process group, after every process got here. Call it before a torchrun worker
+    exits: gloo's threads still running at interpreter shutdown abort the process (SIGABRT)."""
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        import gc
+
+        gc.collect()  # free DDP reducers and their pending gloo work while the interpreter is whole
+        dist.barrier()
+        dist.destroy_process_group()
+
+
 def _world() -> tuple[int, int]:
     import torch.distributed as dist
 

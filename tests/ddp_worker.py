@@ -7,7 +7,7 @@ import numpy as np
 import torch
 
 from improvise.models.melody_rnn import MelodyRNN, MelodyRNNConfig
-from improvise.sequence_trainer import SequenceTrainConfig, fit_sequences, init_distributed
+from improvise.sequence_trainer import SequenceTrainConfig, close_distributed, fit_sequences, init_distributed
 
 
 def data(n: int, seed: int):
@@ -32,5 +32,6 @@ if __name__ == "__main__":
     rank, world = init_distributed()
     curve = run()
     if rank == 0:
-        print(json.dumps({"world": world, "valid": curve}))
+        print(json.dumps({"world": world, "valid": curve}), flush=True)
+    close_distributed()
     sys.exit(0)
