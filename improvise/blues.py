@@ -15,7 +15,7 @@ import torch
 from improvise import metrics
 from improvise.corpora.blues import BLUES_FORM, synth_blues_corpus
 from improvise.encodings import BluesEncoding
-from improvise.errors import UserError
+from improvise.errors import ConfigError, UserError
 from improvise.generate import GenerateConfig, generate
 from improvise.models.chord_melody import ChordMelodyConfig, ChordMelodyNet
 from improvise.midi import write_midi
@@ -41,9 +41,9 @@ class BluesConfig:
 
     def validate(self) -> None:
         if self.choruses < 1:
-            raise ValueError(f"choruses must be at least 1, not {self.choruses}")
+            raise ConfigError(f"choruses must be at least 1, not {self.choruses}")
         if self.arch not in ARCHS:
-            raise ValueError(f"arch must be one of {ARCHS}, not {self.arch!r}")
+            raise ConfigError(f"arch must be one of {ARCHS}, not {self.arch!r}")
         self.train.validate()
 
     def to_dict(self) -> dict:
@@ -224,7 +224,7 @@ def generate_run(run_dir: Path, gen: GenerateConfig, out_dir: Path | None = None
     """Free-run a trained run; write tokens.json, chorus.mid and the generation metrics
     (merged into OUT/metrics.json). Returns the result of `improvise_blues`."""
     if not tempo_bpm > 0:
-        raise ValueError(f"tempo must be positive, not {tempo_bpm}")
+        raise ConfigError(f"tempo must be positive, not {tempo_bpm}")
     model, cfg = load_blues_run(run_dir)
     out_dir = Path(out_dir) if out_dir is not None else Path(run_dir)
     enc = BluesEncoding()

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 
 from improvise.music import PITCH_CLASS_NAMES, QUALITIES, Chord, parse_pitch_class
+from improvise.errors import ConfigError
 
 # spelling of the quality (after normalising the aliases below) -> (base quality, extensions)
 _QUALITY_TABLE: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -104,7 +105,7 @@ class ChordSymbol:
     def base(self) -> Chord:
         """The chord without extensions or bass, as an improvise.music.Chord."""
         if self.root is None:
-            raise ValueError("N.C. has no chord")
+            raise ConfigError("N.C. has no chord")
         return Chord(self.root, self.quality)
 
     def __str__(self) -> str:

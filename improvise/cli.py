@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
-from improvise.errors import UserError
+from improvise.errors import ConfigError, UserError
 
 EXIT_USAGE = 2
+EXIT_INTERNAL = 70  # EX_SOFTWARE: a bug, not the user's input
 
 
 class _Parser(argparse.ArgumentParser):
@@ -82,7 +84,7 @@ def _blues_config(a: argparse.Namespace, seed: int):
                       train=_train_config(a, TrainConfig(), seed))
     for name in ("chord_hidden", "melody_hidden", "corpus_choruses"):
         if getattr(a, name) < 1:
-            raise ValueError(f"--{name.replace('_', '-')} must be at least 1")
+            raise ConfigError(f"--{name.replace('_', '-')} must be at least 1")
     cfg.validate()
     return cfg
 
@@ -102,7 +104,7 @@ def cmd_corpus(a) -> int:
     from improvise.summary import chorus_grid
 
     if a.choruses < 1:
-        raise ValueError("--choruses must be at least 1")
+        raise ConfigError("--choruses must be at least 1")
     enc = BluesEncoding()
     tunes = synth_blues_corpus(a.choruses, a.seed)
     if a.json:
@@ -122,7 +124,7 @@ def cmd_train(a) -> int:
 
     cfg = _blues_config(a, a.seed)
     if a.snapshot_every < 0:
-        raise ValueError("--snapshot-every must be 0 (off) or positive")
+        raise ConfigError("--snapshot-every must be 0 (off) or positive")
     on_epoch, snapshots = snapshot_recorder(a.snapshot_every, a.seed) if a.snapshot_every else (None, None)
     trained = train_blues(cfg, progress=not a.quiet, on_epoch=on_epoch)
     m = save_trained(trained, Path(a.out), snapshots)
@@ -158,7 +160,7 @@ def cmd_sweep(a) -> int:
 
     seeds = parse_seeds(a.seeds)
     if a.choruses < 1:
-        raise ValueError("--choruses must be at least 1")
+        raise ConfigError("--choruses must be at least 1")
     if a.setup == "eck2002":
         return _sweep_eck2002(a, seeds)
     base = _blues_config(a, 0)
@@ -251,9 +253,9 @@ def cmd_gradcheck(a) -> int:
     from improvise.blues import gradcheck_blues
 
     if a.per_tensor < 1 or a.steps < 2 or a.chord_hidden < 1 or a.melody_hidden < 1:
-        raise ValueError("--per-tensor and the hidden sizes must be at least 1, --steps at least 2")
+        raise ConfigError("--per-tensor and the hidden sizes must be at least 1, --steps at least 2")
     if not 0 < a.eps < 1:
-        raise ValueError("--eps must be between 0 and 1")
+        raise ConfigError("--eps must be between 0 and 1")
     report = gradcheck_blues(seed=a.seed, per_tensor=a.per_tensor, steps=a.steps, chord_hidden=a.chord_hidden,
                              melody_hidden=a.melody_hidden, eps=a.eps)
     for name, err in report["per_tensor"].items():
@@ -378,13 +380,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _one_line(e: BaseException) -> str:
+    text = " ".join(str(e).split())
+    return text or type(e).__name__
+
+
 def dispatch(argv: list[str] | None = None) -> int:
-    """Run the CLI on `argv`; returns the exit status. User errors print one line to stderr."""
+    """Run the CLI on `argv`; returns the exit status.
+
+    A user error (bad flag, impossible value, missing or malformed file, a disk that is full or
+    not writable, a size that does not fit in memory) prints one line to stderr and returns 2.
+    Anything else is a bug: one line saying so, status 70, and the traceback with IMPROVISE_DEBUG=1.
+    """
     try:
         args = build_parser().parse_args(argv)
         return args.func(args)
-    except (UserError, ValueError) as e:
-        print(f"improvise: error: {e}", file=sys.stderr)
+    except UserError as e:
+        print(f"improvise: error: {_one_line(e)}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("improvise: interrupted", file=sys.stderr)
@@ -392,6 +404,19 @@ def dispatch(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # output piped into `head` and closed: not an error
         sys.stderr.close()
         return 0
+    except MemoryError:
+        print("improvise: error: out of memory: ask for smaller sizes or fewer steps", file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as e:  # the machine said no: full disk, no permission, a path that is not a folder
+        where = f"{e.filename}: " if e.filename else ""
+        print(f"improvise: error: {where}{e.strerror or _one_line(e)}", file=sys.stderr)
+        return EXIT_USAGE
+    except Exception as e:  # noqa: BLE001 - the last line of defence: a bug, reported in one line
+        if os.environ.get("IMPROVISE_DEBUG"):
+            raise
+        print(f"improvise: internal error: {type(e).__name__}: {_one_line(e)[:300]} "
+              "(a bug; rerun with IMPROVISE_DEBUG=1 for the traceback and please report it)", file=sys.stderr)
+        return EXIT_INTERNAL
 
 
 def main() -> None:

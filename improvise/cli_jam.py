@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from improvise.errors import ConfigError
 
 
 def add_jam_parser(sub, parser_class) -> None:
@@ -73,7 +74,7 @@ def cmd_jam(a) -> int:
     model = a.model if a.model and a.model.startswith("markov") else Path(a.model) if a.model else None
     if a.simulate:
         if not a.out:
-            raise ValueError("--simulate needs --out DIR")
+            raise ConfigError("--simulate needs --out DIR")
         doc = jam_simulate(a.simulate, Path(a.out), cfg, model=model, modes=parse_modes(a.modes),
                            audio=None if a.synth == "none" else a.synth, seed=a.seed,
                            drum_patterns=Path(a.drum_patterns) if a.drum_patterns else None)
@@ -83,7 +84,7 @@ def cmd_jam(a) -> int:
         print(f"wrote {Path(a.out) / 'session.mid'}, session.json" + (", session.wav" if "audio" in doc else ""))
         return 0
     if a.seconds <= 0:
-        raise ValueError("--seconds must be positive")
+        raise ConfigError("--seconds must be positive")
     print(f"jam: OSC in on {a.host}:{a.osc_in} (/note pitch velocity, /cc, /mode), out to {a.host}:{a.osc_out}; "
           f"{a.seconds:g} s", flush=True)
     doc = jam_live(cfg, a.seconds, Path(a.out) if a.out else None, host=a.host, osc_in_port=a.osc_in,

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from improvise.errors import ConfigError
 
 
 DEFAULT_RUN = "runs/solo"
@@ -48,7 +49,7 @@ def cmd_solo_train(a) -> int:
     from improvise.solo import SoloConfig, save_solo_run, train_solo_model
 
     if a.epochs < 1 or a.hidden < 1:
-        raise ValueError("--epochs and --hidden must be at least 1")
+        raise ConfigError("--epochs and --hidden must be at least 1")
     wjd = Path(a.wjd)
     cfg = SoloConfig(subset=a.subset, augment=not a.no_augment, hidden=a.hidden, epochs=a.epochs, seed=a.seed,
                      steps_per_beat=3 if a.grid == "triplet" else 4)

@@ -10,6 +10,7 @@ states clamped to +-10 (ours; see Eck2002Config).
 
 Free-running, a chord unit is on when its output exceeds 0.5, and one melody note is drawn
 from the melody outputs normalised to sum to one (Eck's procedure). There is no beat clock.
+from improvise.errors import ConfigError
 """
 from __future__ import annotations
 
@@ -48,11 +49,11 @@ class Eck2002Config:
 
     def validate(self) -> None:
         if self.experiment not in (1, 2):
-            raise ValueError("experiment must be 1 or 2")
+            raise ConfigError("experiment must be 1 or 2")
         if self.choruses < 1 or self.cells_per_block < 1:
-            raise ValueError("choruses and cells_per_block must be at least 1")
+            raise ConfigError("choruses and cells_per_block must be at least 1")
         if self.state_clip < 0:
-            raise ValueError(f"state_clip must be 0 (off) or positive, not {self.state_clip}")
+            raise ConfigError(f"state_clip must be 0 (off) or positive, not {self.state_clip}")
         self.train.validate()
 
     def to_dict(self) -> dict:

@@ -24,6 +24,7 @@ import numpy as np
 
 from improvise.corpora.blues import BLUES_SCALE, PALETTES
 from improvise.music import Chord, Note, Tune, pitch_name
+from improvise.errors import ConfigError
 
 REST = "REST"
 
@@ -104,7 +105,7 @@ class BluesEncoding:
         try:
             return self.chords.index(chord.symbol)
         except ValueError:
-            raise ValueError(f"chord {chord.symbol} is not in the vocabulary {self.chords}") from None
+            raise ConfigError(f"chord {chord.symbol} is not in the vocabulary {self.chords}") from None
 
     def pitch_id(self, midi: int | None) -> int:
         if midi is None:
@@ -112,7 +113,7 @@ class BluesEncoding:
         try:
             return self.pitches.index(midi)
         except ValueError:
-            raise ValueError(f"pitch {midi} is not in the vocabulary {self.pitches}") from None
+            raise ConfigError(f"pitch {midi} is not in the vocabulary {self.pitches}") from None
 
     def tune_to_tokens(self, tune: Tune) -> tuple[np.ndarray, np.ndarray]:
         """(chord ids, pitch ids), one per step. A note longer than a step is cut to its onset."""
@@ -126,7 +127,7 @@ class BluesEncoding:
     def tokens_to_tune(self, chords: np.ndarray, pitches: np.ndarray, tempo_bpm: float = 120.0) -> Tune:
         """Token ids back to a Tune; each non-REST pitch token is a one-step note."""
         if len(chords) != len(pitches):
-            raise ValueError("chord and pitch token sequences differ in length")
+            raise ConfigError("chord and pitch token sequences differ in length")
         chord_objs = [Chord.parse(self.chords[int(c)]) for c in chords]
         notes = [Note(self.pitches[int(p)], t, 1) for t, p in enumerate(pitches) if int(p) != self.rest]
         return Tune(chords=chord_objs, melody=notes, steps_per_bar=self.steps_per_bar, tempo_bpm=tempo_bpm)
@@ -200,7 +201,7 @@ class ChromaticEncoding:
             for note in tune.melody:
                 k = note.pitch - self.melody_low
                 if not 0 <= k < self.n_melody_units:
-                    raise ValueError(f"melody pitch {note.pitch} is outside MIDI 60-72")
+                    raise ConfigError(f"melody pitch {note.pitch} is outside MIDI 60-72")
                 x[note.start:note.start + note.length, self.n_chord_units + k] = 1.0
         return x
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 import numpy as np
+from improvise.errors import ConfigError
 
 FEEDBACKS = ("belief", "sample")
 
@@ -32,11 +33,11 @@ class GenerateConfig:
 
     def validate(self) -> None:
         if self.choruses < 1:
-            raise ValueError(f"choruses must be at least 1, not {self.choruses}")
+            raise ConfigError(f"choruses must be at least 1, not {self.choruses}")
         if self.chord_temperature < 0 or self.pitch_temperature < 0:
-            raise ValueError("temperatures must be 0 (argmax) or positive")
+            raise ConfigError("temperatures must be 0 (argmax) or positive")
         if self.feedback not in FEEDBACKS:
-            raise ValueError(f"feedback must be one of {FEEDBACKS}, not {self.feedback!r}")
+            raise ConfigError(f"feedback must be one of {FEEDBACKS}, not {self.feedback!r}")
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -10,6 +10,7 @@ import mido
 
 from improvise.music import Tune
 from improvise.runs import write_bytes
+from improvise.errors import ConfigError
 
 TICKS_PER_BEAT = 480
 
@@ -26,7 +27,7 @@ class MidiStyle:
 
     def validate(self) -> None:
         if not 0.5 <= self.swing < 1.0:
-            raise ValueError(f"swing must be in [0.5, 1), not {self.swing}")
+            raise ConfigError(f"swing must be in [0.5, 1), not {self.swing}")
 
 
 def _track(name: str, events: list[tuple[int, int, mido.Message]], head: list[mido.MetaMessage]) -> mido.MidiTrack:

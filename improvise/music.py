@@ -6,6 +6,7 @@ time is counted in grid steps (the blues uses eighth notes: 8 steps a 4/4 bar).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from improvise.errors import ConfigError
 
 PITCH_CLASS_NAMES = ("C", "Db", "D", "Eb", "E", "F", "Gb", "G", "Ab", "A", "Bb", "B")
 _LETTER_PC = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
@@ -37,7 +38,7 @@ def pitch_name(midi: int) -> str:
 def parse_pitch_class(name: str) -> int:
     """'C' -> 0, 'Eb' -> 3, 'F#' -> 6. Raises ValueError on anything else."""
     if not name or name[0].upper() not in _LETTER_PC:
-        raise ValueError(f"not a pitch name: {name!r}")
+        raise ConfigError(f"not a pitch name: {name!r}")
     pc = _LETTER_PC[name[0].upper()]
     for accidental in name[1:]:
         if accidental in "b♭":
@@ -45,7 +46,7 @@ def parse_pitch_class(name: str) -> int:
         elif accidental in "#♯":
             pc += 1
         else:
-            raise ValueError(f"not a pitch name: {name!r}")
+            raise ConfigError(f"not a pitch name: {name!r}")
     return pc % 12
 
 
@@ -58,7 +59,7 @@ class Chord:
 
     def __post_init__(self) -> None:
         if self.quality not in QUALITIES:
-            raise ValueError(f"unknown chord quality {self.quality!r}")
+            raise ConfigError(f"unknown chord quality {self.quality!r}")
         object.__setattr__(self, "root", self.root % 12)
 
     @classmethod
@@ -69,7 +70,7 @@ class Chord:
         root = parse_pitch_class(symbol[:n])
         quality = symbol[n:]
         if quality not in QUALITIES:
-            raise ValueError(f"unknown chord quality in {symbol!r}")
+            raise ConfigError(f"unknown chord quality in {symbol!r}")
         return cls(root, quality)
 
     @property

@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 from improvise.corpora.pianoroll import KEYS, read_pianoroll
-from improvise.errors import UserError
+from improvise.errors import ConfigError, UserError
 from improvise.models.pianoroll_lstm import PianorollLSTM, PianorollLSTMConfig
 from improvise.runs import load_checkpoint, save_checkpoint, write_bytes, write_json
 from improvise.sequence_trainer import SequenceTrainConfig, fit_sequences
@@ -60,9 +60,9 @@ class PolyphonicConfig:
 
     def validate(self) -> None:
         if self.data not in DATASETS:
-            raise ValueError(f"data must be one of {', '.join(DATASETS)}, not {self.data!r}")
+            raise ConfigError(f"data must be one of {', '.join(DATASETS)}, not {self.data!r}")
         if self.transpose < 0 or self.window < 0 or self.minutes < 0:
-            raise ValueError("transpose, window and minutes must be >= 0")
+            raise ConfigError("transpose, window and minutes must be >= 0")
         self.model_config()
         self.train_config().validate()
 
@@ -87,7 +87,7 @@ PRESETS = {"jsb": {}, "nottingham": {}, "musedata": {}, "piano": {}}
 
 def config_for(data: str, **overrides) -> PolyphonicConfig:
     if data not in DATASETS:
-        raise ValueError(f"data must be one of {', '.join(DATASETS)}, not {data!r}")
+        raise ConfigError(f"data must be one of {', '.join(DATASETS)}, not {data!r}")
     names = {f.name for f in fields(PolyphonicConfig)}
     values = {**PRESETS[data], **{k: v for k, v in overrides.items() if v is not None and k in names}}
     cfg = PolyphonicConfig(**{**values, "data": data})

@@ -7,6 +7,7 @@ is marked in the targets: -1 for class ids (T, B), a row starting with -1 for mu
 `fit_sequences` trains on batches, validates each epoch, keeps the best weights, stops early,
 calls `checkpoint(state)` with a resumable state and can stop at a time budget. Batches come
 from `random_windows` (random windows of variable-length sequences, a zero state each) unless
+from improvise.errors import ConfigError
 a `batches(rng, epoch)` iterator is given; it yields (x, y, carry) and `carry=True` goes on
 from the previous batch's state, detached (truncated BPTT over contiguous streams).
 
@@ -45,11 +46,11 @@ class SequenceTrainConfig:
     def validate(self) -> None:
         for name in ("epochs", "windows", "window", "batch", "patience", "threads"):
             if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be at least 1")
+                raise ConfigError(f"{name} must be at least 1")
         if not self.lr > 0 or not self.clip > 0:
-            raise ValueError("lr and clip must be positive")
+            raise ConfigError("lr and clip must be positive")
         if self.max_seconds < 0 or self.weight_decay < 0 or not 0 < self.lr_decay <= 1:
-            raise ValueError("max_seconds and weight_decay must be >= 0, lr_decay in (0, 1]")
+            raise ConfigError("max_seconds and weight_decay must be >= 0, lr_decay in (0, 1]")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -147,7 +148,7 @@ def fit_sequences(model, train, valid, cfg: SequenceTrainConfig, checkpoint=None
     torch.manual_seed(cfg.seed)
     rank, world = _world()
     if cfg.batch % world:
-        raise ValueError(f"batch {cfg.batch} does not split over {world} processes")
+        raise ConfigError(f"batch {cfg.batch} does not split over {world} processes")
     net = model
     if world > 1:
         from torch.nn.parallel import DistributedDataParallel

@@ -20,6 +20,7 @@ from improvise.conditioning import ChordConditionedEncoding, transpose_tune
 from improvise.models.melody_rnn import MelodyRNN, MelodyRNNConfig
 from improvise.music import QUALITIES, Tune
 from improvise.sequence_trainer import SequenceTrainConfig, fit_sequences, sequence_nll
+from improvise.errors import ConfigError
 
 
 @dataclass
@@ -49,7 +50,7 @@ def train_solo_model(wjd: Path, cfg: SoloConfig | None = None, progress: bool = 
     cfg = cfg or SoloConfig()
     enc = ChordConditionedEncoding()
     if cfg.steps_per_beat not in (3, 4):
-        raise ValueError("the grid is sixteenths (4 steps a beat) or triplet eighths (3)")
+        raise ConfigError("the grid is sixteenths (4 steps a beat) or triplet eighths (3)")
     solos, split = load_split(wjd, cfg.subset, cfg.steps_per_beat)
     keys = range(-5, 7) if cfg.augment else (0,)
     train = [enc.tune_to_tensors(transpose_tune(solos[i].tune, k)) for i in split["train"] for k in keys]
@@ -77,9 +78,9 @@ class SoloControls:
 
     def validate(self) -> None:
         if self.temperature <= 0:
-            raise ValueError("temperature must be positive")
+            raise ConfigError("temperature must be positive")
         if not 0 <= self.low < self.high <= 127:
-            raise ValueError("need 0 <= low < high <= 127")
+            raise ConfigError("need 0 <= low < high <= 127")
 
 
 @torch.no_grad()
@@ -224,9 +225,9 @@ def parse_bars(text: str) -> tuple[int, int]:
     try:
         a, b = (int(v) for v in text.split("-"))
     except ValueError:
-        raise ValueError(f"a bar range looks like 5-8, not {text!r}") from None
+        raise ConfigError(f"a bar range looks like 5-8, not {text!r}") from None
     if not 1 <= a <= b:
-        raise ValueError(f"bar range {text!r}: need 1 <= first <= last")
+        raise ConfigError(f"bar range {text!r}: need 1 <= first <= last")
     return a, b
 
 
@@ -243,7 +244,7 @@ def solo_over_leadsheet(run: Path, source: str, out: Path, standards: Path | Non
     from improvise.runs import read_json, write_json
 
     if choruses < 1:
-        raise ValueError("choruses must be at least 1")
+        raise ConfigError("choruses must be at least 1")
     model, enc, hashes, cfg = load_solo_run(run)
     sheet = load_leadsheet(source, standards, wjd)
     if key:

@@ -14,6 +14,7 @@ from improvise.encodings import BluesEncoding
 from improvise.generate import GenerateConfig
 from improvise.runs import write_json
 from improvise.train import epochs_to_reach
+from improvise.errors import ConfigError
 
 MODES = {"deterministic": 0.0, "sampled": 0.85}  # chord temperature of each rollout
 RATES = ("bar_onset_match", "step_match", "on_beat_rate", "palette_rate", "chord_tone_rate", "copy_rate")
@@ -31,9 +32,9 @@ def parse_seeds(text: str) -> list[int]:
             else:
                 seeds.append(int(part))
         except ValueError:
-            raise ValueError(f"seeds must look like 0-9 or 0,3,5, not {text!r}") from None
+            raise ConfigError(f"seeds must look like 0-9 or 0,3,5, not {text!r}") from None
     if not seeds or any(s < 0 for s in seeds):
-        raise ValueError(f"seeds must be non-negative integers, not {text!r}")
+        raise ConfigError(f"seeds must be non-negative integers, not {text!r}")
     return seeds
 
 

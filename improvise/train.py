@@ -21,6 +21,7 @@ import torch
 import torch.nn.functional as F
 
 from improvise.models.chord_melody import detach_state, mask_state
+from improvise.errors import ConfigError
 
 
 @dataclass
@@ -39,15 +40,15 @@ class TrainConfig:
     def validate(self) -> None:
         for name in ("epochs", "streams", "chunk", "lr_decay_every", "threads"):
             if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be at least 1, not {getattr(self, name)}")
+                raise ConfigError(f"{name} must be at least 1, not {getattr(self, name)}")
         if not 0 <= self.restart_streams <= self.streams:
-            raise ValueError("restart_streams must be between 0 and streams")
+            raise ConfigError("restart_streams must be between 0 and streams")
         if not self.lr > 0:
-            raise ValueError(f"lr must be positive, not {self.lr}")
+            raise ConfigError(f"lr must be positive, not {self.lr}")
         if not 0 < self.lr_decay <= 1:
-            raise ValueError(f"lr_decay must be in (0, 1], not {self.lr_decay}")
+            raise ConfigError(f"lr_decay must be in (0, 1], not {self.lr_decay}")
         if not self.clip > 0:
-            raise ValueError(f"clip must be positive, not {self.clip}")
+            raise ConfigError(f"clip must be positive, not {self.clip}")
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from improvise.music import Note, Progression, Tune
+from improvise.errors import ConfigError
 
 BLUES_FORM = Progression.parse("| C7 | C7 | C7 | C7 | F7 | F7 | C7 | C7 | G7 | F7 | C7 | C7 |")
 BLUES_SCALE = (60, 63, 65, 67, 70, 72, 75)  # C blues scale (no b5), two octaves from middle C
@@ -50,6 +51,6 @@ def synth_chorus(rng: np.random.Generator, form: Progression = BLUES_FORM) -> Tu
 def synth_blues_corpus(n_choruses: int = 8, seed: int = 0) -> list[Tune]:
     """`n_choruses` choruses of the synthesized blues; the same seed gives the same corpus."""
     if n_choruses < 1:
-        raise ValueError("the corpus needs at least one chorus")
+        raise ConfigError("the corpus needs at least one chorus")
     rng = np.random.default_rng(seed)
     return [synth_chorus(rng) for _ in range(n_choruses)]

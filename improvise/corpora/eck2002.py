@@ -17,6 +17,7 @@ import numpy as np
 
 from improvise.corpora.blues import BLUES_FORM
 from improvise.music import Note, Tune
+from improvise.errors import ConfigError
 
 PENTATONIC = (60, 62, 64, 67, 69, 72)  # C4 D4 E4 G4 A4 C5
 SEGMENTS: dict[str, tuple[tuple[int, ...], ...]] = {
@@ -41,7 +42,7 @@ def _tune(bars: list[int]) -> Tune:
 def eck2002_corpus(n_choruses: int = 8, seed: int = 0) -> list[Tune]:
     """`n_choruses` choruses; each differs from the one before in one or two bars."""
     if n_choruses < 1:
-        raise ValueError("the corpus needs at least one chorus")
+        raise ConfigError("the corpus needs at least one chorus")
     rng = np.random.default_rng(seed)
     n_bars = len(BLUES_FORM.bars)
     bars = [int(rng.integers(len(SEGMENTS[c.symbol]))) for c in BLUES_FORM.bars]

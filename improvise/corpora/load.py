@@ -16,7 +16,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from improvise.errors import UserError
+from improvise.errors import ConfigError, UserError
 from improvise.music import Tune
 
 SUFFIXES = {".abc", ".xml", ".musicxml", ".mxl", ".krn", ".mid", ".midi"}
@@ -64,7 +64,7 @@ def _usable(tune: Tune) -> str | None:
 def load_corpus(spec: str, on_bad_file: str = "skip", steps_per_beat: int = 4,
                 wjd_dir: Path | None = None) -> Corpus:
     if on_bad_file not in ("skip", "fail"):
-        raise ValueError("on_bad_file must be 'skip' or 'fail'")
+        raise ConfigError("on_bad_file must be 'skip' or 'fail'")
     skipped: list = []
     pieces: list[tuple[str, Tune]] = []
     if spec.startswith("wjd:"):

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 import numpy as np
+from improvise.errors import ConfigError
 
 MAX_SPINES = 8  # active spines a split may reach (the corpora reach 7 once)
 STRICT, CLOSING = 1, 2  # LineState.strict
@@ -99,7 +100,7 @@ def initial_state(layout=("kern", "kern", "dynam"), origins=None, strict: int = 
     layout's own count: no splits)."""
     for t in layout:
         if t not in ("kern", "dynam"):
-            raise ValueError(f"spine type **{t} is not supported by the grammar (only **kern and **dynam)")
+            raise ConfigError(f"spine type **{t} is not supported by the grammar (only **kern and **dynam)")
     spines = tuple(zip(layout, origins if origins is not None else range(len(layout))))
     return LineState(spines, remaining=(Fraction(0),) * len(spines), strict=strict, max_spines=max_spines)
 

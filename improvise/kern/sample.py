@@ -23,7 +23,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from improvise.errors import UserError
+from improvise.errors import ConfigError, UserError
 from improvise.kern.grammar import (BARLINE, CLOSING, MAX_SPINES, KernGrammar, advance, field_quarters,
                                     initial_state)
 
@@ -46,9 +46,9 @@ class SampleConfig:
 
     def validate(self) -> None:
         if self.n < 1 or self.length < 1 or self.line_tail < 0 or self.tempo < 1:
-            raise ValueError("--n, --length and the tempo must be at least 1")
+            raise ConfigError("--n, --length and the tempo must be at least 1")
         if not self.temperature > 0:
-            raise ValueError("--temperature must be above 0")
+            raise ConfigError("--temperature must be above 0")
 
     def to_dict(self) -> dict:
         return asdict(self)

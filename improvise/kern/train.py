@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from improvise.errors import UserError
+from improvise.errors import ConfigError, UserError
 from improvise.kern.prepare import KernError, kern_files, prepare_text, read_kern_text
 from improvise.models.char_lstm import CharLSTM, CharLSTMConfig
 from improvise.runs import load_checkpoint, read_json, save_checkpoint, write_json
@@ -45,9 +45,9 @@ class KernTrainConfig:
 
     def validate(self) -> None:
         if min(self.hidden, self.layers, self.seq, self.batch, self.epochs, self.patience, self.threads) < 1:
-            raise ValueError("hidden, layers, seq, batch, epochs, patience and threads must be at least 1")
+            raise ConfigError("hidden, layers, seq, batch, epochs, patience and threads must be at least 1")
         if not 0 < self.valid_fraction < 1 or self.minutes < 0:
-            raise ValueError("valid_fraction must be in (0, 1) and minutes >= 0")
+            raise ConfigError("valid_fraction must be in (0, 1) and minutes >= 0")
 
     def to_dict(self) -> dict:
         return asdict(self)

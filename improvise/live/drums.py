@@ -19,6 +19,7 @@ import torch
 
 from improvise.models.melody_rnn import MelodyRNN, MelodyRNNConfig
 from improvise.sequence_trainer import SequenceTrainConfig, fit_sequences
+from improvise.errors import ConfigError
 
 KICK, SNARE, HAT = 1, 2, 4
 N_TOKENS = 8
@@ -124,7 +125,7 @@ class DrumLSTM:
     def continue_pattern(self, primer: list[int], n: int, steps_per_bar: int = 16) -> list[int]:
         """`n` tokens after `primer` (its last token is the step before the first one drawn)."""
         if not primer:
-            raise ValueError("the drum model needs a primer")
+            raise ConfigError("the drum model needs a primer")
         state = None
         if len(primer) > 1:
             x, _ = pattern_tensors(list(primer), steps_per_bar)  # every primer step but the last

@@ -30,6 +30,7 @@ from improvise.live.drums import rule_pattern
 from improvise.live.grid import LoopSpec, tap_tempo
 from improvise.live.pitches import fit_pitch
 from improvise.live.ports import OutPort
+from improvise.errors import ConfigError
 
 MODES = ("free", "bass", "chords", "improv")
 BLUES_PCS = (0, 3, 5, 6, 7, 10)  # the blues scale, relative to the key
@@ -61,11 +62,11 @@ class JamConfig:
     def validate(self) -> None:
         self.loop.validate()
         if self.phrase_bars is not None and (self.phrase_bars < 1 or self.loop.bars % self.phrase_bars):
-            raise ValueError("phrase bars must divide the loop's bars")
+            raise ConfigError("phrase bars must divide the loop's bars")
         if self.drums not in ("rule", "model", "off"):
-            raise ValueError(f"drums must be rule, model or off, not {self.drums!r}")
+            raise ConfigError(f"drums must be rule, model or off, not {self.drums!r}")
         if not 0 <= self.low <= self.high <= 127 or self.span < 1 or self.generate_ahead < 1:
-            raise ValueError("need 0 <= low <= high <= 127, span >= 1 and generate_ahead >= 1")
+            raise ConfigError("need 0 <= low <= high <= 127, span >= 1 and generate_ahead >= 1")
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -92,7 +93,7 @@ class JamEngine:
         config.validate()
         config = copy.deepcopy(config)  # tempo and temperature change live: never the caller's copy
         if config.drums == "model" and drum_model is None:
-            raise ValueError("drums 'model' needs a drum model (live.drums.DrumLSTM)")
+            raise ConfigError("drums 'model' needs a drum model (live.drums.DrumLSTM)")
         self.cfg, self.clock, self.source, self.drum_model = config, clock, pitch_source, drum_model
         self.drum_pass: list[int] | None = None  # this pass's drum tokens
         self.drum_next: list[int] | None = None  # the model's pattern for the next pass
@@ -253,7 +254,7 @@ class JamEngine:
 
     def set_mode(self, mode: str) -> None:
         if mode not in MODES:
-            raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
+            raise ConfigError(f"mode must be one of {MODES}, not {mode!r}")
         n = self.cfg.loop.loop_steps
         if self.recording is not None and self.step - self.recording["start"] >= n:
             self._finish_recording()  # its pass is complete: keep it

@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 import numpy as np
+from improvise.errors import ConfigError
 
 
 @dataclass
@@ -15,11 +16,11 @@ class LoopSpec:
 
     def validate(self) -> None:
         if self.bars < 1 or self.beats_per_bar < 1:
-            raise ValueError("bars and beats per bar must be at least 1")
+            raise ConfigError("bars and beats per bar must be at least 1")
         if self.beat_unit not in (2, 4, 8, 16):
-            raise ValueError(f"the beat unit must be 2, 4, 8 or 16, not {self.beat_unit}")
+            raise ConfigError(f"the beat unit must be 2, 4, 8 or 16, not {self.beat_unit}")
         if not 20 <= self.tempo_bpm <= 400:
-            raise ValueError(f"tempo must be between 20 and 400 bpm, not {self.tempo_bpm}")
+            raise ConfigError(f"tempo must be between 20 and 400 bpm, not {self.tempo_bpm}")
 
     @property
     def steps_per_beat(self) -> int:
@@ -53,7 +54,7 @@ def parse_meter(text: str) -> tuple[int, int]:
     try:
         num, den = (int(v) for v in text.split("/"))
     except ValueError:
-        raise ValueError(f"a time signature looks like 4/4 or 7/8, not {text!r}") from None
+        raise ConfigError(f"a time signature looks like 4/4 or 7/8, not {text!r}") from None
     return num, den
 
 
@@ -61,8 +62,8 @@ def tap_tempo(tap_times: list[float]) -> float:
     """Tempo (bpm) from the times of taps on the beat: 60 / the median interval, so one
     hesitant tap does not move it. Needs at least two taps."""
     if len(tap_times) < 2:
-        raise ValueError("tap tempo needs at least two taps")
+        raise ConfigError("tap tempo needs at least two taps")
     gaps = np.diff(np.asarray(tap_times, dtype=float))
     if (gaps <= 0).any():
-        raise ValueError("taps must come in time order")
+        raise ConfigError("taps must come in time order")
     return float(60.0 / np.median(gaps))

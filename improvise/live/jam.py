@@ -8,7 +8,7 @@ from pathlib import Path
 
 import mido
 
-from improvise.errors import UserError
+from improvise.errors import ConfigError, UserError
 from improvise.live.engine import DEFAULT_CONTROLS, MODES, JamConfig
 from improvise.live.grid import LoopSpec
 from improvise.live.pitches import BluesPitchSource
@@ -54,9 +54,9 @@ def parse_modes(text: str | None) -> dict[int, str]:
             k, mode = part.split(":")
             out[int(k)] = mode.strip()
         except ValueError:
-            raise ValueError(f"modes look like 0:bass,1:chords,2:improv, not {text!r}") from None
+            raise ConfigError(f"modes look like 0:bass,1:chords,2:improv, not {text!r}") from None
         if out[int(k)] not in MODES or int(k) < 0:
-            raise ValueError(f"{part!r}: a mode is one of {MODES}, at a loop pass >= 0")
+            raise ConfigError(f"{part!r}: a mode is one of {MODES}, at a loop pass >= 0")
     return out
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from improvise.generate import draw, input_vector
+from improvise.errors import ConfigError
 
 
 class CyclePitchSource:
@@ -19,7 +20,7 @@ class CyclePitchSource:
 
     def __init__(self, pitches: list[int]):
         if not pitches:
-            raise ValueError("a pitch source needs at least one pitch")
+            raise ConfigError("a pitch source needs at least one pitch")
         self.pitches, self.i = list(pitches), 0
 
     def prime(self, pitches: list[int]) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 import numpy as np
+from improvise.errors import ConfigError
 
 
 class MarkovChain:
@@ -20,7 +21,7 @@ class MarkovChain:
 
     def __init__(self, order: int, n_events: int, alpha: float = 0.1):
         if order < 0 or n_events < 1 or alpha <= 0:
-            raise ValueError("order >= 0, n_events >= 1 and alpha > 0 are required")
+            raise ConfigError("order >= 0, n_events >= 1 and alpha > 0 are required")
         self.order, self.n_events, self.alpha = order, n_events, alpha
         self.counts: dict[tuple, np.ndarray] = defaultdict(lambda: np.zeros(n_events))
         self._cache: dict[tuple, np.ndarray] = {}

@@ -35,6 +35,7 @@ from scipy.special import expit
 from torch import nn
 
 from improvise.models.block_cells import BlockCells
+from improvise.errors import ConfigError
 
 CELL_OUTPUTS = ("identity", "tanh")
 
@@ -56,9 +57,9 @@ class BlockLSTMConfig:
 
     def validate(self) -> None:
         if self.cell_output not in CELL_OUTPUTS:
-            raise ValueError(f"cell_output must be one of {', '.join(CELL_OUTPUTS)}, not {self.cell_output!r}")
+            raise ConfigError(f"cell_output must be one of {', '.join(CELL_OUTPUTS)}, not {self.cell_output!r}")
         if min(self.input_size, self.output_size, self.n_blocks, self.cells_per_block) < 1:
-            raise ValueError("sizes must be at least 1")
+            raise ConfigError("sizes must be at least 1")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -72,7 +73,7 @@ def _mask(rows: list[list[int]] | None, n_rows: int, n_cols: int) -> torch.Tenso
     m = torch.ones(n_rows, n_cols)
     if rows is not None:
         if len(rows) != n_rows:
-            raise ValueError(f"a mask needs {n_rows} rows, got {len(rows)}")
+            raise ConfigError(f"a mask needs {n_rows} rows, got {len(rows)}")
         m.zero_()
         for r, cols in enumerate(rows):
             m[r, list(cols)] = 1.0

@@ -13,6 +13,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
+from improvise.errors import ConfigError
 
 
 @dataclass
@@ -24,7 +25,7 @@ class CharLSTMConfig:
 
     def __post_init__(self) -> None:
         if min(self.vocab_size, self.hidden, self.layers) < 1 or not 0 <= self.dropout < 1:
-            raise ValueError("sizes must be positive and dropout in [0, 1)")
+            raise ConfigError("sizes must be positive and dropout in [0, 1)")
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass
 import torch
 import torch.nn.functional as F
 from torch import nn
+from improvise.errors import ConfigError
 
 CELLS = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}
 
@@ -34,13 +35,13 @@ class ChordMelodyConfig:
 
     def __post_init__(self) -> None:
         if self.cell not in CELLS:
-            raise ValueError(f"cell must be one of {sorted(CELLS)}, not {self.cell!r}")
+            raise ConfigError(f"cell must be one of {sorted(CELLS)}, not {self.cell!r}")
         for name in ("chord_hidden", "melody_hidden", "n_chords", "n_pitches"):
             if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be at least 1")
+                raise ConfigError(f"{name} must be at least 1")
         bad = [i for i in self.chord_inputs + self.melody_inputs if not 0 <= i < self.input_size]
         if bad or not self.chord_inputs:
-            raise ValueError(f"input indices must be in [0, {self.input_size}) and the chord layer needs one")
+            raise ConfigError(f"input indices must be in [0, {self.input_size}) and the chord layer needs one")
 
     def to_dict(self) -> dict:
         return asdict(self)

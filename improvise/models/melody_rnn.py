@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass
 import torch
 import torch.nn.functional as F
 from torch import nn
+from improvise.errors import ConfigError
 
 CELLS = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}
 
@@ -24,9 +25,9 @@ class MelodyRNNConfig:
 
     def __post_init__(self) -> None:
         if self.cell not in CELLS:
-            raise ValueError(f"cell must be one of {sorted(CELLS)}, not {self.cell!r}")
+            raise ConfigError(f"cell must be one of {sorted(CELLS)}, not {self.cell!r}")
         if min(self.input_size, self.n_events, self.hidden, self.layers) < 1 or not 0 <= self.dropout < 1:
-            raise ValueError("sizes must be positive and dropout in [0, 1)")
+            raise ConfigError("sizes must be positive and dropout in [0, 1)")
 
     def to_dict(self) -> dict:
         return asdict(self)

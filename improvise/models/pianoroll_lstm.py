@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass
 import torch
 import torch.nn.functional as F
 from torch import nn
+from improvise.errors import ConfigError
 
 
 @dataclass
@@ -26,10 +27,10 @@ class PianorollLSTMConfig:
 
     def __post_init__(self) -> None:
         if min(self.keys, self.hidden, self.layers) < 1:
-            raise ValueError("keys, hidden and layers must be at least 1")
+            raise ConfigError("keys, hidden and layers must be at least 1")
         for name in ("input_dropout", "dropout", "output_dropout"):
             if not 0 <= getattr(self, name) < 1:
-                raise ValueError(f"{name} must be in [0, 1)")
+                raise ConfigError(f"{name} must be in [0, 1)")
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 from scipy.special import expit
+from improvise.errors import ConfigError
 
 LAYERS = ("chord_rnn", "melody_rnn")
 
@@ -85,7 +86,7 @@ def loss_and_grads(config, params: dict[str, np.ndarray], x: np.ndarray, targets
     """Loss CE(chord) + CE(pitch) of the LSTM chord/melody network and the gradient of every
     parameter, by backpropagation through time written out by hand."""
     if config.cell != "lstm":
-        raise ValueError("the numpy reference implements the LSTM cell only")
+        raise ConfigError("the numpy reference implements the LSTM cell only")
     p = params
     xc = x[..., config.chord_inputs]
     xm = x[..., config.melody_inputs]
@@ -199,7 +200,7 @@ class NumpyChordMelody:
     def reset(self, batch: int = 1) -> None:
         """Zero state. Batch 1 only: the live engine and generate() step one stream."""
         if batch != 1:
-            raise ValueError("NumpyChordMelody steps one stream at a time")
+            raise ConfigError("NumpyChordMelody steps one stream at a time")
         H1, H2 = self.h1_size, self.h2_size
         self.h = np.zeros(H1 + H2 + 1)  # [h1, h2, 1]
         self.h[-1] = 1.0

@@ -9,7 +9,7 @@ import numpy as np
 
 from improvise.blues import BluesConfig, corpus_arrays
 from improvise.encodings import BluesEncoding
-from improvise.errors import UserError
+from improvise.errors import ConfigError, UserError
 from improvise.midi import MidiStyle, write_midi
 from improvise.runs import CHECKPOINT, CONFIG, METRICS, load_checkpoint, read_json, require_run_dir, write_json
 from improvise.summary import chorus_grid
@@ -29,9 +29,9 @@ class RenderConfig:
     def validate(self) -> None:
         MidiStyle(swing=self.swing).validate()
         if not self.tempo_bpm > 0:
-            raise ValueError(f"tempo must be positive, not {self.tempo_bpm}")
+            raise ConfigError(f"tempo must be positive, not {self.tempo_bpm}")
         if self.max_choruses < 1 or self.gif_every < 1:
-            raise ValueError("max_choruses and gif_every must be at least 1")
+            raise ConfigError("max_choruses and gif_every must be at least 1")
 
 
 def _load_tokens(run_dir: Path) -> tuple[np.ndarray, np.ndarray]:

@@ -45,12 +45,22 @@ def tune_to_score(tune: Tune, title: str = "improvise"):
     return score
 
 
-def write_musicxml(tune: Tune, path: Path, title: str = "improvise") -> None:
-    """MusicXML of `tune` at `path` (temporary file, then rename)."""
+def score_to_musicxml(score) -> bytes:
+    """MusicXML bytes of a music21 score, the same for the same score on every run: parts get ids
+    P1, P2, ... (music21 draws random ones) and the encoding date is left out."""
+    import re
+
     from music21.musicxml.m21ToXml import GeneralObjectExporter
 
-    data = GeneralObjectExporter(tune_to_score(tune, title)).parse()
-    write_bytes(Path(path), data)
+    for k, part in enumerate(getattr(score, "parts", []) or [], start=1):
+        part.id = f"P{k}"
+    data = GeneralObjectExporter(score).parse()
+    return re.sub(rb"\s*<encoding-date>[^<]*</encoding-date>", b"", data)
+
+
+def write_musicxml(tune: Tune, path: Path, title: str = "improvise") -> None:
+    """MusicXML of `tune` at `path` (temporary file, then rename)."""
+    write_bytes(Path(path), score_to_musicxml(tune_to_score(tune, title)))
 
 
 @contextmanager
