@@ -46,16 +46,24 @@ def tune_to_score(tune: Tune, title: str = "improvise"):
 
 
 def score_to_musicxml(score) -> bytes:
-    """MusicXML bytes of a music21 score, the same for the same score on every run: parts get ids
-    P1, P2, ... (music21 draws random ones) and the encoding date is left out."""
+    """MusicXML bytes of a music21 score, the same for the same score on every run: the random
+    part and instrument ids music21 draws become P1, I1, ... in order, and the encoding date
+    is left out."""
     import re
 
     from music21.musicxml.m21ToXml import GeneralObjectExporter
 
-    for k, part in enumerate(getattr(score, "parts", []) or [], start=1):
-        part.id = f"P{k}"
     data = GeneralObjectExporter(score).parse()
-    return re.sub(rb"\s*<encoding-date>[^<]*</encoding-date>", b"", data)
+    data = re.sub(rb"\s*<encoding-date>[^<]*</encoding-date>", b"", data)
+    names: dict[bytes, bytes] = {}
+
+    def stable(m: re.Match) -> bytes:
+        kind, old = m.group(1), m.group(0)
+        if old not in names:
+            names[old] = kind + str(sum(1 for k in names if k[:1] == kind) + 1).encode()
+        return names[old]
+
+    return re.sub(rb"\b([PI])[0-9a-f]{32}\b", stable, data)
 
 
 def write_musicxml(tune: Tune, path: Path, title: str = "improvise") -> None:
