@@ -15,12 +15,14 @@ import torch
 from improvise import metrics
 from improvise.corpora.blues import BLUES_FORM, synth_blues_corpus
 from improvise.encodings import BluesEncoding
+from improvise.checks import MAX_CHORUSES, MAX_HIDDEN, MAX_SEED, check_memory, require
 from improvise.errors import ConfigError, UserError
 from improvise.generate import GenerateConfig, generate
-from improvise.models.chord_melody import ChordMelodyConfig, ChordMelodyNet
+from improvise.models.chord_melody import CELLS, ChordMelodyConfig, ChordMelodyNet
 from improvise.midi import write_midi
 from improvise.models.reference import NumpyChordMelody
-from improvise.runs import (CHECKPOINT, CONFIG, METRICS, load_checkpoint, read_json, require_run_dir,
+from improvise.runs import (CHECKPOINT, CONFIG, METRICS, config_from_json, load_checkpoint, load_state_checked,
+                             read_json, require_run_dir,
                             save_checkpoint, write_json)
 from improvise.train import History, TrainConfig, epochs_to_reach, fit_looped, teacher_forced
 
@@ -40,20 +42,27 @@ class BluesConfig:
     train: TrainConfig = field(default_factory=TrainConfig)
 
     def validate(self) -> None:
-        if self.choruses < 1:
-            raise ConfigError(f"choruses must be at least 1, not {self.choruses}")
-        if self.arch not in ARCHS:
-            raise ConfigError(f"arch must be one of {ARCHS}, not {self.arch!r}")
+        require(1 <= self.choruses <= MAX_CHORUSES, f"choruses must be in [1, {MAX_CHORUSES}], not {self.choruses}")
+        require(self.arch in ARCHS, f"arch must be one of {ARCHS}, not {self.arch!r}")
+        require(self.cell in CELLS, f"cell must be one of {sorted(CELLS)}, not {self.cell!r}")
+        for name in ("chord_hidden", "melody_hidden"):
+            value = getattr(self, name)
+            require(1 <= value <= MAX_HIDDEN, f"{name} must be in [1, {MAX_HIDDEN}], not {value}")
+        require(self.corpus_seed is None or 0 <= self.corpus_seed <= MAX_SEED,
+                f"corpus_seed must be in [0, {MAX_SEED}], not {self.corpus_seed}")
+        require(-100 <= self.forget_bias <= 100, f"forget_bias must be in [-100, 100], not {self.forget_bias}")
         self.train.validate()
+        h = self.chord_hidden + self.melody_hidden  # weights, gradients and Adam's two moments, float32
+        check_memory(4 * 4 * 4 * h * (h + 32), "a network of this size")
+        check_memory(4 * 4 * 8 * h * self.train.streams * self.train.chunk, "training with these streams and chunk")
 
     def to_dict(self) -> dict:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict) -> "BluesConfig":
-        d = dict(d)
-        d["train"] = TrainConfig(**d.get("train", {}))
-        return cls(**d)
+    def from_dict(cls, d: dict, where="config") -> "BluesConfig":
+        """From JSON, every key and type checked (a UserError naming `where` otherwise)."""
+        return config_from_json(cls, d, where)
 
 
 def model_config(cfg: BluesConfig, enc: BluesEncoding) -> ChordMelodyConfig:
@@ -202,14 +211,15 @@ def save_trained(trained: TrainedBlues, out_dir: Path, snapshots: list[dict] | N
 def load_blues_run(run_dir: Path) -> tuple[ChordMelodyNet, BluesConfig]:
     """The model and config of a run folder; a one-line UserError on anything wrong."""
     run_dir = require_run_dir(run_dir)
-    blob = load_checkpoint(run_dir / CHECKPOINT)
-    try:
-        cfg = BluesConfig.from_dict(blob.get("extra", {}).get("blues", {}))
-        model = ChordMelodyNet(ChordMelodyConfig(**blob["model_config"]))
-        model.load_state_dict(blob["state_dict"])
-    except (TypeError, ValueError, KeyError, RuntimeError) as e:
-        reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise UserError(f"{run_dir / CHECKPOINT}: checkpoint does not fit the model ({reason[:160]})") from None
+    where = run_dir / CHECKPOINT
+    blob = load_checkpoint(where)
+    extra = blob.get("extra")
+    if not isinstance(extra, dict) or "blues" not in extra:
+        raise UserError(f"{where}: not a blues run (it holds no blues config); "
+                        "'improvise blues generate' takes folders written by 'improvise blues train'")
+    cfg = BluesConfig.from_dict(extra["blues"], where)
+    model = ChordMelodyNet(config_from_json(ChordMelodyConfig, blob.get("model_config"), where))
+    load_state_checked(model, blob["state_dict"], where)
     model.eval()
     return model, cfg
 

@@ -158,3 +158,9 @@ def check_memory(n_bytes: float, what: str) -> None:
 
 def _gib(n: float) -> str:
     return f"{n / 2**30:.1f} GiB" if n < 2**50 else f"{n / 2**30:.3g} GiB"
+
+
+MAX_SEED = 2**32 - 1  # numpy's generators take seeds in [0, 2**32)
+SEED = int_flag(0, MAX_SEED)  # the type of every --seed flag
+TEMPO = float_flag(20, 400)  # quarter notes a minute: the type of every --tempo flag
+TEMPERATURE = float_flag(0, 100)  # sampling temperature: 0 is argmax, 1 the model's own distribution

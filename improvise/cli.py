@@ -11,7 +11,10 @@ import os
 import sys
 from pathlib import Path
 
-from improvise.errors import ConfigError, UserError
+from improvise.checks import (MAX_CHORUSES, MAX_EPOCHS, MAX_HIDDEN, SEED, TEMPERATURE, TEMPO, check_out_dir,
+                              float_flag, int_flag)
+from improvise.errors import UserError
+from improvise.runs import staged_dir
 
 EXIT_USAGE = 2
 EXIT_INTERNAL = 70  # EX_SOFTWARE: a bug, not the user's input
@@ -22,45 +25,43 @@ class _Parser(argparse.ArgumentParser):
         raise UserError(f"{self.prog}: {message}")
 
 
-def _nonneg_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if value < 0 or value != value:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, not {text}")
-    return value
-
-
 def _add_training_flags(p: argparse.ArgumentParser) -> None:
     from improvise.blues import BluesConfig
     from improvise.train import TrainConfig
 
     b, t = BluesConfig(), TrainConfig()
     g = p.add_argument_group("model and corpus")
-    g.add_argument("--corpus-choruses", type=int, default=b.choruses, help="choruses in the synthesized corpus")
-    g.add_argument("--corpus-seed", type=int, default=None, help="seed of the corpus melodies (default: --seed)")
+    g.add_argument("--corpus-choruses", type=int_flag(1, 10_000), default=b.choruses,
+                   help="choruses in the synthesized corpus (1-10000)")
+    g.add_argument("--corpus-seed", type=int_flag(0, 2**32 - 1), default=None, help="seed of the corpus melodies (default: --seed)")
     g.add_argument("--arch", choices=["partitioned", "stacked"], default=b.arch,
                    help="partitioned: the chord layer reads only chords (default); stacked: seed 000")
     g.add_argument("--no-clock", action="store_true", help="hide the beat-in-bar clock from the model")
-    g.add_argument("--chord-hidden", type=int, default=b.chord_hidden, help="units of the chord layer (H1)")
-    g.add_argument("--melody-hidden", type=int, default=b.melody_hidden, help="units of the melody layer (H2)")
+    g.add_argument("--chord-hidden", type=int_flag(1, MAX_HIDDEN), default=b.chord_hidden,
+                   help=f"units of the chord layer (H1; 1-{MAX_HIDDEN})")
+    g.add_argument("--melody-hidden", type=int_flag(1, MAX_HIDDEN), default=b.melody_hidden,
+                   help=f"units of the melody layer (H2; 1-{MAX_HIDDEN})")
     g.add_argument("--cell", choices=["lstm", "gru", "rnn"], default=b.cell, help="recurrent cell")
-    g.add_argument("--forget-bias", type=float, default=b.forget_bias, help="initial LSTM forget-gate bias")
+    g.add_argument("--forget-bias", type=float_flag(-100, 100), default=b.forget_bias,
+                   help="initial LSTM forget-gate bias (-100 to 100)")
     g = p.add_argument_group("training (defaults: the headline model's; with --setup eck2002, that setup's)")
-    g.add_argument("--epochs", type=int, default=None, help=f"passes over the corpus (default {t.epochs})")
-    g.add_argument("--lr", type=float, default=None, help=f"Adam learning rate (default {t.lr})")
-    g.add_argument("--lr-decay-every", type=int, default=None,
-                   help=f"epochs between decays (default {t.lr_decay_every})")
-    g.add_argument("--lr-decay", type=float, default=None,
-                   help=f"learning-rate factor at each decay (default {t.lr_decay})")
-    g.add_argument("--clip", type=float, default=None, help=f"global gradient-norm clip (default {t.clip})")
-    g.add_argument("--streams", type=int, default=None,
-                   help=f"parallel readers of the looped corpus (default {t.streams})")
-    g.add_argument("--restart-streams", type=int, default=None,
+    g.add_argument("--epochs", type=int_flag(1, MAX_EPOCHS), default=None,
+                   help=f"passes over the corpus (1-{MAX_EPOCHS}; default {t.epochs})")
+    g.add_argument("--lr", type=float_flag(0, 10, lo_open=True), default=None,
+                   help=f"Adam learning rate (0 < lr <= 10; default {t.lr})")
+    g.add_argument("--lr-decay-every", type=int_flag(1, MAX_EPOCHS), default=None,
+                   help=f"epochs between decays (at least 1; default {t.lr_decay_every})")
+    g.add_argument("--lr-decay", type=float_flag(0, 1, lo_open=True), default=None,
+                   help=f"learning-rate factor at each decay (0 < f <= 1; default {t.lr_decay})")
+    g.add_argument("--clip", type=float_flag(0, 1e6, lo_open=True), default=None,
+                   help=f"global gradient-norm clip (above 0; default {t.clip})")
+    g.add_argument("--streams", type=int_flag(1, 4096), default=None,
+                   help=f"parallel readers of the looped corpus (1-4096; default {t.streams})")
+    g.add_argument("--restart-streams", type=int_flag(0, 4096), default=None,
                    help=f"readers that restart from a zero state at each chorus top (default {t.restart_streams})")
-    g.add_argument("--chunk", type=int, default=None, help=f"truncated-BPTT steps an epoch (default {t.chunk})")
-    g.add_argument("--threads", type=int, default=None, help=f"torch threads (default {t.threads})")
+    g.add_argument("--chunk", type=int_flag(1, 100_000), default=None,
+                   help=f"truncated-BPTT steps an epoch (1-100000; default {t.chunk})")
+    g.add_argument("--threads", type=int_flag(1, 256), default=None, help=f"torch threads (1-256; default {t.threads})")
 
 
 TRAIN_FLAGS = ("epochs", "lr", "lr_decay_every", "lr_decay", "clip", "streams", "restart_streams", "chunk", "threads")
@@ -82,16 +83,13 @@ def _blues_config(a: argparse.Namespace, seed: int):
                       chord_hidden=a.chord_hidden, melody_hidden=a.melody_hidden, cell=a.cell,
                       forget_bias=a.forget_bias,
                       train=_train_config(a, TrainConfig(), seed))
-    for name in ("chord_hidden", "melody_hidden", "corpus_choruses"):
-        if getattr(a, name) < 1:
-            raise ConfigError(f"--{name.replace('_', '-')} must be at least 1")
     cfg.validate()
     return cfg
 
 
 def _add_generation_flags(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--chord-temperature", type=_nonneg_float, default=0.0, help="0 = argmax (default)")
-    p.add_argument("--pitch-temperature", type=_nonneg_float, default=0.85, help="0 = argmax; default 0.85")
+    p.add_argument("--chord-temperature", type=TEMPERATURE, default=0.0, help="0-100; 0 = argmax (default)")
+    p.add_argument("--pitch-temperature", type=TEMPERATURE, default=0.85, help="0-100; 0 = argmax; default 0.85")
     p.add_argument("--feedback", choices=["belief", "sample"], default="belief",
                    help="what the chord layer is fed back: its most likely chord (default) or the drawn one")
 
@@ -103,8 +101,6 @@ def cmd_corpus(a) -> int:
     from improvise.encodings import BluesEncoding
     from improvise.summary import chorus_grid
 
-    if a.choruses < 1:
-        raise ConfigError("--choruses must be at least 1")
     enc = BluesEncoding()
     tunes = synth_blues_corpus(a.choruses, a.seed)
     if a.json:
@@ -123,11 +119,11 @@ def cmd_train(a) -> int:
     from improvise.blues import save_trained, snapshot_recorder, train_blues
 
     cfg = _blues_config(a, a.seed)
-    if a.snapshot_every < 0:
-        raise ConfigError("--snapshot-every must be 0 (off) or positive")
+    out = check_out_dir(a.out)
     on_epoch, snapshots = snapshot_recorder(a.snapshot_every, a.seed) if a.snapshot_every else (None, None)
     trained = train_blues(cfg, progress=not a.quiet, on_epoch=on_epoch)
-    m = save_trained(trained, Path(a.out), snapshots)
+    with staged_dir(out) as folder:
+        m = save_trained(trained, folder, snapshots)
     print(f"trained in {m['train_seconds']:.2f} s: teacher-forced chord acc {m['teacher_forced']['chord_acc']:.3f}, "
           f"pitch acc {m['teacher_forced']['pitch_acc']:.3f}, final loss {m['final_loss']:.3f} -> {a.out}")
     return 0
@@ -142,7 +138,7 @@ def cmd_generate(a) -> int:
     gen = GenerateConfig(choruses=a.choruses, chord_temperature=a.chord_temperature,
                          pitch_temperature=a.pitch_temperature, seed=a.seed, feedback=a.feedback)
     gen.validate()
-    out = Path(a.out) if a.out else Path(a.run_dir)
+    out = check_out_dir(a.out) if a.out else Path(a.run_dir)
     result = generate_run(Path(a.run_dir), gen, out, tempo_bpm=a.tempo)
     m = result["metrics"]
     print(f"chorus 1 of {a.choruses} (step 0 is the primer):\n" + chorus_grid(result["chords"], result["pitches"],
@@ -159,8 +155,7 @@ def cmd_sweep(a) -> int:
     from improvise.sweep import blues_sweep, parse_seeds, sweep_table, write_sweep
 
     seeds = parse_seeds(a.seeds)
-    if a.choruses < 1:
-        raise ConfigError("--choruses must be at least 1")
+    check_out_dir(a.out)
     if a.setup == "eck2002":
         return _sweep_eck2002(a, seeds)
     base = _blues_config(a, 0)
@@ -252,10 +247,6 @@ def cmd_corpus_wjd(a) -> int:
 def cmd_gradcheck(a) -> int:
     from improvise.blues import gradcheck_blues
 
-    if a.per_tensor < 1 or a.steps < 2 or a.chord_hidden < 1 or a.melody_hidden < 1:
-        raise ConfigError("--per-tensor and the hidden sizes must be at least 1, --steps at least 2")
-    if not 0 < a.eps < 1:
-        raise ConfigError("--eps must be between 0 and 1")
     report = gradcheck_blues(seed=a.seed, per_tensor=a.per_tensor, steps=a.steps, chord_hidden=a.chord_hidden,
                              melody_hidden=a.melody_hidden, eps=a.eps)
     for name, err in report["per_tensor"].items():
@@ -279,34 +270,34 @@ def build_parser() -> argparse.ArgumentParser:
     p = bsub.add_parser("corpus", help="show the synthesized training corpus")
     p.add_argument("--print", action="store_true", help="print every chorus as a bar-by-bar grid")
     p.add_argument("--json", action="store_true", help="print the token ids as JSON instead")
-    p.add_argument("--choruses", type=int, default=8)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--choruses", type=int_flag(1, MAX_CHORUSES), default=8, help=f"1-{MAX_CHORUSES}")
+    p.add_argument("--seed", type=SEED, default=0)
     p.set_defaults(func=cmd_corpus)
 
     p = bsub.add_parser("train", help="train the chord/melody network and write a run folder")
     p.add_argument("--out", required=True, help="run folder to write")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=SEED, default=0)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.add_argument("--snapshot-every", type=int, default=10,
+    p.add_argument("--snapshot-every", type=int_flag(0, MAX_EPOCHS), default=10,
                    help="free-run a chorus every N epochs for the training GIF (0: off)")
     _add_training_flags(p)
     p.set_defaults(func=cmd_train)
 
     p = bsub.add_parser("generate", help="free-run a trained model; write tokens, MIDI and metrics")
     p.add_argument("run_dir", help="a run folder written by 'improvise blues train'")
-    p.add_argument("--choruses", type=int, default=1)
+    p.add_argument("--choruses", type=int_flag(1, MAX_CHORUSES), default=1, help=f"1-{MAX_CHORUSES}")
     p.add_argument("--out", default=None, help="folder to write (default: the run folder)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the draws")
-    p.add_argument("--tempo", type=float, default=120.0, help="quarter notes a minute in the MIDI file")
+    p.add_argument("--seed", type=SEED, default=0, help="seed of the draws")
+    p.add_argument("--tempo", type=TEMPO, default=120.0, help="quarter notes a minute in the MIDI file (20-400)")
     _add_generation_flags(p)
     p.set_defaults(func=cmd_generate)
 
     p = bsub.add_parser("sweep", help="train and free-run one model per seed; write sweep.json")
     p.add_argument("--seeds", default="0-9", help="e.g. 0-9 or 0,3,5")
-    p.add_argument("--choruses", type=int, default=100)
+    p.add_argument("--choruses", type=int_flag(1, MAX_CHORUSES), default=100, help=f"1-{MAX_CHORUSES}")
     p.add_argument("--out", default="runs/sweep")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.add_argument("--pitch-temperature", type=_nonneg_float, default=0.85)
+    p.add_argument("--pitch-temperature", type=TEMPERATURE, default=0.85, help="0-100; 0 = argmax")
     p.add_argument("--feedback", choices=["belief", "sample"], default="belief")
     p.add_argument("--setup", choices=["blues", "eck2002"], default="blues",
                    help="blues: the headline model (default); eck2002: Eck & Schmidhuber 2002's network")
@@ -314,7 +305,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="with --setup eck2002: 1 = chords only, 2 = chords and melody")
     p.add_argument("--cell-output", choices=["identity", "tanh"], default="identity",
                    help="with --setup eck2002: the cell output h(s); identity is Gers et al. 2002's, tanh 1997's")
-    p.add_argument("--state-clip", type=_nonneg_float, default=None,
+    p.add_argument("--state-clip", type=float_flag(0, 1e6), default=None,
                    help="with --setup eck2002: clamp cell states to +-this (0: off; default: the setup's)")
     _add_training_flags(p)
     p.set_defaults(func=cmd_sweep)
@@ -323,9 +314,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--synth", choices=["auto", "fluidsynth", "numpy"], default="auto",
                    help="auto: FluidSynth when it and a soundfont are found, else the numpy synthesizer")
     p.add_argument("--soundfont", default=None, help="a General MIDI .sf2 file (default: the usual folders)")
-    p.add_argument("--swing", type=float, default=0.5, help="share of a beat for its first eighth; 0.67 swings")
-    p.add_argument("--tempo", type=float, default=120.0, help="quarter notes a minute")
-    p.add_argument("--max-choruses", type=int, default=8, help="choruses in the audio, score and piano roll")
+    p.add_argument("--swing", type=float_flag(0.5, 1, hi_open=True), default=0.5,
+                   help="share of a beat for its first eighth, in [0.5, 1); 0.67 swings")
+    p.add_argument("--tempo", type=TEMPO, default=120.0, help="quarter notes a minute (20-400)")
+    p.add_argument("--max-choruses", type=int_flag(1, 1000), default=8,
+                   help="choruses in the audio, score and piano roll (1-1000)")
     p.set_defaults(func=cmd_render)
 
     corpus = sub.add_parser("corpus", help="read real corpora into the package's data model")
@@ -369,13 +362,17 @@ def build_parser() -> argparse.ArgumentParser:
     add_bench_parser(sub, _Parser)
 
     p = sub.add_parser("gradcheck", help="check the numpy reference's hand-written BPTT by central differences")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--per-tensor", type=int, default=12, help="weights sampled from every parameter tensor")
-    p.add_argument("--steps", type=int, default=12, help="sequence length of the check")
-    p.add_argument("--chord-hidden", type=int, default=4, help="chord-layer units (32: the headline model)")
-    p.add_argument("--melody-hidden", type=int, default=5, help="melody-layer units (24: the headline model)")
-    p.add_argument("--eps", type=float, default=1e-4, help="half-width of the central difference")
-    p.add_argument("--tolerance", type=float, default=1e-6, help="largest relative error that passes")
+    p.add_argument("--seed", type=SEED, default=0)
+    p.add_argument("--per-tensor", type=int_flag(1, 1000), default=12,
+                   help="weights sampled from every parameter tensor (1-1000)")
+    p.add_argument("--steps", type=int_flag(2, 1000), default=12, help="sequence length of the check (2-1000)")
+    p.add_argument("--chord-hidden", type=int_flag(1, 256), default=4,
+                   help="chord-layer units (1-256; 32: the headline model)")
+    p.add_argument("--melody-hidden", type=int_flag(1, 256), default=5,
+                   help="melody-layer units (1-256; 24: the headline model)")
+    p.add_argument("--eps", type=float_flag(0, 1, lo_open=True, hi_open=True), default=1e-4,
+                   help="half-width of the central difference, in (0, 1)")
+    p.add_argument("--tolerance", type=float_flag(0, 1e6), default=1e-6, help="largest relative error that passes")
     p.set_defaults(func=cmd_gradcheck)
     return parser
 

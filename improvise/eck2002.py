@@ -10,7 +10,6 @@ states clamped to +-10 (ours; see Eck2002Config).
 
 Free-running, a chord unit is on when its output exceeds 0.5, and one melody note is drawn
 from the melody outputs normalised to sum to one (Eck's procedure). There is no beat clock.
-from improvise.errors import ConfigError
 """
 from __future__ import annotations
 
@@ -21,6 +20,8 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import torch
 
+from improvise.checks import check_memory
+from improvise.errors import ConfigError
 from improvise import metrics
 from improvise.blues import form_ids
 from improvise.corpora.blues import BLUES_FORM
@@ -55,6 +56,8 @@ class Eck2002Config:
         if self.state_clip < 0:
             raise ConfigError(f"state_clip must be 0 (off) or positive, not {self.state_clip}")
         self.train.validate()
+        # activations kept for the backward pass: about 300 floats a step and stream (float32)
+        check_memory(4 * 300 * 8 * self.train.streams * self.train.chunk, "training with these streams and chunk")
 
     def to_dict(self) -> dict:
         return asdict(self)

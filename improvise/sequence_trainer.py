@@ -7,7 +7,6 @@ is marked in the targets: -1 for class ids (T, B), a row starting with -1 for mu
 `fit_sequences` trains on batches, validates each epoch, keeps the best weights, stops early,
 calls `checkpoint(state)` with a resumable state and can stop at a time budget. Batches come
 from `random_windows` (random windows of variable-length sequences, a zero state each) unless
-from improvise.errors import ConfigError
 a `batches(rng, epoch)` iterator is given; it yields (x, y, carry) and `carry=True` goes on
 from the previous batch's state, detached (truncated BPTT over contiguous streams).
 
@@ -26,6 +25,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 import torch
+
+from improvise.errors import ConfigError
 
 
 @dataclass

@@ -14,6 +14,7 @@ from improvise.encodings import BluesEncoding
 from improvise.generate import GenerateConfig
 from improvise.runs import write_json
 from improvise.train import epochs_to_reach
+from improvise.checks import MAX_SEED, MAX_SEEDS
 from improvise.errors import ConfigError
 
 MODES = {"deterministic": 0.0, "sampled": 0.85}  # chord temperature of each rollout
@@ -21,20 +22,20 @@ RATES = ("bar_onset_match", "step_match", "on_beat_rate", "palette_rate", "chord
 
 
 def parse_seeds(text: str) -> list[int]:
-    """'0-9' -> [0..9]; '0,3,5-6' -> [0, 3, 5, 6]."""
+    """'0-9' -> [0..9]; '0,3,5-6' -> [0, 3, 5, 6]; at most MAX_SEEDS seeds, each in [0, MAX_SEED]."""
     seeds: list[int] = []
     for part in text.split(","):
         part = part.strip()
         try:
-            if "-" in part:
-                lo, hi = part.split("-", 1)
-                seeds.extend(range(int(lo), int(hi) + 1))
-            else:
-                seeds.append(int(part))
+            lo, hi = (part.split("-", 1) if "-" in part[1:] else (part, part))
+            lo, hi = int(lo), int(hi)
         except ValueError:
-            raise ConfigError(f"seeds must look like 0-9 or 0,3,5, not {text!r}") from None
-    if not seeds or any(s < 0 for s in seeds):
-        raise ConfigError(f"seeds must be non-negative integers, not {text!r}")
+            raise ConfigError(f"--seeds must look like 0-9 or 0,3,5, not {text!r}") from None
+        if not 0 <= lo <= hi <= MAX_SEED:
+            raise ConfigError(f"--seeds: each seed in [0, {MAX_SEED}] and ranges low-high, not {part!r}")
+        if len(seeds) + hi - lo + 1 > MAX_SEEDS:
+            raise ConfigError(f"--seeds: at most {MAX_SEEDS} seeds in one sweep, not {text!r}")
+        seeds.extend(range(lo, hi + 1))
     return seeds
 
 

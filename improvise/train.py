@@ -21,6 +21,7 @@ import torch
 import torch.nn.functional as F
 
 from improvise.models.chord_melody import detach_state, mask_state
+from improvise.checks import MAX_EPOCHS, MAX_SEED
 from improvise.errors import ConfigError
 
 
@@ -38,13 +39,17 @@ class TrainConfig:
     threads: int = 1  # torch intra-op threads: one is fastest for these tiny matrices
 
     def validate(self) -> None:
-        for name in ("epochs", "streams", "chunk", "lr_decay_every", "threads"):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"{name} must be at least 1, not {getattr(self, name)}")
+        for name, hi in (("epochs", MAX_EPOCHS), ("streams", 4096), ("chunk", 100_000),
+                         ("lr_decay_every", MAX_EPOCHS), ("threads", 256)):
+            value = getattr(self, name)
+            if not 1 <= value <= hi:
+                raise ConfigError(f"{name} must be in [1, {hi}], not {value}")
+        if not 0 <= self.seed <= MAX_SEED:
+            raise ConfigError(f"seed must be in [0, {MAX_SEED}], not {self.seed}")
         if not 0 <= self.restart_streams <= self.streams:
             raise ConfigError("restart_streams must be between 0 and streams")
-        if not self.lr > 0:
-            raise ConfigError(f"lr must be positive, not {self.lr}")
+        if not 0 < self.lr <= 10:
+            raise ConfigError(f"lr must be in (0, 10], not {self.lr}")
         if not 0 < self.lr_decay <= 1:
             raise ConfigError(f"lr_decay must be in (0, 1], not {self.lr_decay}")
         if not self.clip > 0:

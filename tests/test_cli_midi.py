@@ -106,7 +106,7 @@ def test_sweep_eck2002_setup(tmp_path, capsys):
 
 @pytest.mark.parametrize("argv,needle", [
     (["blues", "train", "--out", "x", "--bogus"], "unrecognized arguments"),
-    (["blues", "train", "--out", "x", "--epochs", "-3"], "epochs must be at least 1"),
+    (["blues", "train", "--out", "x", "--epochs", "-3"], "--epochs: must be in [1, 1000000], not -3"),
     (["blues", "generate", "nowhere-at-all"], "no such run folder"),
     (["blues", "sweep", "--seeds", "a-b"], "seeds must look like"),
     (["frobnicate"], "invalid choice"),
@@ -119,7 +119,7 @@ def test_user_errors_are_one_line_exit_2(argv, needle, capsys):
 
 def test_negative_temperature_and_corrupt_checkpoint(run_dir, tmp_path, capsys):
     assert dispatch(["blues", "generate", str(run_dir), "--chord-temperature", "-1"]) == 2
-    assert "must be 0 or more" in capsys.readouterr().err
+    assert "--chord-temperature: must be in [0, 100], not -1" in capsys.readouterr().err
     bad = tmp_path / "bad"
     bad.mkdir()
     (bad / "model.pt").write_bytes(b"this is not a checkpoint")

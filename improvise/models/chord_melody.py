@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass
 import torch
 import torch.nn.functional as F
 from torch import nn
+from improvise.checks import MAX_HIDDEN
 from improvise.errors import ConfigError
 
 CELLS = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}
@@ -36,9 +37,9 @@ class ChordMelodyConfig:
     def __post_init__(self) -> None:
         if self.cell not in CELLS:
             raise ConfigError(f"cell must be one of {sorted(CELLS)}, not {self.cell!r}")
-        for name in ("chord_hidden", "melody_hidden", "n_chords", "n_pitches"):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"{name} must be at least 1")
+        for name in ("chord_hidden", "melody_hidden", "n_chords", "n_pitches", "input_size"):
+            if not 1 <= getattr(self, name) <= MAX_HIDDEN:
+                raise ConfigError(f"{name} must be in [1, {MAX_HIDDEN}], not {getattr(self, name)}")
         bad = [i for i in self.chord_inputs + self.melody_inputs if not 0 <= i < self.input_size]
         if bad or not self.chord_inputs:
             raise ConfigError(f"input indices must be in [0, {self.input_size}) and the chord layer needs one")

@@ -7,11 +7,12 @@ from pathlib import Path
 
 import numpy as np
 
-from improvise.blues import BluesConfig, corpus_arrays
+from improvise.blues import BluesConfig, corpus_arrays, load_blues_run
 from improvise.encodings import BluesEncoding
+from improvise.checks import MAX_CHORUSES
 from improvise.errors import ConfigError, UserError
 from improvise.midi import MidiStyle, write_midi
-from improvise.runs import CHECKPOINT, CONFIG, METRICS, load_checkpoint, read_json, require_run_dir, write_json
+from improvise.runs import CHECKPOINT, CONFIG, METRICS, read_json, require_run_dir, write_json
 from improvise.summary import chorus_grid
 
 PERIOD = 96
@@ -35,18 +36,74 @@ class RenderConfig:
 
 
 def _load_tokens(run_dir: Path) -> tuple[np.ndarray, np.ndarray]:
-    tokens = read_json(run_dir / "tokens.json") if (run_dir / "tokens.json").is_file() else None
-    if tokens is None:
+    path = run_dir / "tokens.json"
+    if not path.is_file():
         raise UserError(f"{run_dir}: no tokens.json; run 'improvise blues generate {run_dir}' first")
-    try:
-        chords, pitches = np.asarray(tokens["chords"], dtype=np.int64), np.asarray(tokens["pitches"], dtype=np.int64)
-    except (KeyError, TypeError, ValueError):
-        raise UserError(f"{run_dir / 'tokens.json'}: expected integer lists 'chords' and 'pitches'") from None
+    tokens = read_json(path)
+    chords, pitches = tokens.get("chords"), tokens.get("pitches")
+    if not (_int_list(chords) and _int_list(pitches)):
+        raise UserError(f"{path}: expected integer lists 'chords' and 'pitches'")
+    if len(chords) > MAX_CHORUSES * PERIOD + 1:
+        raise UserError(f"{path}: {len(chords)} steps is more than {MAX_CHORUSES} choruses")
+    chords, pitches = np.asarray(chords, dtype=np.int64), np.asarray(pitches, dtype=np.int64)
     enc = BluesEncoding()
     if len(chords) != len(pitches) or len(chords) == 0 or chords.min() < 0 or chords.max() >= enc.n_chords \
             or pitches.min() < 0 or pitches.max() >= enc.n_pitches:
-        raise UserError(f"{run_dir / 'tokens.json'}: token ids out of range or of unequal length")
+        raise UserError(f"{path}: token ids out of range or of unequal length")
     return chords, pitches
+
+
+def _int_list(x) -> bool:
+    return isinstance(x, list) and all(isinstance(v, int) and not isinstance(v, bool) and abs(v) < 2**31 for v in x)
+
+
+def _num_list(x) -> bool:
+    return isinstance(x, list) and all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                                       and np.isfinite(v) for v in x)
+
+
+def _checked_history(path: Path) -> dict | None:
+    """history.json: equal-length lists of finite numbers, 'loss' among them; None if absent."""
+    if not path.is_file():
+        return None
+    h = read_json(path)
+    if not h.get("loss") or not all(_num_list(v) and len(v) == len(h["loss"]) for v in h.values()):
+        raise UserError(f"{path}: expected equal-length lists of numbers, 'loss' among them")
+    return h
+
+
+def _checked_snapshots(path: Path, history: dict | None) -> list[dict] | None:
+    """snapshots.json: chords, pitches and the epoch of each free-run chorus; None if absent."""
+    if not path.is_file():
+        return None
+    snaps = read_json(path).get("snapshots")
+    enc = BluesEncoding()
+    epochs = len(history["loss"]) if history else 0
+    if snaps is not None and not (history and "chord_loss" in history and "pitch_loss" in history):
+        raise UserError(f"{path}: the training GIF needs history.json with 'chord_loss' and 'pitch_loss'")
+    ok = isinstance(snaps, list) and len(snaps) <= 10_000 and all(
+        isinstance(s, dict) and _int_list(s.get("chords")) and _int_list(s.get("pitches"))
+        and len(s["chords"]) == len(s["pitches"]) <= 100 * PERIOD
+        and all(0 <= c < enc.n_chords for c in s["chords"]) and all(0 <= q < enc.n_pitches for q in s["pitches"])
+        and isinstance(s.get("epoch"), int) and 1 <= s["epoch"] <= max(epochs, 1) for s in snaps)
+    if not ok:
+        raise UserError(f"{path}: expected a list 'snapshots' of {{epoch, chords, pitches}} within the training")
+    return snaps
+
+
+def _checked_metrics_config(run_dir: Path) -> tuple[dict, dict]:
+    metrics = read_json(run_dir / METRICS) if (run_dir / METRICS).is_file() else {}
+    config = read_json(run_dir / CONFIG) if (run_dir / CONFIG).is_file() else {}
+    task = config.get("task", "blues")
+    if task != "blues":
+        raise UserError(f"{run_dir / CONFIG}: a {task!r} run; 'improvise render' takes blues runs "
+                        f"(written by 'improvise blues train' and 'generate')")
+    gen = metrics.get("generation", {})
+    if not isinstance(gen, dict) or ("per_chorus_bar_onset" in gen and not _num_list(gen["per_chorus_bar_onset"])):
+        raise UserError(f"{run_dir / METRICS}: 'generation' should hold a list of numbers 'per_chorus_bar_onset'")
+    if "blues" in config:
+        BluesConfig.from_dict(config["blues"], run_dir / CONFIG)
+    return metrics, config
 
 
 def render_run(run_dir: Path, cfg: RenderConfig | None = None) -> dict:
@@ -62,8 +119,10 @@ def render_run(run_dir: Path, cfg: RenderConfig | None = None) -> dict:
     run_dir = require_run_dir(run_dir)
     enc = BluesEncoding()
     chords, pitches = _load_tokens(run_dir)
-    metrics = read_json(run_dir / METRICS) if (run_dir / METRICS).is_file() else {}
-    config = read_json(run_dir / CONFIG) if (run_dir / CONFIG).is_file() else {}
+    metrics, config = _checked_metrics_config(run_dir)
+    history = _checked_history(run_dir / "history.json")
+    snapshots = _checked_snapshots(run_dir / "snapshots.json", history)
+    model = load_blues_run(run_dir)[0] if (run_dir / CHECKPOINT).is_file() else None  # checked on opening
     total = len(chords) // PERIOD
     shown = min(max(total, 1), cfg.max_choruses)
     ex_c, ex_p = chords[:shown * PERIOD], pitches[:shown * PERIOD]
@@ -108,22 +167,19 @@ def render_run(run_dir: Path, cfg: RenderConfig | None = None) -> dict:
                                                        run_dir / "chord_match.png"))
         pictures.append(("Bar-onset chord match per chorus", "chord_match.png"))
     if "blues" in config:
-        cfg_blues = BluesConfig.from_dict(config["blues"])
+        cfg_blues = BluesConfig.from_dict(config["blues"], run_dir / CONFIG)
         corpus_c, corpus_p = corpus_arrays(cfg_blues, enc)
         timed("corpus", lambda: plots.pianoroll(corpus_c[:PERIOD], corpus_p[:PERIOD], enc,
                                                 run_dir / "corpus_pianoroll.png", "training corpus: chorus 1"))
         pictures.append(("Training corpus, chorus 1", "corpus_pianoroll.png"))
-    history = read_json(run_dir / "history.json") if (run_dir / "history.json").is_file() else None
     if history:
         timed("curves", lambda: plots.training_curves(history, enc.n_chords, enc.n_pitches,
                                                       run_dir / "training_curves.png"))
         pictures.append(("Training curves", "training_curves.png"))
-    if (run_dir / CHECKPOINT).is_file():
-        blob = load_checkpoint(run_dir / CHECKPOINT)
-        timed("weights", lambda: plots.weights({k: v.numpy() for k, v in blob["state_dict"].items()},
+    if model is not None:
+        timed("weights", lambda: plots.weights({k: v.numpy() for k, v in model.state_dict().items()},
                                                run_dir / "weights.png"))
         pictures.append(("Weights per gate", "weights.png"))
-    snapshots = read_json(run_dir / "snapshots.json").get("snapshots") if (run_dir / "snapshots.json").is_file() else None
     if snapshots and history:
         timed("gif", lambda: write_gif(snapshots[::cfg.gif_every], history, enc, run_dir / "training.gif"))
         pictures.append(("Training: the free-running chorus as the network learns", "training.gif"))
