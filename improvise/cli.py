@@ -11,8 +11,8 @@ import os
 import sys
 from pathlib import Path
 
-from improvise.checks import (MAX_CHORUSES, MAX_EPOCHS, MAX_HIDDEN, SEED, TEMPERATURE, TEMPO, check_out_dir,
-                              float_flag, int_flag)
+from improvise.checks import (MAX_CHORUSES, MAX_EPOCHS, MAX_HIDDEN, MAX_STEPS_PER_BEAT, SEED, TEMPERATURE, TEMPO,
+                              check_out_dir, float_flag, int_flag)
 from improvise.errors import UserError
 from improvise.runs import staged_dir
 
@@ -209,17 +209,23 @@ def cmd_leadsheet_show(a) -> int:
         sheet = sheet.to_key(a.key)
     if a.json:
         print(json.dumps({"title": sheet.title, "key": sheet.key, "beats_per_bar": sheet.beats_per_bar,
-                          "bars": [[c.symbol for c in bar] for bar in sheet.bars], "unparsed": sheet.unparsed}))
+                          "bars": [[c.symbol for c in bar] for bar in sheet.bars], "unparsed": sheet.unparsed,
+                          "sections": [[k + 1, label] for k, label in sheet.sections], "warnings": sheet.warnings,
+                          "melody": [[n.pitch, str(n.start), str(n.length)] for n in sheet.melody]}))
         return 0
     print(f"{sheet.title}  (key {sheet.key or '?'}, {sheet.beats_per_bar} beats a bar, {len(sheet.bars)} bars)")
     print(format_bars(sheet))
+    if sheet.melody:
+        print(f"melody: {len(sheet.melody)} notes over {float(max(n.start + n.length for n in sheet.melody)):g} beats")
+    for text in sheet.warnings:
+        print(f"note: {text}")
     if sheet.unparsed:
-        print(f"could not read: {', '.join(sheet.unparsed)}")
+        print(f"could not read {len(sheet.unparsed)} chord(s): {', '.join(sheet.unparsed)}")
     return 0
 
 
 def cmd_leadsheet_check(a) -> int:
-    from improvise.leadsheet import load_standards, parse_rate
+    from improvise.leadsheet_sources import load_standards, parse_rate
 
     r = parse_rate(load_standards(Path(a.standards)))
     print(f"{r['tunes']} tunes, {r['tokens']} chord tokens in the played forms, {r['unparsed']} unparsed "
@@ -326,19 +332,22 @@ def build_parser() -> argparse.ArgumentParser:
     p = csub.add_parser("wjd", help="the Weimar Jazz Database CSV export: solos with chords on a grid")
     p.add_argument("path", help="folder with wjd_notes.csv.gz and wjd_solos.csv")
     p.add_argument("--subset", choices=["all", "blues"], default="all")
-    p.add_argument("--steps-per-beat", type=int, default=4, help="grid: 4 = sixteenths (default), 2 = eighths")
+    p.add_argument("--steps-per-beat", type=int_flag(1, MAX_STEPS_PER_BEAT), default=4,
+                   help=f"grid, 1 to {MAX_STEPS_PER_BEAT}: 4 = sixteenths (default), 2 = eighths")
     p.add_argument("--to-c", action="store_true", help="transpose every solo so its key's tonic is C")
-    p.add_argument("--show", type=int, default=5, help="list the first N solos")
+    p.add_argument("--show", type=int_flag(0, 100_000), default=5, help="list the first N solos (0 to 100000)")
     p.set_defaults(func=cmd_corpus_wjd)
 
     from improvise.cli_kern import add_kern_parser
 
     add_kern_parser(sub, _Parser)
 
-    lead = sub.add_parser("leadsheet", help="read lead sheets: text, MusicXML, the jazz-standards JSON, WJD changes")
+    lead = sub.add_parser("leadsheet", help="read lead sheets: text, MusicXML, Impro-Visor, iReal Pro, the "
+                          "jazz-standards JSON, WJD changes")
     lsub = lead.add_subparsers(dest="leadsheet_command", required=True, parser_class=_Parser)
     p = lsub.add_parser("show", help="print a tune's played form bar by bar")
-    p.add_argument("source", help="a text or MusicXML lead sheet, wjd:MELID (with --wjd), or a title in --standards")
+    p.add_argument("source", help="a lead sheet file (text, MusicXML/.mxl, Impro-Visor .ls, iReal Pro link or "
+                   "HTML playlist), an irealb:// link, wjd:MELID (with --wjd), or a title in --standards")
     p.add_argument("--standards", default=None, help="JazzStandards.json to look titles up in")
     p.add_argument("--wjd", default=None, help="the WJD folder, for wjd:MELID (the changes under that solo)")
     p.add_argument("--key", default=None, help="transpose to this key (e.g. Eb)")

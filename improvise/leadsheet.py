@@ -1,26 +1,63 @@
-"""Lead sheets: chord changes bar by bar, read from a plain text format or from the
-jazz-standards JSON (iReal Pro playlists), expanded into the form as it is played.
+"""Lead sheets: chord changes bar by bar, expanded into the form as it is played, from any of
+the formats users have; `load_leadsheet(source)` picks the reader.
 
-Text format (one tune a file; `#` starts a comment):
+Formats (each reader in its own module; none drops a chord silently: a chord symbol it cannot
+read is listed in `LeadSheet.unparsed`, which `improvise leadsheet show` prints and `improvise
+solo` refuses):
+
+- the plain text format below (`improvise.leadsheet_text`);
+- MusicXML (`.musicxml`, `.xml`) and compressed MusicXML (`.mxl`) with chord symbols;
+- Impro-Visor lead sheets (`.ls`): chords, sections, and the melody part as a solo
+  (`improvise.leadsheet_impro`);
+- iReal Pro links (`irealb://`, `irealbook://`), as a bare link, a text file holding links, or
+  an exported HTML playlist (`improvise.leadsheet_ireal`);
+- the jazz-standards JSON (a title looked up in `--standards`), and `wjd:MELID`, the changes
+  under a Weimar Jazz Database solo (`improvise.leadsheet_sources`).
+
+The format comes from the file: its extension, else its first bytes (`sniff_format`).
+
+Text format (one tune a file):
 
     title: Blues in F
     time: 4/4
     key: F
-    |: F7 | Bb7 | F7 | F7 :| Bb7 | Bb7 | F7 | D7 | G-7 | C7 | F7 D7 | G-7 C7 |
+    # a comment: '#' at the start of a line (after spaces); ';' starts one anywhere
+    section: A
+    |: F7 | Bb7 | F7 | F7 :| Bb7 | Bb7 | F7 | D7#9 | G-7 | C7 | F7 D7 |1 G-7 C7 :|2 Gb7 B7 |
 
 Bars are separated by `|`; chords inside a bar share it evenly (`F7 D7` = two beats each in
-4/4); `%` or an empty slot repeats the previous chord; `|: ... :|` is played twice.
+4/4); `%`, `/` or `.` is a slot that keeps the previous chord; `|: ... :|` is played twice;
+`|1` (or `[1`) starts a first ending, `:|2` (or `|2`) a second one; `section: NAME` on a line
+of its own names the bars that follow. `#` inside a line is a sharp (`F#m7`, `C7#9`).
+
+Every loop over what a file says is bounded: at most `checks.MAX_BARS` bars in the played form,
+`checks.MAX_BEATS_PER_BAR` beats a bar, `MAX_SLOTS_PER_BAR` chords a bar, `MAX_FILE_BYTES` read.
 """
 from __future__ import annotations
 
-import json
+import importlib
 import re
 from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
 
-from improvise.chords import ChordParseError, ChordSymbol, parse_chord
+from improvise.chords import ChordSymbol
+from improvise.checks import MAX_BARS, MAX_BEATS_PER_BAR, check_in_file
 from improvise.errors import UserError
 from improvise.music import PITCH_CLASS_NAMES, parse_pitch_class
+
+MAX_SLOTS_PER_BAR = 64  # chords written in one bar
+MAX_FILE_BYTES = 16 << 20  # a lead sheet file read whole (16 MiB; real ones are a few KiB)
+MAX_MELODY_NOTES = 200_000  # notes of a lead sheet's melody part
+
+
+@dataclass(frozen=True)
+class MelodyNote:
+    """A note of a lead sheet's melody: MIDI pitch, onset and length in beats from the top."""
+
+    pitch: int
+    start: Fraction
+    length: Fraction
 
 
 @dataclass
@@ -32,14 +69,21 @@ class LeadSheet:
     beats_per_bar: int = 4
     key: str | None = None  # as written, e.g. 'F', 'Dmin'
     unparsed: list[str] = field(default_factory=list)  # chord tokens that could not be read
+    sections: list[tuple[int, str]] = field(default_factory=list)  # (first bar, 0-based; label)
+    warnings: list[str] = field(default_factory=list)  # what the reader passed over, said once
+    melody: list[MelodyNote] = field(default_factory=list)  # a melody part (Impro-Visor), beats
 
     def chord_per_step(self, steps_per_beat: int = 2) -> list[ChordSymbol]:
         """The chord at every grid step; a bar's slots share its steps evenly, the first
-        slots taking any remainder."""
+        slots taking any remainder (with more slots than steps, each step takes the slot
+        sounding at its start)."""
         out: list[ChordSymbol] = []
         steps = self.beats_per_bar * steps_per_beat
         for bar in self.bars:
             n = len(bar)
+            if n > steps:
+                out += [bar[k * n // steps] for k in range(steps)]
+                continue
             base, extra = divmod(steps, n)
             for k, chord in enumerate(bar):
                 out += [chord] * (base + (1 if k < extra else 0))
@@ -56,8 +100,10 @@ class LeadSheet:
         root = self.key_root()
         if root is not None:
             key = PITCH_CLASS_NAMES[(root + semitones) % 12] + re.sub(r"^[A-G][b#]?", "", self.key)
+        melody = [MelodyNote(n.pitch + semitones, n.start, n.length) for n in self.melody]
         return LeadSheet(self.title, [[c.transpose(semitones) for c in bar] for bar in self.bars],
-                         self.beats_per_bar, key, list(self.unparsed))
+                         self.beats_per_bar, key, list(self.unparsed), list(self.sections), list(self.warnings),
+                         [n for n in melody if 0 <= n.pitch <= 127])
 
     def to_key(self, key: str) -> "LeadSheet":
         """Transposed so that its key's root is `key`'s (shortest way, up to a tritone)."""
@@ -71,156 +117,222 @@ class LeadSheet:
         shift = (target - here) % 12
         return self.transpose(shift - 12 if shift > 6 else shift)
 
+    def solo_tune(self, steps_per_beat: int = 4, tempo_bpm: float = 120.0):
+        """The melody part as a solo: a Tune on a grid of `steps_per_beat` steps a beat, the
+        form's chords repeated under it for as many choruses as the melody lasts."""
+        from improvise.music import Note, Tune
 
-def _slots(tokens: list[str], previous: ChordSymbol | None, unparsed: list[str]) -> list[ChordSymbol]:
-    out = []
-    for tok in tokens:
-        tok = tok.strip()
-        if tok in ("", "%"):
-            if previous is None:
-                continue
-            out.append(previous)
-            continue
-        try:
-            chord = parse_chord(tok)
-        except ChordParseError:
-            unparsed.append(tok)
-            continue
-        out.append(chord)
-        previous = chord
-    return out
-
-
-def parse_text(text: str, name: str = "lead sheet") -> LeadSheet:
-    """Read the plain text format; a bad chord or repeat raises UserError naming it."""
-    meta, body = {}, []
-    for lineno, line in enumerate(text.splitlines(), 1):
-        line = line.split("#", 1)[0].strip()
-        m = re.match(r"^(title|time|key)\s*:\s*(.*)$", line, re.I)
-        if m:
-            meta[m.group(1).lower()] = m.group(2).strip()
-        elif line:
-            body.append(line)
-    beats = 4
-    if "time" in meta:
-        m = re.match(r"^(\d+)\s*/\s*(\d+)$", meta["time"])
-        if not m or int(m.group(1)) < 1:
-            raise UserError(f"{name}: bad time signature {meta['time']!r}")
-        beats = int(m.group(1))
-    flat = " ".join(body).replace("|:", " |: ").replace(":|", " :| ")
-    bars, repeat_start, unparsed, previous = [], None, [], None
-    for part in re.split(r"(\|:|:\||\|)", flat):
-        part = part.strip()
-        if part == "|:":
-            repeat_start = len(bars)
-        elif part == ":|":
-            if repeat_start is None:
-                repeat_start = 0
-            bars += bars[repeat_start:]
-            repeat_start = None
-        elif part and part != "|":
-            slots = _slots(part.split(), previous, unparsed)
-            if slots:
-                bars.append(slots)
-                previous = slots[-1]
-    if unparsed:
-        raise UserError(f"{name}: cannot read chord(s) {', '.join(repr(u) for u in unparsed[:5])}")
-    if not bars:
-        raise UserError(f"{name}: no bars found")
-    return LeadSheet(meta.get("title", name), bars, beats, meta.get("key"))
+        chorus = self.chord_per_step(steps_per_beat)
+        end = max((n.start + n.length for n in self.melody), default=Fraction(0))
+        choruses = max(1, -(-round(end * steps_per_beat) // max(1, len(chorus))))
+        chords = chorus * choruses
+        notes = {}
+        for n in self.melody:
+            start = round(n.start * steps_per_beat)
+            if 0 <= start < len(chords) and start not in notes:
+                notes[start] = Note(n.pitch, start, max(1, round(n.length * steps_per_beat)))
+        return Tune(chords=chords, melody=[notes[k] for k in sorted(notes)],
+                    steps_per_bar=self.beats_per_bar * steps_per_beat, beats_per_bar=self.beats_per_bar,
+                    tempo_bpm=tempo_bpm)
 
 
-def _segment_bars(chords: str, previous: ChordSymbol | None, unparsed: list[str]) -> list[list[ChordSymbol]]:
-    chords = re.sub(r"\([^)]*\)", "", chords)  # alternates: keep the main chord
-    bars = []
-    for bar in chords.split("|"):
-        slots = _slots(bar.split(","), previous, unparsed)
-        if not slots and previous is not None:
-            slots = [previous]
-        if slots:
-            bars.append(slots)
-            previous = slots[-1]
-    return bars
+class FormBuilder:
+    """The played form from written bars and repeat marks, every loop bounded.
+
+    `repeat_start()` / `repeat_end()` play the bars between them twice (an end without a start
+    repeats from the last end or the top); `ending(n)` marks where a first ending begins, so
+    that each `repeat_end()` after it replays only the bars before it. No call makes the form
+    longer than `checks.MAX_BARS` bars: it raises a UserError naming `name` first."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self.bars: list[list[ChordSymbol]] = []
+        self.sections: list[tuple[int, str]] = []
+        self.warnings: list[str] = []
+        self._start = 0  # first bar of the body a repeat end plays again
+        self._body_end: int | None = None  # where the first ending begins
+        self._open: int | None = None  # bar of a repeat start not yet closed
+        self._section: str | None = None
+
+    def _room(self, n: int) -> None:
+        if len(self.bars) + n > MAX_BARS:
+            raise UserError(f"{self.name}: the played form would be longer than {MAX_BARS} bars "
+                            "(the most a lead sheet may have)")
+
+    def section(self, label: str) -> None:
+        self._section = label[:40]
+
+    def bar(self, slots: list[ChordSymbol]) -> None:
+        if len(slots) > MAX_SLOTS_PER_BAR:
+            raise UserError(f"{self.name}: bar {len(self.bars) + 1} has {len(slots)} chords; at most "
+                            f"{MAX_SLOTS_PER_BAR} fit in a bar")
+        self._room(1)
+        if self._section is not None:
+            self.sections.append((len(self.bars), self._section))
+            self._section = None
+        self.bars.append(slots)
+
+    def repeat_start(self) -> None:
+        if self._open is not None:
+            self.warn(f"the repeat opened at bar {self._open + 1} is never closed: played once")
+        self._start = self._open = len(self.bars)
+        self._body_end = None
+
+    def ending(self, number: int) -> None:
+        if self._body_end is None:
+            self._body_end = len(self.bars)
+
+    def repeat_end(self, times: int = 2) -> None:
+        end = self._body_end if self._body_end is not None else len(self.bars)
+        body = self.bars[self._start:end]
+        self._room(len(body) * (times - 1))
+        self.bars += [list(b) for b in body] * (times - 1)
+        if self._body_end is None:
+            self._start = len(self.bars)
+        self._open = None
+
+    def warn(self, text: str) -> None:
+        if text not in self.warnings and len(self.warnings) < 50:
+            self.warnings.append(text)
+
+    def finish(self) -> list[list[ChordSymbol]]:
+        if self._open is not None:
+            self.warn(f"the repeat opened at bar {self._open + 1} is never closed: played once")
+            self._open = None
+        if not self.bars:
+            raise UserError(f"{self.name}: no bars found")
+        return self.bars
 
 
-def expand_standard(tune: dict) -> LeadSheet:
-    """One tune of JazzStandards.json as played: sections in order, a section with endings
-    played once per ending (main part, then that ending)."""
-    beats = int(str(tune.get("TimeSignature") or "4/4").split("/")[0])
-    bars: list[list[ChordSymbol]] = []
-    unparsed: list[str] = []
-    for section in tune.get("Sections", []):
-        main = section.get("MainSegment", {}).get("Chords", "")
-        endings = [e.get("Chords", "") for e in section.get("Endings", [])] or [None]
-        for ending in endings:
-            prev = bars[-1][-1] if bars else None
-            bars += _segment_bars(main, prev, unparsed)
-            if ending is not None:
-                bars += _segment_bars(ending, bars[-1][-1] if bars else None, unparsed)
-    return LeadSheet(tune.get("Title", "?"), bars, beats, tune.get("Key"), unparsed)
+def quarter_beats(numerator: int, denominator: int, where: str) -> int:
+    """Quarter-note beats in a bar of `numerator/denominator` (6/8 -> 3), bounded; a UserError
+    naming `where` for a time signature that is out of range or not whole quarters (7/8)."""
+    if not 1 <= numerator <= MAX_BEATS_PER_BAR or denominator not in (1, 2, 4, 8, 16, 32, 64):
+        raise UserError(f"{where}: time signature {numerator}/{denominator} is out of range "
+                        f"(1 to {MAX_BEATS_PER_BAR} beats of a whole, half, quarter ... 64th note)")
+    beats = Fraction(numerator * 4, denominator)
+    if beats.denominator != 1:
+        raise UserError(f"{where}: time signature {numerator}/{denominator} is not a whole number of "
+                        "quarter notes; lead sheets here count bars in quarter-note beats")
+    return int(beats)
 
 
-def load_standards(path: Path) -> list[dict]:
-    path = Path(path)
+def read_text(path: Path, what: str = "lead sheet") -> str:
+    """A text file read whole: a UserError for a folder, a missing, huge or binary file."""
+    path = check_in_file(path, what)
+    if path.stat().st_size > MAX_FILE_BYTES:
+        raise UserError(f"{path}: larger than {MAX_FILE_BYTES >> 20} MiB; not a {what}")
+    data = path.read_bytes()
+    if b"\x00" in data[:4096]:
+        raise UserError(f"{path}: a binary file, not a {what}")
     try:
-        data = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise UserError(f"{path}: not a readable JSON file ({str(e).splitlines()[0]})") from None
-    if not isinstance(data, list) or not all(isinstance(t, dict) and "Sections" in t for t in data):
-        raise UserError(f"{path}: expected a list of tunes with 'Sections' (JazzStandards.json)")
-    return data
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
+
+
+def sniff_format(path: Path) -> str:
+    """'musicxml', 'mxl', 'impro', 'ireal', 'standards' or 'text', from the extension and the
+    first bytes of the file."""
+    ext = path.suffix.lower()
+    if ext in (".musicxml", ".xml"):
+        return "musicxml"
+    if ext == ".mxl":
+        return "mxl"
+    if ext == ".ls":
+        return "impro"
+    with open(path, "rb") as f:
+        head = f.read(4096)
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if head.startswith(b"PK\x03\x04"):
+        return "mxl"
+    if text.startswith(b"<?xml") or text.startswith(b"<score-partwise") or b"<score-partwise" in text:
+        return "musicxml"
+    if b"irealb://" in text or b"irealbook://" in text or ext in (".html", ".htm"):
+        return "ireal"
+    if ext == ".json" or text.startswith(b"["):
+        return "standards"
+    if text.startswith(b"(title") or re.match(rb"^\((title|composer|meter|key|part|section)\b", text):
+        return "impro"
+    return "text"
+
+
+def _read_file(path: Path, kind: str) -> LeadSheet:
+    if kind in ("musicxml", "mxl"):
+        from improvise.leadsheet_sources import read_musicxml_leadsheet
+
+        return read_musicxml_leadsheet(path)
+    if kind == "impro":
+        from improvise.leadsheet_impro import parse_impro
+
+        return parse_impro(read_text(path, "Impro-Visor lead sheet"), str(path))
+    if kind == "ireal":
+        from improvise.leadsheet_ireal import read_ireal
+
+        return read_ireal(read_text(path, "iReal Pro playlist"), str(path))
+    if kind == "standards":
+        from improvise.leadsheet_sources import expand_standard, load_standards
+
+        tunes = load_standards(path)
+        if len(tunes) != 1:
+            raise UserError(f"{path}: a standards file of {len(tunes)} tunes; pass it as --standards "
+                            "and a title as the lead sheet")
+        return expand_standard(tunes[0])
+    from improvise.leadsheet_text import parse_text
+
+    return parse_text(read_text(path), str(path))
 
 
 def load_leadsheet(source: str, standards: Path | None = None, wjd: Path | None = None) -> LeadSheet:
-    """A text lead sheet file, a MusicXML file with chord symbols, `wjd:MELID` (the changes
-    under a WJD solo, with `wjd` the database folder), or a title looked up
-    (case-insensitively) in `standards`."""
-    path = Path(source)
+    """A lead sheet file of any format above, an iReal Pro link, `wjd:MELID` (the changes under
+    a WJD solo, with `wjd` the database folder), or a title looked up (case-insensitively) in
+    `standards`."""
+    source = str(source)
     if source.lower().startswith("wjd:"):
         from improvise.leadsheet_sources import wjd_leadsheet
 
         if wjd is None:
             raise UserError(f"{source}: pass --wjd FOLDER to read a WJD solo's changes")
-        try:
-            return wjd_leadsheet(wjd, int(source[4:]))
-        except ValueError:
-            raise UserError(f"{source}: expected wjd:MELID, a number") from None
-    if path.is_file() and path.suffix.lower() in (".xml", ".musicxml", ".mxl"):
-        from improvise.leadsheet_sources import read_musicxml_leadsheet
+        if not source[4:].strip().isdigit() or len(source) > 14:
+            raise UserError(f"{source}: expected wjd:MELID, a number")
+        return wjd_leadsheet(wjd, int(source[4:]))
+    if source.lower().startswith(("irealb://", "irealbook://")):
+        from improvise.leadsheet_ireal import read_ireal
 
-        return read_musicxml_leadsheet(path)
-    if path.is_file():
-        try:
-            return parse_text(path.read_text(), str(path))
-        except UnicodeDecodeError:
-            raise UserError(f"{path}: not a text file") from None
+        return read_ireal(source, "iReal Pro link")
+    path = Path(source)
+    if path.exists() and not path.is_dir():
+        check_in_file(path, "lead sheet")
+        return _read_file(path, sniff_format(path))
+    if path.is_dir():
+        raise UserError(f"{path}: is a folder, not a lead sheet")
     if standards is None:
         raise UserError(f"{source}: no such file (to look up a title, pass --standards JazzStandards.json)")
-    tunes = load_standards(standards)
-    matches = [t for t in tunes if t.get("Title", "").lower() == source.lower()]
-    if not matches:
-        near = [t["Title"] for t in tunes if source.lower() in t.get("Title", "").lower()][:5]
-        hint = f"; did you mean {', '.join(near)}?" if near else ""
-        raise UserError(f"{standards}: no tune titled {source!r}{hint}")
-    return expand_standard(matches[0])
+    from improvise.leadsheet_sources import find_standard
+
+    return find_standard(Path(standards), source)
 
 
 def format_bars(sheet: LeadSheet, per_line: int = 4) -> str:
+    """The played form as a grid, `per_line` bars a line, each line led by its bar number and
+    any section that starts in it."""
     cells = [" ".join(c.symbol for c in bar) for bar in sheet.bars]
     width = max(len(c) for c in cells) if cells else 0
+    starts = dict(sheet.sections)
     lines = []
     for i in range(0, len(cells), per_line):
+        labels = [starts[k] for k in range(i, i + per_line) if k in starts]
         row = " | ".join(f"{c:<{width}}" for c in cells[i:i + per_line])
-        lines.append(f"{i + 1:4d}  | {row} |")
+        lines.append(f"{i + 1:4d}  | {row} |" + (f"  [{', '.join(labels)}]" if labels else ""))
     return "\n".join(lines)
 
 
-def parse_rate(tunes: list[dict]) -> dict:
-    """How many chord tokens of a standards file parse, and which do not."""
-    total, bad = 0, []
-    for tune in tunes:
-        sheet = expand_standard(tune)
-        bad += [(tune.get("Title", "?"), tok) for tok in sheet.unparsed]
-        total += sum(len(b) for b in sheet.bars) + len(sheet.unparsed)
-    return {"tunes": len(tunes), "tokens": total, "unparsed": len(bad),
-            "parsed_rate": 1 - len(bad) / total if total else 1.0, "examples": bad[:20]}
+_MOVED = {"parse_text": "improvise.leadsheet_text", "expand_standard": "improvise.leadsheet_sources",
+          "load_standards": "improvise.leadsheet_sources", "parse_rate": "improvise.leadsheet_sources"}
+
+
+def __getattr__(name: str):
+    """The readers live in their own modules; the old names still import from here."""
+    if name in _MOVED:
+        return getattr(importlib.import_module(_MOVED[name]), name)
+    raise AttributeError(f"module 'improvise.leadsheet' has no attribute {name!r}")

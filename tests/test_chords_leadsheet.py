@@ -48,11 +48,13 @@ def test_text_format_repeats_and_split_bars():
     assert eb.key == "Eb" and eb.bars[0][0].symbol == "Eb7"
 
 
-def test_text_format_errors_name_the_chord():
-    from improvise.errors import UserError
-
-    with pytest.raises(UserError, match="Qm7"):
-        parse_text("| C7 | Qm7 |", "tune.txt")
+def test_text_format_records_a_chord_it_cannot_read(tmp_path, capsys):
+    sheet = parse_text("| C7 | Qm7 |", "tune.txt")
+    assert sheet.unparsed == ["Qm7 (bar 2)"]  # kept, with its bar, never dropped silently
+    f = tmp_path / "tune.txt"
+    f.write_text("| C7 | Qm7 |\n")
+    assert dispatch(["leadsheet", "show", str(f)]) == 0
+    assert "could not read 1 chord(s): Qm7 (bar 2)" in capsys.readouterr().out
 
 
 def test_standard_sections_endings_and_alternates():
