@@ -16,11 +16,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from improvise.checks import MAX_BARS, MAX_HIDDEN, check_memory, check_out_dir
 from improvise.conditioning import ChordConditionedEncoding, transpose_tune
-from improvise.models.melody_rnn import MelodyRNN, MelodyRNNConfig
+from improvise.errors import ConfigError, UserError
+from improvise.models.melody_rnn import CELLS, MelodyRNN, MelodyRNNConfig
 from improvise.music import QUALITIES, Tune
 from improvise.sequence_trainer import SequenceTrainConfig, fit_sequences, sequence_nll
-from improvise.errors import ConfigError
 
 
 @dataclass
@@ -52,6 +53,8 @@ def train_solo_model(wjd: Path, cfg: SoloConfig | None = None, progress: bool = 
     if cfg.steps_per_beat not in (3, 4):
         raise ConfigError("the grid is sixteenths (4 steps a beat) or triplet eighths (3)")
     solos, split = load_split(wjd, cfg.subset, cfg.steps_per_beat)
+    if not split["train"]:
+        raise UserError(f"{wjd}: no {cfg.subset} solos to train on ({len(solos)} read, none in the training split)")
     keys = range(-5, 7) if cfg.augment else (0,)
     train = [enc.tune_to_tensors(transpose_tune(solos[i].tune, k)) for i in split["train"] for k in keys]
     valid = [enc.tune_to_tensors(solos[i].tune) for i in split["valid"]]
@@ -197,27 +200,82 @@ def save_solo_run(trained: dict, out: Path, wjd: Path) -> dict:
     return metrics
 
 
+_MODEL_FIELDS = {"input_size": int, "n_events": int, "hidden": int, "layers": int, "cell": str, "dropout": float}
+
+
+def _typed(value, kind) -> bool:
+    if kind is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    return isinstance(value, kind) and (kind is bool or not isinstance(value, bool))
+
+
+def _check_fields(where: str, data, fields: dict) -> dict:
+    """`data` must be a JSON object with exactly `fields` (name -> type); a UserError naming
+    `where` and the key that does not match."""
+    if not isinstance(data, dict):
+        raise UserError(f"{where}: expected an object, not {type(data).__name__}")
+    unknown = sorted(set(data) - set(fields))
+    missing = sorted(set(fields) - set(data))
+    if unknown or missing:
+        raise UserError(f"{where}: " + "; ".join(([f"unknown keys {', '.join(map(str, unknown))[:120]}"] if unknown else [])
+                                                + ([f"missing keys {', '.join(missing)}"] if missing else [])))
+    for key, kind in fields.items():
+        if not _typed(data[key], kind):
+            raise UserError(f"{where}: {key} must be a {kind.__name__}, not {type(data[key]).__name__}")
+    return data
+
+
+def _solo_config(run: Path) -> SoloConfig:
+    from improvise.runs import read_json
+
+    doc = read_json(run / "config.json")
+    if doc.get("task") != "solo":
+        raise UserError(f"{run / 'config.json'}: not a solo run (task {str(doc.get('task'))[:40]!r})")
+    fields = {k: type(v) for k, v in SoloConfig().to_dict().items()}
+    cfg = SoloConfig(**_check_fields(f"{run / 'config.json'}: solo", doc.get("solo"), fields))
+    if cfg.subset not in ("all", "blues") or cfg.steps_per_beat not in (3, 4) or not 1 <= cfg.hidden <= MAX_HIDDEN:
+        raise UserError(f"{run / 'config.json'}: solo: subset, steps_per_beat (3 or 4) or hidden out of range")
+    return cfg
+
+
+def _model(run: Path, enc: ChordConditionedEncoding) -> MelodyRNN:
+    """The checkpoint's network, checked against the soloist's architecture before building it."""
+    from improvise.runs import load_checkpoint
+
+    where = run / "model.pt"
+    blob = load_checkpoint(where)
+    mc = _check_fields(f"{where}: model_config", blob.get("model_config"), _MODEL_FIELDS)
+    want = {"input_size": enc.size, "n_events": enc.events.n_events}
+    wrong = [f"{k} {mc[k]} (a soloist has {v})" for k, v in want.items() if mc[k] != v]
+    if wrong or not 1 <= mc["hidden"] <= MAX_HIDDEN or not 1 <= mc["layers"] <= 8 or mc["cell"] not in CELLS \
+            or not 0 <= mc["dropout"] < 1:
+        raise UserError(f"{where}: not a soloist's network: " + (", ".join(wrong) or "hidden, layers, cell or dropout "
+                                                                   "out of range"))
+    model = MelodyRNN(MelodyRNNConfig(**mc))
+    try:
+        model.load_state_dict(blob["state_dict"])
+    except (RuntimeError, TypeError, KeyError, ValueError) as e:
+        raise UserError(f"{where}: the weights do not match the network its config describes "
+                        f"({' '.join(str(e).split())[:160]})") from None
+    return model.eval()
+
+
 def load_solo_run(run: Path) -> tuple[MelodyRNN, ChordConditionedEncoding, np.ndarray, SoloConfig]:
-    """The model, its encoding, the training fragments' hashes and the training config."""
-    from improvise.errors import UserError
-    from improvise.runs import load_checkpoint, read_json, require_run_dir
+    """The model, its encoding, the training fragments' hashes and the training config; the run
+    folder is checked when opened (config keys and types, the network's shape, the fragments)."""
+    from improvise.runs import require_run_dir
 
     run = require_run_dir(Path(run))
-    blob = load_checkpoint(run / "model.pt")
-    try:
-        model = MelodyRNN(MelodyRNNConfig(**blob["model_config"]))
-        model.load_state_dict(blob["state_dict"])
-    except (TypeError, ValueError, KeyError, RuntimeError) as e:
-        raise UserError(f"{run / 'model.pt'}: not a solo model ({str(e).splitlines()[0][:120]})") from None
+    cfg = _solo_config(run)
+    enc = ChordConditionedEncoding()
+    model = _model(run, enc)
     try:
         hashes = np.load(run / "fragments.npy", allow_pickle=False)
-    except (OSError, ValueError):
-        hashes = np.array([], dtype=np.int64)
-    try:
-        cfg = SoloConfig(**read_json(run / "config.json").get("solo", {}))
-    except TypeError as e:
-        raise UserError(f"{run / 'config.json'}: not a solo run ({e})") from None
-    return model.eval(), ChordConditionedEncoding(), hashes, cfg
+    except (OSError, ValueError, EOFError) as e:
+        raise UserError(f"{run / 'fragments.npy'}: not readable ({str(e)[:120]})") from None
+    if hashes.dtype != np.int64 or hashes.ndim != 1:
+        raise UserError(f"{run / 'fragments.npy'}: expected a 1-D int64 array, not {hashes.dtype} {hashes.shape}")
+    return model, enc, hashes, cfg
 
 
 def parse_bars(text: str) -> tuple[int, int]:
@@ -231,51 +289,84 @@ def parse_bars(text: str) -> tuple[int, int]:
     return a, b
 
 
-def solo_over_leadsheet(run: Path, source: str, out: Path, standards: Path | None = None, key: str | None = None,
-                        choruses: int = 1, tempo: float = 160.0, controls: SoloControls | None = None,
-                        regenerate: tuple[int, int] | None = None, audio: str | None = "auto",
-                        wjd: Path | None = None) -> dict:
-    """A solo over the lead sheet `source` (a text file, or a title in `standards`) in `key`:
-    solo.mid (solo and comping chords), solo.json (events, chords, metrics), solo.wav. With
-    `regenerate=(a, b)`, bars a..b of the solo already in `out` are drawn again, the rest kept."""
-    from improvise.errors import UserError
+def _sheet(source: str, standards: Path | None, wjd: Path | None, key: str | None, choruses: int):
+    """The lead sheet to solo over, in `key`; refused when a chord did not parse or the solo
+    would be longer than MAX_BARS bars."""
     from improvise.leadsheet import load_leadsheet
-    from improvise.midi import MidiStyle, write_midi
-    from improvise.runs import read_json, write_json
 
-    if choruses < 1:
-        raise ConfigError("choruses must be at least 1")
-    model, enc, hashes, cfg = load_solo_run(run)
     sheet = load_leadsheet(source, standards, wjd)
     if key:
         sheet = sheet.to_key(key)
     if sheet.unparsed:
         raise UserError(f"{source}: chords that do not parse: {', '.join(sheet.unparsed[:5])}")
+    if len(sheet.bars) * choruses > MAX_BARS:
+        raise ConfigError(f"{len(sheet.bars)} bars x {choruses} choruses is more than {MAX_BARS} bars: ask for "
+                          "fewer --choruses")
+    return sheet
+
+
+def _kept(out: Path, regenerate: tuple[int, int], n_steps: int, spb: int, n_events: int) -> np.ndarray:
+    """The events of the solo already in `out`, with bars a..b marked (-1) to draw again."""
+    from improvise.runs import read_json
+
+    where = out / "solo.json"
+    events = read_json(where).get("events")
+    if not isinstance(events, list) or not all(type(e) is int and 0 <= e < n_events for e in events):
+        raise UserError(f"{where}: 'events' is not a list of event numbers (0 to {n_events - 1})")
+    if len(events) != n_steps:
+        raise UserError(f"{where}: a solo of {len(events)} steps, this lead sheet makes {n_steps}")
+    a, b = regenerate
+    if b * spb > n_steps:
+        raise ConfigError(f"--regenerate {a}-{b}: the solo has {n_steps // spb} bars")
+    keep = np.asarray(events, dtype=np.int64)
+    keep[(a - 1) * spb:b * spb] = -1
+    return keep
+
+
+def solo_over_leadsheet(run: Path, source: str, out: Path, standards: Path | None = None, key: str | None = None,
+                        choruses: int = 1, tempo: float = 160.0, controls: SoloControls | None = None,
+                        regenerate: tuple[int, int] | None = None, audio: str | None = "auto",
+                        wjd: Path | None = None) -> dict:
+    """A solo over the lead sheet `source` (any format `leadsheet.load_leadsheet` reads) in
+    `key`: solo.mid (solo and comping chords), solo.json (events, chords, metrics), solo.wav,
+    solo.musicxml, solo.svg and report.html, the same bytes for the same seed (only solo.json's
+    `metrics.seconds` is a timing). With `regenerate=(a, b)`, bars a..b of the solo already in
+    `out` are drawn again, the rest kept. Everything is checked before anything is written."""
+    controls = controls or SoloControls()
+    controls.validate()
+    if not 1 <= choruses or not 20 <= tempo <= 400:
+        raise ConfigError("choruses must be at least 1 and the tempo in [20, 400]")
+    out = check_out_dir(Path(out))
+    model, enc, hashes, cfg = load_solo_run(run)
+    sheet = _sheet(source, standards, wjd, key, choruses)
     spbeat = cfg.steps_per_beat
     spb = sheet.beats_per_bar * spbeat
     chords = sheet.chord_per_step(spbeat) * choruses
-    keep = None
-    out = Path(out)
-    if regenerate:
-        prev = read_json(out / "solo.json")
-        keep = np.asarray(prev["events"], dtype=np.int64)
-        if len(keep) != len(chords):
-            raise UserError(f"{out / 'solo.json'}: a solo of {len(keep)} steps, this lead sheet makes {len(chords)}")
-        a, b = regenerate
-        keep[(a - 1) * spb:b * spb] = -1
+    if audio:
+        check_memory(len(chords) / spbeat * 60 / tempo * 22050 * 8 * 4, "the audio of this solo")
+    keep = _kept(out, regenerate, len(chords), spb, enc.events.n_events) if regenerate else None
     t0 = time.perf_counter()
     events = generate_solo(model, enc, chords, spb, controls, keep)
     seconds = time.perf_counter() - t0
     tune = events_to_tune(events, chords, enc, spb, tempo, spbeat)
-    write_midi(tune, out / "solo.mid", MidiStyle(chord_program=0, melody_program=65, chord_low=48))
     shift = (-(sheet.key_root() or 0)) % 12
-    shift = shift - 12 if shift > 6 else shift
-    in_c = enc.events.tune_to_events(transpose_tune(tune, shift))
+    in_c = enc.events.tune_to_events(transpose_tune(tune, shift - 12 if shift > 6 else shift))
     metrics = {"chord_tone_rate": chord_tone_rate(tune), "copy_rate": copy_rate_hashed(in_c, hashes, 2 * spb, spb),
                "notes": len(tune.melody), "steps": len(events), "seconds": seconds}
     doc = {"leadsheet": sheet.title, "key": sheet.key, "choruses": choruses, "tempo": tempo,
-           "controls": asdict(controls or SoloControls()), "regenerated": list(regenerate) if regenerate else None,
+           "controls": asdict(controls), "regenerated": list(regenerate) if regenerate else None,
            "events": events.tolist(), "bars": [[c.symbol for c in bar] for bar in sheet.bars], "metrics": metrics}
+    write_solo_files(out, tune, sheet, doc, audio)
+    return doc
+
+
+def write_solo_files(out: Path, tune: Tune, sheet, doc: dict, audio: str | None) -> None:
+    """solo.mid, solo.wav (unless `audio` is None), solo.musicxml, solo.svg, solo.json and
+    report.html in `out`."""
+    from improvise.midi import MidiStyle, write_midi
+    from improvise.runs import write_json
+
+    write_midi(tune, out / "solo.mid", MidiStyle(chord_program=0, melody_program=65, chord_low=48))
     if audio:
         from improvise.render.audio import midi_to_wav
 
@@ -283,18 +374,28 @@ def solo_over_leadsheet(run: Path, source: str, out: Path, standards: Path | Non
     doc["score"] = write_solo_score(tune, sheet, out)
     write_json(out / "solo.json", doc)
     write_solo_report(out, doc, sheet)
-    return doc
+
+
+def _stable_ids(svg: str) -> str:
+    """verovio draws a random id for every element; rename them in order of first use."""
+    import re
+
+    names: dict[str, str] = {}
+    for found in re.findall(r'\bid="([a-z][a-z0-9]{5,11})"', svg):
+        names.setdefault(found, f"v{len(names) + 1}")
+    return re.sub(r"\b[a-z][a-z0-9]{5,11}\b", lambda m: names.get(m.group(0), m.group(0)), svg)
 
 
 def write_solo_score(tune: Tune, sheet, out: Path) -> dict:
-    """solo.musicxml (music21) and solo.svg (verovio): the lead sheet with the solo."""
-    from music21.musicxml.m21ToXml import GeneralObjectExporter
-
-    from improvise.render.score import musicxml_to_svg, solo_to_score
+    """solo.musicxml (music21) and solo.svg (verovio): the lead sheet with the solo, the same
+    bytes for the same solo (stable ids, no date)."""
+    from improvise.render.score import musicxml_to_svg, score_to_musicxml, solo_to_score
     from improvise.runs import write_bytes
 
-    write_bytes(out / "solo.musicxml", GeneralObjectExporter(solo_to_score(tune, sheet.title)).parse())
+    write_bytes(out / "solo.musicxml", score_to_musicxml(solo_to_score(tune, sheet.title)))
     info = musicxml_to_svg(out / "solo.musicxml", out / "solo.svg")
+    svg = out / "solo.svg"
+    write_bytes(svg, _stable_ids(svg.read_text()).encode())
     return {"notes_engraved": info["notes"], "errors": info["errors"]}
 
 
@@ -302,7 +403,8 @@ def write_solo_report(out: Path, doc: dict, sheet) -> Path:
     from improvise.leadsheet import format_bars
     from improvise.render.report import write_report
 
-    return write_report(out, title=f"{doc['leadsheet']} in {doc['key']}: a solo", metrics={"generation": doc["metrics"]},
+    shown = {k: v for k, v in doc["metrics"].items() if k != "seconds"}  # no timing: the same page every run
+    return write_report(out, title=f"{doc['leadsheet']} in {doc['key']}: a solo", metrics={"generation": shown},
                         config={k: doc[k] for k in ("choruses", "tempo", "controls", "regenerated")},
                         grid=format_bars(sheet), pictures=[], audio="solo.wav" if "audio" in doc else None,
                         score_svg="solo.svg", downloads=["solo.mid", "solo.musicxml", "solo.json"],
