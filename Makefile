@@ -7,7 +7,7 @@ DEMO   := runs/demo
 
 SYSDEPS := fluidsynth timgm6mb-soundfont chromium
 
-.PHONY: install sysdeps demo test bench results clean
+.PHONY: install sysdeps demo test fuzz bench results clean
 
 install: $(STAMP)
 
@@ -34,6 +34,11 @@ demo: install sysdeps
 
 test: install sysdeps
 	$(BIN)/python -m pytest
+
+# Every case of the fuzz suite (tests/fuzz): malformed input for every reader and flag; writes
+# docs/reliability.md. make test runs a fixed sample of it.
+fuzz: install
+	OMP_NUM_THREADS=1 $(BIN)/python -m tests.fuzz --docs docs/reliability.md
 
 bench: install
 	$(BIN)/python -m improvise.bench --out docs/benchmarks.md

@@ -9,6 +9,7 @@ import argparse
 import json
 import os
 import sys
+import warnings
 from pathlib import Path
 
 from improvise.checks import (MAX_CHORUSES, MAX_EPOCHS, MAX_HIDDEN, MAX_STEPS_PER_BEAT, SEED, TEMPERATURE, TEMPO,
@@ -23,6 +24,13 @@ EXIT_INTERNAL = 70  # EX_SOFTWARE: a bug, not the user's input
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # one line, no usage dump
         raise UserError(f"{self.prog}: {message}")
+
+    def _get_values(self, action, arg_strings):
+        # argparse drops a '--' given as a flag's value (`--epochs=--`) and hands the flag an
+        # empty list, skipping its type check: refuse it instead
+        if action.nargs is None and action.option_strings and arg_strings == ["--"]:
+            raise argparse.ArgumentError(action, "expected a value, not '--'")
+        return super()._get_values(action, arg_strings)
 
 
 def _add_training_flags(p: argparse.ArgumentParser) -> None:
@@ -399,8 +407,11 @@ def dispatch(argv: list[str] | None = None) -> int:
     Anything else is a bug: one line saying so, status 70, and the traceback with IMPROVISE_DEBUG=1.
     """
     try:
-        args = build_parser().parse_args(argv)
-        return args.func(args)
+        with warnings.catch_warnings():
+            if not os.environ.get("IMPROVISE_DEBUG"):  # libraries' warnings are not the user's business
+                warnings.simplefilter("ignore")
+            args = build_parser().parse_args(argv)
+            return args.func(args)
     except UserError as e:
         print(f"improvise: error: {_one_line(e)}", file=sys.stderr)
         return EXIT_USAGE

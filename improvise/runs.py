@@ -58,6 +58,16 @@ def read_json(path: Path) -> dict:
     return data
 
 
+def read_optional_json(path: Path) -> dict | None:
+    """read_json, or None where the file does not exist (a folder in its place is an error)."""
+    path = Path(path)
+    if not path.exists():
+        return None
+    if not path.is_file():
+        raise UserError(f"{path}: is not a file")
+    return read_json(path)
+
+
 def save_checkpoint(path: Path, model_config: dict, state_dict: dict, extra: dict | None = None) -> None:
     blob = {"format": FORMAT, "model_config": model_config,
             "state_dict": {k: v.detach().cpu() for k, v in state_dict.items()}, "extra": extra or {}}

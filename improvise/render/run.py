@@ -12,7 +12,7 @@ from improvise.encodings import BluesEncoding
 from improvise.checks import MAX_CHORUSES
 from improvise.errors import ConfigError, UserError
 from improvise.midi import MidiStyle, write_midi
-from improvise.runs import CHECKPOINT, CONFIG, METRICS, read_json, require_run_dir, write_json
+from improvise.runs import CHECKPOINT, CONFIG, METRICS, read_json, read_optional_json, require_run_dir, write_json
 from improvise.summary import chorus_grid
 
 PERIOD = 96
@@ -64,9 +64,9 @@ def _num_list(x) -> bool:
 
 def _checked_history(path: Path) -> dict | None:
     """history.json: equal-length lists of finite numbers, 'loss' among them; None if absent."""
-    if not path.is_file():
+    h = read_optional_json(path)
+    if h is None:
         return None
-    h = read_json(path)
     if not h.get("loss") or not all(_num_list(v) and len(v) == len(h["loss"]) for v in h.values()):
         raise UserError(f"{path}: expected equal-length lists of numbers, 'loss' among them")
     return h
@@ -74,9 +74,10 @@ def _checked_history(path: Path) -> dict | None:
 
 def _checked_snapshots(path: Path, history: dict | None) -> list[dict] | None:
     """snapshots.json: chords, pitches and the epoch of each free-run chorus; None if absent."""
-    if not path.is_file():
+    doc = read_optional_json(path)
+    if doc is None:
         return None
-    snaps = read_json(path).get("snapshots")
+    snaps = doc.get("snapshots")
     enc = BluesEncoding()
     epochs = len(history["loss"]) if history else 0
     if snaps is not None and not (history and "chord_loss" in history and "pitch_loss" in history):
@@ -92,8 +93,8 @@ def _checked_snapshots(path: Path, history: dict | None) -> list[dict] | None:
 
 
 def _checked_metrics_config(run_dir: Path) -> tuple[dict, dict]:
-    metrics = read_json(run_dir / METRICS) if (run_dir / METRICS).is_file() else {}
-    config = read_json(run_dir / CONFIG) if (run_dir / CONFIG).is_file() else {}
+    metrics = read_optional_json(run_dir / METRICS) or {}
+    config = read_optional_json(run_dir / CONFIG) or {}
     task = config.get("task", "blues")
     if task != "blues":
         raise UserError(f"{run_dir / CONFIG}: a {task!r} run; 'improvise render' takes blues runs "

@@ -26,6 +26,19 @@ HERE = Path(__file__).resolve().parent
 SHARED = HERE.parents[2] / "shared" / "data"
 
 
+def preload() -> None:
+    """Import every module of the package (and so torch, music21, matplotlib) once in the parent,
+    so that each forked case starts warm; nothing here starts a thread pool."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import improvise
+
+    for info in pkgutil.walk_packages(improvise.__path__, "improvise."):
+        if not info.name.endswith("__main__"):
+            importlib.import_module(info.name)
+
+
 def collect(fx: Fixtures, only: str | None = None) -> list:
     cases = []
     for info in sorted(pkgutil.iter_modules([str(HERE)]), key=lambda m: m.name):
@@ -61,6 +74,7 @@ def main(argv=None) -> int:
     t0 = time.perf_counter()
     try:
         fx = Fixtures(root, SHARED if SHARED.is_dir() else None)
+        preload()
         cases = collect(fx, a.only)
         total = len(cases)
         if a.sample:
