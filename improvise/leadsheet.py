@@ -10,7 +10,8 @@ solo` refuses):
 - Impro-Visor lead sheets (`.ls`): chords, sections, and the melody part as a solo
   (`improvise.leadsheet_impro`);
 - iReal Pro links (`irealb://`, `irealbook://`), as a bare link, a text file holding links, or
-  an exported HTML playlist (`improvise.leadsheet_ireal`);
+  an exported HTML playlist (`improvise.leadsheet_ireal`); `FILE#TITLE` or `FILE#N` picks one
+  song of several;
 - the jazz-standards JSON (a title looked up in `--standards`), and `wjd:MELID`, the changes
   under a Weimar Jazz Database solo (`improvise.leadsheet_sources`).
 
@@ -257,7 +258,7 @@ def sniff_format(path: Path) -> str:
     return "text"
 
 
-def _read_file(path: Path, kind: str) -> LeadSheet:
+def _read_file(path: Path, kind: str, pick: str | None = None) -> LeadSheet:
     if kind in ("musicxml", "mxl"):
         from improvise.leadsheet_sources import read_musicxml_leadsheet
 
@@ -269,7 +270,7 @@ def _read_file(path: Path, kind: str) -> LeadSheet:
     if kind == "ireal":
         from improvise.leadsheet_ireal import read_ireal
 
-        return read_ireal(read_text(path, "iReal Pro playlist"), str(path))
+        return read_ireal(read_text(path, "iReal Pro playlist"), str(path), pick)
     if kind == "standards":
         from improvise.leadsheet_sources import expand_standard, load_standards
 
@@ -304,6 +305,9 @@ def load_leadsheet(source: str, standards: Path | None = None, wjd: Path | None 
     if path.exists() and not path.is_dir():
         check_in_file(path, "lead sheet")
         return _read_file(path, sniff_format(path))
+    head, _, pick = source.rpartition("#")
+    if head and Path(head).is_file() and sniff_format(Path(head)) == "ireal":
+        return _read_file(check_in_file(Path(head), "lead sheet"), "ireal", pick)
     if path.is_dir():
         raise UserError(f"{path}: is a folder, not a lead sheet")
     if standards is None:

@@ -37,8 +37,11 @@ def _bar_slots(changes: list[tuple[float, ChordSymbol]], beats: int, previous: C
 
 
 def music21_figure_to_text(figure: str) -> str:
-    """music21 spells a flat root with '-' ('B-7'); ours reads '-' as minor: 'B-7' -> 'Bb7'."""
-    return re.sub(r"/([A-G])-", r"/\1b", re.sub(r"^([A-G])-", r"\1b", figure.strip()))
+    """music21 spells a flat root with '-' ('B-7'); ours reads '-' as minor: 'B-7' -> 'Bb7';
+    its degree words go ('C7 add #9' -> 'C7add#9', 'C7 alter b5' -> 'C7b5')."""
+    figure = re.sub(r"\s*\balter\s*", "", figure.strip())
+    figure = re.sub(r"\s*\badd\s*", "add", figure).replace(" ", "")
+    return re.sub(r"/([A-G])-", r"/\1b", re.sub(r"^([A-G])-", r"\1b", figure))
 
 
 def _measure_changes(m, beats: int, bar: int, unparsed: list, warnings: list) -> list:
@@ -80,25 +83,37 @@ def read_musicxml_leadsheet(path: Path):
     from music21 import key
 
     from improvise.corpora.music21_io import load_musicxml
-    from improvise.leadsheet import LeadSheet
+    from improvise.leadsheet import FormBuilder, LeadSheet
 
     path = Path(path)
     score = load_musicxml(path)
     part = score.parts[0] if getattr(score, "parts", None) else score
     beats = _beats_of(part, path)
-    bars, unparsed, warnings, previous = [], [], [], None
+    form, unparsed, warnings, previous = FormBuilder(str(path)), [], [], None
+    endings = {id(el): rb.number for rb in part.spannerBundle.getByClass("RepeatBracket")
+               for el in rb.getSpannedElements()[:1]}
     for number, m in enumerate(part.getElementsByClass("Measure"), 1):
+        if getattr(m.leftBarline, "direction", None) == "start":
+            form.repeat_start()
+        if id(m) in endings:
+            form.ending(int(re.match(r"\d*", str(endings[id(m)])).group(0) or 1))
         slots = _bar_slots(_measure_changes(m, beats, number, unparsed, warnings), beats, previous)
         if slots:
-            bars.append(slots)
+            form.bar(slots)
             previous = slots[-1]
-    if not bars:
+        if getattr(m.rightBarline, "direction", None) == "end":
+            times = getattr(m.rightBarline, "times", None)
+            form.repeat_end(min(int(times), 16) if isinstance(times, int) and times > 1 else 2)
+    if not form.bars:
         raise UserError(f"{path}: no chord symbols found" + (f" that parse ({', '.join(unparsed[:5])})"
                                                              if unparsed else ""))
     title = (score.metadata.title if score.metadata and score.metadata.title else path.stem)
     ks = next(iter(part.recurse().getElementsByClass(key.KeySignature)), None)
     tonic = ks.asKey().tonic.name.replace("-", "b") if ks is not None else None
-    return LeadSheet(str(title)[:200], bars, beats, tonic, unparsed, warnings=warnings[:20])
+    for text in warnings[:20]:
+        form.warn(text)
+    bars = form.finish()
+    return LeadSheet(str(title)[:200], bars, beats, tonic, unparsed, form.sections, form.warnings)
 
 
 # ---- the jazz-standards JSON ----------------------------------------------------------------
