@@ -62,8 +62,8 @@ results-kern: install
 # The polyphonic piano-roll bench (issue 5): docs/polyphonic/{jsb,nottingham}.json and .png.
 .PHONY: results-polyphonic
 results-polyphonic: install
-	$(BIN)/improvise bench polyphonic --data jsb --out runs/polyphonic/jsb --docs docs/polyphonic --quiet
-	$(BIN)/improvise bench polyphonic --data nottingham --out runs/polyphonic/nottingham --docs docs/polyphonic --quiet
+	$(BIN)/improvise bench polyphonic --data jsb --data-dir ../shared/data/polyphonic --out runs/polyphonic/jsb --docs docs/polyphonic --quiet
+	$(BIN)/improvise bench polyphonic --data nottingham --data-dir ../shared/data/polyphonic --out runs/polyphonic/nottingham --docs docs/polyphonic --quiet
 
 # The melody model zoo on real corpora (issue 5): docs/zoo/{wjd_blues,nottingham}/ (about an hour).
 NOTTINGHAM := ../shared/data/nottingham

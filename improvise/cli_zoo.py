@@ -4,7 +4,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-DEFAULT_WJD = "../shared/data/wjd"
+from improvise.checks import (MAX_EPOCHS, MAX_HIDDEN, MAX_SECONDS, SEED, check_in_file, check_out_dir, float_flag,
+                              int_flag)
+from improvise.errors import UserError
 
 
 def add_zoo_parsers(sub, parser_class) -> None:
@@ -17,15 +19,18 @@ def add_zoo_parsers(sub, parser_class) -> None:
     p.add_argument("--models", default=DEFAULT_MODELS, help=f"comma-separated (default {DEFAULT_MODELS}; also "
                    "markovK for any K, gru, interval, lstm+chord)")
     p.add_argument("--out", required=True, help="folder to write")
-    p.add_argument("--wjd", default=None, help=f"the WJD folder for wjd:* (default $IMPROVISE_WJD or {DEFAULT_WJD})")
+    p.add_argument("--wjd", default=None, help="the WJD folder for wjd:* (default: $IMPROVISE_WJD)")
     p.add_argument("--on-bad-file", choices=["skip", "fail"], default="skip",
                    help="a file that cannot be read: warn and skip it (default), or stop")
     p.add_argument("--grid", choices=["8th", "16th"], default="16th", help="quantise to eighths or sixteenths")
-    p.add_argument("--epochs", type=int, default=c.epochs, help="most epochs of a neural model")
-    p.add_argument("--max-seconds", type=float, default=c.max_seconds, help="training budget of a neural model")
-    p.add_argument("--hidden", type=int, default=c.hidden)
-    p.add_argument("--max-samples", type=int, default=40, help="held-out pieces to sample a melody over")
-    p.add_argument("--seed", type=int, default=c.seed)
+    p.add_argument("--epochs", type=int_flag(1, MAX_EPOCHS), default=c.epochs,
+                   help=f"most epochs of a neural model (1-{MAX_EPOCHS})")
+    p.add_argument("--max-seconds", type=float_flag(0, MAX_SECONDS), default=c.max_seconds,
+                   help="training budget of a neural model in seconds (0: none)")
+    p.add_argument("--hidden", type=int_flag(1, MAX_HIDDEN), default=c.hidden, help=f"recurrent units (1-{MAX_HIDDEN})")
+    p.add_argument("--max-samples", type=int_flag(1, 100_000), default=40,
+                   help="held-out pieces to sample a melody over (1-100000)")
+    p.add_argument("--seed", type=SEED, default=c.seed)
     p.add_argument("--resume", action="store_true", help="keep the models already in --out/models and go on "
                    "training one that was cut off")
     p.add_argument("--quiet", action="store_true")
@@ -35,7 +40,7 @@ def add_zoo_parsers(sub, parser_class) -> None:
     p.add_argument("run_dir", help="a model folder (DIR/models/NAME of 'improvise compare') or the compare DIR")
     p.add_argument("file", help="an ABC, MusicXML, **kern or MIDI file")
     p.add_argument("--model", default=None, help="with a compare DIR: which model (default lstm)")
-    p.add_argument("--piece", type=int, default=0, help="which piece of a file holding several (from 0)")
+    p.add_argument("--piece", type=int_flag(0, 10**6), default=0, help="which piece of a file holding several (from 0)")
     p.add_argument("--grid", choices=["8th", "16th"], default=None,
                    help="quantisation (default: the grid the model was trained on)")
     p.add_argument("--out", default=None, help="folder for likelihood.json and likelihood.png")
@@ -45,22 +50,27 @@ def add_zoo_parsers(sub, parser_class) -> None:
 
 
 def _wjd(a) -> Path | None:
-    w = a.wjd or os.environ.get("IMPROVISE_WJD") or DEFAULT_WJD
-    return Path(w) if a.data.startswith("wjd:") else None
+    if not a.data.startswith("wjd:"):
+        return None
+    w = a.wjd or os.environ.get("IMPROVISE_WJD")
+    if not w:
+        raise UserError(f"--data {a.data} needs --wjd DIR (the Weimar Jazz Database's CSV folder) or $IMPROVISE_WJD")
+    return Path(w)
 
 
 def cmd_compare(a) -> int:
     from improvise.compare import compare, leaderboard_table
-    from improvise.errors import UserError
-    from improvise.zoo import ZooConfig
+    from improvise.zoo import ZooConfig, valid_name
 
-    if a.epochs < 1 or a.hidden < 1 or a.max_samples < 1 or a.max_seconds < 0:
-        raise UserError("--epochs, --hidden and --max-samples must be positive, --max-seconds >= 0")
+    check_out_dir(a.out)
     wjd = _wjd(a)
     if wjd is not None and not (wjd / "wjd_solos.csv").is_file():
         raise UserError(f"{wjd}: no Weimar Jazz Database here (give --wjd DIR)")
     models = [m.strip() for m in a.models.split(",") if m.strip()]
+    for m in models:
+        valid_name(m)
     cfg = ZooConfig(epochs=a.epochs, max_seconds=a.max_seconds, hidden=a.hidden, seed=a.seed)
+    cfg.validate()
     result = compare(a.data, models, Path(a.out), cfg, a.on_bad_file, wjd, 2 if a.grid == "8th" else 4,
                      a.max_samples, progress=not a.quiet, resume=a.resume)
     if not a.quiet:
@@ -74,6 +84,9 @@ def cmd_likelihood(a) -> int:
 
     from improvise.likelihood import format_likelihood, likelihood
 
+    check_in_file(a.file)
+    if a.out:
+        check_out_dir(a.out)
     result = likelihood(Path(a.run_dir), Path(a.file), a.model, a.piece, {"8th": 2, "16th": 4}.get(a.grid),
                         Path(a.out) if a.out else None)
     if a.json:

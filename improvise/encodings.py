@@ -228,6 +228,12 @@ class MelodyEventEncoding:
     min_pitch: int = 48  # C3
     max_pitch: int = 84  # C6
 
+    def __post_init__(self) -> None:
+        if not (isinstance(self.min_pitch, int) and isinstance(self.max_pitch, int)
+                and 0 <= self.min_pitch and self.min_pitch + 11 <= self.max_pitch <= 127):
+            raise ConfigError(f"pitch range [{self.min_pitch}, {self.max_pitch}] must lie in MIDI 0-127 "
+                              "and span an octave at least")
+
     NO_EVENT = 0
     NOTE_OFF = 1
 

@@ -11,7 +11,7 @@ import numpy as np
 from improvise.corpora.load import load_corpus
 from improvise.errors import UserError
 from improvise.runs import read_json
-from improvise.zoo import ZooModel, load_zoo_model, write_meta
+from improvise.zoo import ZooModel, load_zoo_model, valid_name, write_meta
 
 NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
 
@@ -35,12 +35,15 @@ def resolve_model(run_dir: Path, name: str | None) -> Path:
     if not run_dir.is_dir():
         raise UserError(f"{run_dir}: no such folder")
     cfg = run_dir / "config.json"
-    if cfg.is_file() and "name" in read_json(cfg) and name is None:
+    if cfg.is_file() and "name" in read_json(cfg):
+        if name is not None:
+            raise UserError(f"{run_dir}: a single model's folder; --model picks one of a compare folder's models")
         return run_dir
     models = run_dir / "models"
     if not models.is_dir():
         raise UserError(f"{run_dir}: neither a zoo model nor an 'improvise compare' folder")
     name = name or "lstm"
+    valid_name(name)  # a model name, never a path
     if not (models / name).is_dir():
         have = ", ".join(sorted(p.name for p in models.iterdir() if p.is_dir()))
         raise UserError(f"{run_dir}: no model {name!r} (it has {have})")
@@ -50,7 +53,10 @@ def resolve_model(run_dir: Path, name: str | None) -> Path:
 def compare_grid(model_dir: Path) -> int | None:
     """Steps a beat the model was trained on, from its compare folder's config.json."""
     cfg = Path(model_dir).parent.parent / "config.json"
-    return read_json(cfg).get("steps_per_beat") if cfg.is_file() else None
+    spb = read_json(cfg).get("steps_per_beat") if cfg.is_file() else None
+    if spb is not None and spb not in (2, 4):
+        raise UserError(f"{cfg}: steps_per_beat should be 2 or 4, not {spb!r}")
+    return spb
 
 
 def likelihood(run_dir: Path, file: Path, model_name: str | None = None, piece: int = 0,

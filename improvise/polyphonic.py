@@ -23,6 +23,7 @@ import numpy as np
 import torch
 
 from improvise.corpora.pianoroll import KEYS, read_pianoroll
+from improvise.checks import MAX_EPOCHS, MAX_HIDDEN, MAX_SECONDS, check_memory
 from improvise.errors import ConfigError, UserError
 from improvise.models.pianoroll_lstm import PianorollLSTM, PianorollLSTMConfig
 from improvise.runs import load_checkpoint, save_checkpoint, write_bytes, write_json
@@ -31,7 +32,6 @@ from improvise.sequence_trainer import SequenceTrainConfig, fit_sequences
 DATASETS = {"jsb": "JSB_Chorales.mat", "nottingham": "Nottingham.mat", "musedata": "MuseData.mat",
             "piano": "Piano_midi.mat"}
 NAMES = {"jsb": "JSB Chorales", "nottingham": "Nottingham", "musedata": "MuseData", "piano": "Piano-midi.de"}
-DEFAULT_DATA_DIR = "../shared/data/polyphonic"
 # Bai, Kolter & Koltun 2018 (TCN), Table 1: test NLL per time step
 PUBLISHED = {"jsb": {"LSTM": 8.45, "GRU": 8.43, "TCN": 8.10}, "nottingham": {"LSTM": 3.29, "GRU": 3.46, "TCN": 3.07}}
 RESUME = "resume.pt"
@@ -63,6 +63,15 @@ class PolyphonicConfig:
             raise ConfigError(f"data must be one of {', '.join(DATASETS)}, not {self.data!r}")
         if self.transpose < 0 or self.window < 0 or self.minutes < 0:
             raise ConfigError("transpose, window and minutes must be >= 0")
+        for name, lo, hi in (("hidden", 1, MAX_HIDDEN), ("layers", 1, 16), ("batch", 1, 4096), ("transpose", 0, 24),
+                             ("window", 0, 100_000), ("epochs", 1, MAX_EPOCHS), ("patience", 1, MAX_EPOCHS)):
+            value = getattr(self, name)
+            if not lo <= value <= hi:
+                raise ConfigError(f"{name} must be in [{lo}, {hi}], not {value}")
+        if self.minutes > MAX_SECONDS / 60 or not 0 <= self.weight_decay <= 10:
+            raise ConfigError("minutes must be at most a week and weight_decay in [0, 10]")
+        h = self.hidden  # weights, gradients and Adam's moments of the stacked layers, float32
+        check_memory(4 * 4 * 4 * h * (h + 88) * self.layers, "an LSTM of this size")
         self.model_config()
         self.train_config().validate()
 

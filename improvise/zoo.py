@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from improvise.checks import MAX_EPOCHS, MAX_HIDDEN, MAX_SECONDS, MAX_SEED, check_memory, require
 from improvise.encodings import MelodyEventEncoding
 from improvise.errors import UserError
 from improvise import melody_encodings as me
@@ -42,6 +43,20 @@ class ZooConfig:
     hmm_states: tuple = (8, 16, 32)  # candidates; the best on validation is kept
     markov_alphas: tuple = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)  # back-off strengths tried on validation
     seed: int = 0  # fixes weights, batches and samples
+
+    def validate(self) -> None:
+        for name, lo, hi in (("hidden", 1, MAX_HIDDEN), ("mlp_hidden", 1, MAX_HIDDEN), ("window", 1, 10_000),
+                             ("epochs", 1, MAX_EPOCHS), ("patience", 1, MAX_EPOCHS), ("seed", 0, MAX_SEED)):
+            value = getattr(self, name)
+            require(lo <= value <= hi, f"{name} must be in [{lo}, {hi}], not {value}")
+        require(0 <= self.dropout < 1, f"dropout must be in [0, 1), not {self.dropout}")
+        require(0 <= self.max_seconds <= MAX_SECONDS, f"max_seconds must be in [0, {MAX_SECONDS:g}]")
+        require(0 < self.lr <= 10, f"lr must be in (0, 10], not {self.lr}")
+        require(all(isinstance(k, int) and 1 <= k <= 1000 for k in self.hmm_states) and self.hmm_states,
+                "hmm_states must be whole numbers in [1, 1000]")
+        require(all(isinstance(a, (int, float)) and 0 < a < 1e6 for a in self.markov_alphas) and self.markov_alphas,
+                "markov_alphas must be positive numbers")
+        check_memory(4 * 4 * 4 * self.hidden * (self.hidden + 200), "a network of this size")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -157,34 +172,62 @@ class ZooModel:
 
 
 def load_zoo_model(folder: Path) -> ZooModel:
-    from improvise.runs import load_checkpoint, read_json
+    """A model folder of 'improvise compare', every file checked on opening (a UserError naming
+    the file and what does not match otherwise)."""
+    from improvise.runs import config_from_json, read_json
 
     folder = Path(folder)
-    if not (folder / "config.json").is_file():
+    where = folder / "config.json"
+    if not where.is_file():
         raise UserError(f"{folder}: not a zoo model folder (no config.json; see 'improvise compare')")
-    meta = read_json(folder / "config.json")
-    zcfg = meta["zoo"]
-    cfg = ZooConfig(**{**zcfg, "hmm_states": tuple(zcfg["hmm_states"]), "markov_alphas": tuple(zcfg["markov_alphas"])})
-    enc = MelodyEventEncoding(**meta["encoding"])
-    name = meta["name"]
+    meta = read_json(where)
+    name = meta.get("name")
+    if not isinstance(name, str):
+        raise UserError(f"{where}: no model 'name'; not a zoo model folder (see 'improvise compare')")
+    try:
+        valid_name(name)
+    except UserError as e:
+        raise UserError(f"{where}: {e}") from None
+    cfg = config_from_json(ZooConfig, meta.get("zoo"), where)
+    enc = config_from_json(MelodyEventEncoding, meta.get("encoding"), where)
+    info = meta.get("info")
+    return ZooModel(name, enc, cfg, _load_core(folder, name, enc, cfg), info if isinstance(info, dict) else None)
+
+
+def _load_core(folder: Path, name: str, enc: MelodyEventEncoding, cfg: ZooConfig):
+    from improvise.runs import load_checkpoint, load_state_checked, read_json
+
     if name.startswith("markov"):
         from improvise.models.baselines import MarkovChain
 
-        core = MarkovChain.from_dict(read_json(folder / "model.json"))
-    elif name == "hmm":
+        where = folder / "model.json"
+        try:
+            core = MarkovChain.from_dict(read_json(where))
+        except (KeyError, TypeError, ValueError, IndexError, OverflowError) as e:
+            raise UserError(f"{where}: not a Markov chain of this package ({type(e).__name__}: {e})"[:300]) from None
+        if core.n_events != enc.n_events:
+            raise UserError(f"{where}: {core.n_events} events, the encoding has {enc.n_events}")
+        return core
+    if name == "hmm":
         from improvise.models.hmm import HMM
 
+        where = folder / "model.npz"
         try:
-            with np.load(folder / "model.npz", allow_pickle=False) as z:
+            with np.load(where, allow_pickle=False) as z:
                 core = HMM(z["startprob"], z["transmat"], z["emissionprob"])
-        except (OSError, ValueError, KeyError) as e:
-            raise UserError(f"{folder / 'model.npz'}: not a readable HMM ({e})") from None
-    else:
-        ck = load_checkpoint(folder / "model.pt")
-        core = build_network(name, enc, cfg, ck["model_config"]["input_size"])
-        core.load_state_dict(ck["state_dict"])
-        core.eval()
-    return ZooModel(name, enc, cfg, core, meta.get("info"))
+        except (OSError, ValueError, KeyError, EOFError) as e:
+            raise UserError(f"{where}: not a readable HMM ({e})") from None
+        core.check(enc.n_events, where)
+        return core
+    where = folder / "model.pt"
+    ck = load_checkpoint(where)
+    n_in = ck.get("model_config", {}).get("input_size") if isinstance(ck.get("model_config"), dict) else None
+    if not isinstance(n_in, int) or not 1 <= n_in <= 100_000:
+        raise UserError(f"{where}: model_config.input_size should be a whole number in [1, 100000], not {n_in!r}")
+    core = build_network(name, enc, cfg, n_in)
+    load_state_checked(core, ck["state_dict"], where)
+    core.eval()
+    return core
 
 
 def sample_events(model: ZooModel, n_steps: int, rng: np.random.Generator, tune=None, temperature: float = 1.0,

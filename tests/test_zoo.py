@@ -136,7 +136,11 @@ def test_compare_ranks_every_model_and_likelihood_interrogates_one(tmp_path, cap
     assert lk["events"] == len(ev) - 1 and abs(np.mean([s["surprisal"] for s in lk["steps"]]) - lk["nll_per_event"]) < 1e-9
     assert (tmp_path / "lk" / "likelihood.png").is_file()
     assert dispatch(["likelihood", str(out), str(folder / "t0.abc"), "--model", "nope"]) == 2
-    assert "no model 'nope'" in capsys.readouterr().err
+    assert "unknown model 'nope'" in capsys.readouterr().err
+    assert dispatch(["likelihood", str(out), str(folder / "t0.abc"), "--model", "markov7"]) == 2
+    assert "no model 'markov7'" in capsys.readouterr().err
+    assert dispatch(["likelihood", str(out), str(folder / "t0.abc"), "--model", "../../x"]) == 2
+    assert "unknown model '../../x'" in capsys.readouterr().err
 
 
 def test_zoo_rejects_unknown_models(tmp_path, capsys):

@@ -67,9 +67,17 @@ class MarkovChain:
 
     @classmethod
     def from_dict(cls, d: dict) -> "MarkovChain":
-        m = cls(int(d["order"]), int(d["n_events"]), float(d["alpha"]))
+        order, n_events, alpha = int(d["order"]), int(d["n_events"]), float(d["alpha"])
+        if not (0 <= order <= 64 and 1 <= n_events <= 100_000 and 0 < alpha < 1e9):
+            raise ConfigError(f"order {order}, n_events {n_events} or alpha {alpha} out of range")
+        m = cls(order, n_events, alpha)
         for k, v in d["counts"]:
-            m.counts[tuple(int(i) for i in k)] = np.asarray(v, dtype=float)
+            key, row = tuple(int(i) for i in k), np.asarray(v, dtype=float)
+            if len(key) > order or any(not 0 <= i <= n_events for i in key):
+                raise ConfigError(f"context {list(key)} does not fit order {order} and {n_events} events")
+            if row.shape != (n_events,) or not np.all(np.isfinite(row)) or np.any(row < 0):
+                raise ConfigError(f"the counts of context {list(key)} are not {n_events} non-negative numbers")
+            m.counts[key] = row
         return m
 
     def nll(self, sequences) -> float:

@@ -15,6 +15,20 @@ class HMM:
         self.transmat = np.asarray(transmat, dtype=float)
         self.emissionprob = np.asarray(emissionprob, dtype=float)
 
+    def check(self, n_events: int, where) -> None:
+        """A UserError naming `where` unless the arrays are an HMM over `n_events` events."""
+        from improvise.errors import UserError
+
+        k = len(self.startprob) if self.startprob.ndim == 1 else -1
+        shapes_ok = (self.startprob.ndim == 1 and 1 <= k <= 10_000 and self.transmat.shape == (k, k)
+                     and self.emissionprob.shape == (k, n_events))
+        if not shapes_ok:
+            raise UserError(f"{where}: arrays of shapes {self.startprob.shape}, {self.transmat.shape}, "
+                            f"{self.emissionprob.shape} are not an HMM over {n_events} events")
+        for name, a in (("startprob", self.startprob), ("transmat", self.transmat), ("emissionprob", self.emissionprob)):
+            if not np.all(np.isfinite(a)) or np.any(a < 0) or not np.allclose(a.sum(-1), 1, atol=1e-6):
+                raise UserError(f"{where}: {name} is not a probability distribution (rows summing to 1)")
+
     @property
     def n_states(self) -> int:
         return len(self.startprob)
