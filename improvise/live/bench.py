@@ -120,3 +120,163 @@ def osc_round_trip_ms(source, trips: int = 1000) -> np.ndarray:
     inp.close()
     listen.close()
     return out * 1000
+
+
+# ---- the OSC flood (issue 13) ----------------------------------------------------------------
+
+def free_udp_port() -> int:
+    """A UDP port on 127.0.0.1 that nothing is bound to right now."""
+    import socket
+
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class OscListener:
+    """Collects every OSC message sent to a UDP port on 127.0.0.1, in a thread, as
+    (perf_counter, address, params); `first` is set once the first one arrives."""
+
+    def __init__(self, port: int):
+        import socket
+        import threading
+
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+        self.sock.bind(("127.0.0.1", port))
+        self.sock.settimeout(0.05)
+        self.got: list[tuple[float, str, list]] = []
+        self.first = threading.Event()
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        from pythonosc.osc_packet import OscPacket
+
+        while not self.stop.is_set():
+            try:
+                data = self.sock.recv(65536)
+            except OSError:  # the timeout: look at `stop` again
+                continue
+            t = time.perf_counter()
+            for m in OscPacket(data).messages:
+                self.got.append((t, m.message.address, list(m.message.params)))
+            self.first.set()
+
+    def close(self) -> None:
+        self.stop.set()
+        self.thread.join(2)
+        self.sock.close()
+
+
+def flood_messages(n: int, seed: int = 0) -> list[tuple[int, int]]:
+    """`n` /note (pitch, velocity) pairs as a careless or broken controller sends them: note-ons
+    and note-offs of pitches from a two-octave range, with duplicate note-ons, note-offs of notes
+    that are not on, and some notes never released."""
+    rng = np.random.default_rng(seed)
+    out, held = [], []
+    for _ in range(n):
+        r = rng.random()
+        if r < 0.45 or not held:
+            pitch = int(rng.integers(48, 73)) if r > 0.05 or not held else held[-1]  # 5%: a duplicate on
+            out.append((pitch, int(rng.integers(1, 128))))
+            held.append(pitch)
+        elif r < 0.9:
+            out.append((held.pop(int(rng.integers(len(held)))), 0))
+        else:
+            out.append((int(rng.integers(48, 73)), 0))  # an off that may have no on
+    return out
+
+
+def open_notes(events) -> tuple[int, int]:
+    """From (key, is_on) in time order: (note-ons never closed, note-ons of a key already on)."""
+    count: dict = {}
+    reons = 0
+    for key, on in events:
+        if on:
+            reons += count.get(key, 0) > 0
+            count[key] = count.get(key, 0) + 1
+        elif count.get(key):
+            count[key] -= 1
+    return sum(count.values()), reons
+
+
+def midi_open_notes(path) -> dict[str, tuple[int, int]]:
+    """`open_notes` of each track of a MIDI file, by track name."""
+    out = {}
+    for track in mido.MidiFile(path).tracks:
+        ev = [((m.channel, m.note), m.type == "note_on" and m.velocity > 0) for m in track
+              if m.type in ("note_on", "note_off")]
+        out[track.name] = open_notes(ev)
+    return out
+
+
+def _send_flood(port: int, pairs: list[tuple[int, int]], seconds: float) -> float:
+    """Send the /note pairs to 127.0.0.1:`port` evenly over `seconds`; returns the seconds taken."""
+    import socket
+
+    from pythonosc.osc_message_builder import OscMessageBuilder
+
+    client = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    dgrams = []
+    for pitch, vel in pairs:
+        b = OscMessageBuilder("/note")
+        b.add_arg(pitch)
+        b.add_arg(vel)
+        dgrams.append(b.build().dgram)
+    gap = seconds / max(1, len(dgrams))
+    t0 = time.perf_counter()
+    for k, d in enumerate(dgrams):
+        left = t0 + k * gap - time.perf_counter()
+        if left > 0:
+            time.sleep(left)
+        client.sendto(d, ("127.0.0.1", port))
+    client.close()
+    return time.perf_counter() - t0
+
+
+def osc_flood(out_dir, messages: int = 10_000, seconds: float = 25.0, model: str | None = None,
+              mode: str = "free", seed: int = 0, extra: tuple = ()) -> dict:
+    """`improvise jam --osc` in a subprocess, flooded with `messages` /note messages over
+    `seconds` from 127.0.0.1 (`flood_messages`: duplicates, orphan offs, notes never released).
+    Returns the session's timing and input counters, the notes left open in each track of
+    session.mid and at the OSC output (every /note the engine sent, heard by a listener), and
+    the machine's load average."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    out_dir = Path(out_dir)
+    port_in, port_out = free_udp_port(), free_udp_port()
+    listener = OscListener(port_out)
+    cmd = [sys.executable, "-m", "improvise", "jam", "--osc", "--seconds", f"{seconds + 1.5:g}", "--osc-in",
+           str(port_in), "--osc-out", str(port_out), "--out", str(out_dir), "--mode", mode, "--seed", str(seed),
+           *(["--model", str(model)] if model else []), *extra]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        if not listener.first.wait(120):  # the engine is up once its first click arrives
+            raise RuntimeError("the jam engine sent nothing within 120 s")
+        sent_s = _send_flood(port_in, flood_messages(messages, seed), seconds)
+        stdout, stderr = proc.communicate(timeout=seconds + 120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        time.sleep(0.2)
+        listener.close()
+    if proc.returncode != 0:
+        raise RuntimeError(f"jam failed ({proc.returncode}): {stderr[-1000:]}")
+    doc = json.loads((out_dir / "session.json").read_text())
+    notes = [((p[2], p[0]), p[1] > 0) for _, a, p in listener.got if a == "/note" and len(p) >= 3]
+    stuck_out, reons_out = open_notes(notes)
+    tracks = midi_open_notes(out_dir / "session.mid")
+    return {"messages": messages, "seconds": round(sent_s, 2), "mode": mode, "timing": doc["timing"],
+            "input": doc.get("input"), "stuck_in_session_mid": sum(s for s, _ in tracks.values()),
+            "reons_in_session_mid": sum(r for _, r in tracks.values()), "tracks": tracks,
+            "stuck_at_output": stuck_out, "reons_at_output": reons_out, "output_notes": len(notes),
+            "load_average": os.getloadavg()}

@@ -17,10 +17,18 @@ key's blues scale off it) and kept within `span` semitones of the performer's re
 Drums (rule, seed 003): kick on each bar's first step, snare at each onset of the recorded
 bassline, closed hi-hat on every eighth, once a bassline is recorded. The click has three
 sounds: the loop's first beat, other bars' first beats, other beats.
+
+Whatever arrives, every note-on the engine sends or records gets its note-off: the output
+port keeps one instance of each note (ports.OutPort), a note-on for a pitch the performer
+already holds ends the first one (a duplicate), a note-off for a pitch not held is dropped
+(an orphan), at most `max_ons_per_step` note-ons are taken a grid step (the rest are dropped),
+and `close()` releases every note still down and silences the output. `counts` says how
+many messages each rule caught; a session writes them to session.json.
 """
 from __future__ import annotations
 
 import copy
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 
 import mido
@@ -51,6 +59,7 @@ class JamConfig:
     low: int = 36  # lowest machine pitch
     high: int = 96  # highest machine pitch
     generate_ahead: int = 32  # pitches generated at once; refilled below a quarter of this
+    max_ons_per_step: int = 32  # performer note-ons taken a grid step; more is a flood: dropped and counted
     channels: dict = field(default_factory=lambda: {"human": 0, "machine": 1, "bass": 2, "chords": 3, "drums": 9,
                                                     "click": 9})  # output channel of each role
     click_notes: tuple = (76, 77, 37)  # GM high wood block (loop top), low wood block (bar), side stick
@@ -62,11 +71,13 @@ class JamConfig:
     def validate(self) -> None:
         self.loop.validate()
         if self.phrase_bars is not None and (self.phrase_bars < 1 or self.loop.bars % self.phrase_bars):
-            raise ConfigError("phrase bars must divide the loop's bars")
+            raise ConfigError(f"--phrase-bars {self.phrase_bars} must divide --bars {self.loop.bars}")
         if self.drums not in ("rule", "model", "off"):
             raise ConfigError(f"drums must be rule, model or off, not {self.drums!r}")
         if not 0 <= self.low <= self.high <= 127 or self.span < 1 or self.generate_ahead < 1:
             raise ConfigError("need 0 <= low <= high <= 127, span >= 1 and generate_ahead >= 1")
+        if self.max_ons_per_step < 1:
+            raise ConfigError("max_ons_per_step must be at least 1")
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -112,6 +123,7 @@ class JamEngine:
         self.buffer: list[int] = []
         self.history: list[int] = []  # the performer's pitches, newest last
         self.unprimed: list[int] = []  # of those, the ones the model has not heard yet
+        self.down: dict[int, int] = {}  # performer's pitch held down -> the channel it came on
         self.held: dict[int, list[int]] = {}  # performer's pitch -> machine pitches sounding for it
         self.passing: dict[int, list[tuple[str, int]]] = {}  # performer's pitch -> (role, pitch) passed on
         self.pending_off: dict[int, list[tuple[str, int]]] = {}  # step -> one-step notes to end
@@ -119,6 +131,8 @@ class JamEngine:
         self.temperature = 0.85
         self.log: list[dict] = []
         self.errors: list[str] = []
+        self.counts: Counter = Counter()  # performer messages by what became of them (see the module doc)
+        self.ons_this_step = 0  # note-ons taken since the last grid step
         self.phrase_steps = (config.phrase_bars or spec.bars) * spec.steps_per_bar
         self.scale = frozenset((config.key + i) % 12 for i in BLUES_PCS)  # the key's blues scale
 
@@ -127,9 +141,10 @@ class JamEngine:
         self.log.append({"time": round(self.clock.now(), 6), "step": self.step, "kind": kind, **info})
 
     def _send(self, role: str, msg: mido.Message) -> None:
-        self.out.send(msg)
+        sent = self.out.send(msg, role)
         if self.recorder is not None:
-            self.recorder(self.clock.now(), role, msg)
+            for r, m in sent:  # what went out, retrigger offs included, under the role that started each note
+                self.recorder(self.clock.now(), r, m)
 
     def _note(self, role: str, pitch: int, velocity: int) -> None:
         ch = self.cfg.channels[role]
@@ -177,13 +192,21 @@ class JamEngine:
             self.errors.append(f"tick {self.step}: {type(e).__name__}: {e}"[:200])
         self.step += 1
         self.next_time += self.cfg.loop.step_seconds
+        self.ons_this_step = 0
 
     def close(self) -> None:
-        """All notes off on every channel used (the engine's panic())."""
-        for pitch in list(self.held):
-            for q in self.held.pop(pitch):
-                self._note("machine", q, 0)
-        self.out.panic()
+        """The engine's panic(): every performer note still down is released (in the recording
+        too), every one-step note ended, then a note-off for every note still sounding and
+        all-notes-off on every channel used. Nothing is left on, at the output or in the record."""
+        for pitch in list(self.down):
+            self._release(pitch)
+        for step in sorted(self.pending_off):
+            for role, pitch in self.pending_off[step]:
+                self._note(role, pitch, 0)
+        self.pending_off.clear()
+        for role, msg in self.out.panic():
+            if self.recorder is not None:
+                self.recorder(self.clock.now(), role or "machine", msg)
         self._event("panic")
 
     # ---- performer -------------------------------------------------------------------------
@@ -192,29 +215,49 @@ class JamEngine:
             return self._control(msg.control, msg.value)
         if msg.type not in ("note_on", "note_off"):
             return
+        pitch = msg.note
+        if msg.type == "note_off" or msg.velocity == 0:
+            self.counts["note_off"] += 1
+            if pitch not in self.down:
+                self.counts["orphan_off"] += 1  # nothing to end: not passed on, not recorded
+                return
+            return self._release(pitch)
+        self.counts["note_on"] += 1
+        if self.ons_this_step >= self.cfg.max_ons_per_step:
+            self.counts["dropped_over_step_limit"] += 1  # its note-off will be an orphan
+            return
+        self.ons_this_step += 1
+        if pitch in self.down:
+            self.counts["duplicate_on"] += 1  # the pitch is held already: end that note first
+            self._release(pitch)
+        self.down[pitch] = msg.channel
         if self.recorder is not None:
             self.recorder(self.clock.now(), "performer", msg)
-        pitch, on = msg.note, msg.type == "note_on" and msg.velocity > 0
-        if on:
-            self.history = (self.history + [pitch])[-64:]
-            self.unprimed = (self.unprimed + [pitch])[-64:]
+        self.history = (self.history + [pitch])[-64:]
+        self.unprimed = (self.unprimed + [pitch])[-64:]
         if self.recording is not None and self.mode in ("bass", "chords"):
-            self._record(pitch, msg.velocity if on else 0)
-        if not on:
-            for q in self.held.pop(pitch, []):
-                self._note("machine", q, 0)
-            for role, q in self.passing.pop(pitch, []):
-                self._note(role, q, 0)
-            return
+            self._record(pitch, msg.velocity)
         if self.replacing and self.source is not None and self.mode not in ("bass", "chords"):
             return self._replace(pitch, msg.velocity)  # (a pass being recorded is played as it is)
         role = self.mode if self.mode in ("bass", "chords") else "human"
         self._note(role, pitch, msg.velocity)
         self.passing.setdefault(pitch, []).append((role, pitch))
 
+    def _release(self, pitch: int) -> None:
+        """The performer let go of `pitch` (held): end it in the recording and at the output."""
+        channel = self.down.pop(pitch)
+        if self.recorder is not None:
+            self.recorder(self.clock.now(), "performer", mido.Message("note_off", channel=channel, note=pitch))
+        if self.recording is not None and self.mode in ("bass", "chords"):
+            self._record(pitch, 0)
+        for q in self.held.pop(pitch, []):
+            self._note("machine", q, 0)
+        for role, q in self.passing.pop(pitch, []):
+            self._note(role, q, 0)
+
     def _replace(self, pitch: int, velocity: int) -> None:
         if not self.buffer:
-            self._generate()
+            self._generate(4)  # only a few now: a grid step refills the buffer (tick)
         raw = self.buffer.pop(0)
         step = max(self.current_step(), 0)
         chord = self.chord_pcs(step)
@@ -226,10 +269,10 @@ class JamEngine:
         self._note("machine", q, velocity)
         self.held.setdefault(pitch, []).append(q)
 
-    def _generate(self) -> None:
+    def _generate(self, n: int | None = None) -> None:
         self.source.prime(self.unprimed)
         self.unprimed = []
-        self.buffer += self.source.generate(self.cfg.generate_ahead)
+        self.buffer += self.source.generate(n or self.cfg.generate_ahead)
         self._event("generate", pitches=len(self.buffer))
 
     def _control(self, cc: int, value: int) -> None:
@@ -336,8 +379,12 @@ class JamEngine:
             top, bar, beat = self.cfg.click_notes
             note = top if s == 0 else bar if s % spec.steps_per_bar == 0 else beat
             self._hit("click", note, 100 if s == 0 else 80 if note == bar else 60)
-        if self.replacing and self.source is not None and len(self.buffer) < max(1, self.cfg.generate_ahead // 4):
-            self._generate()
+        if self.replacing and self.source is not None:
+            if len(self.buffer) < max(1, self.cfg.generate_ahead // 4):
+                self._generate()
+            elif self.unprimed:  # the model hears this step's notes now, not in the middle of the next step
+                self.source.prime(self.unprimed)
+                self.unprimed = []
         if self.cfg.drums == "model" and self.drum_pass is not None and s == 0:  # after this step's notes went out
             self.drum_next = self.drum_model.continue_pattern(self.drum_pass, n, spec.steps_per_bar)
             self._event("drums", generated=n)

@@ -18,13 +18,27 @@ from pythonosc.osc_message import OscMessage
 from pythonosc.osc_packet import OscPacket
 from pythonosc.udp_client import SimpleUDPClient
 
+from improvise.errors import UserError
+
+RECEIVE_BUFFER = 4 << 20  # bytes asked for; Linux gives at most net.core.rmem_max
+
 
 class OscIn:
-    """Polls a UDP socket for OSC messages and turns them into mido messages (and modes)."""
+    """Polls a UDP socket for OSC messages and turns them into mido messages (and modes).
+
+    A host or port it cannot listen on is a one-line UserError naming --host / --osc-in.
+    The socket asks the system for a large receive buffer (up to 4 MiB, as the system allows),
+    so that a burst of messages waits there while a grid step is played instead of being lost."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 57121):
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind((host, port))
+        try:
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER)
+            self.sock.bind((host, port))
+        except (OSError, OverflowError) as e:
+            self.sock.close()
+            why = getattr(e, "strerror", None) or str(e)
+            raise UserError(f"--host {host} --osc-in {port}: cannot listen there ({why})") from None
         self.sock.setblocking(False)
         self.address = self.sock.getsockname()
 
@@ -32,15 +46,30 @@ class OscIn:
         """Every message waiting: mido.Message, or ("mode", name)."""
         out = []
         while True:
-            try:
-                data = self.sock.recv(65536)
-            except (BlockingIOError, InterruptedError):
+            got = self.read()
+            if got is None:
                 return out
-            try:
-                msgs = [m.message for m in OscPacket(data).messages]
-            except Exception:  # noqa: BLE001  (python-osc raises its own parse errors: drop the datagram)
-                continue
-            out += [m for m in (self._convert(x) for x in msgs) if m is not None]
+            out += got
+
+    def read(self) -> list | None:
+        """The messages of the next datagram waiting ([] when it holds nothing the engine
+        takes); None when no datagram is waiting."""
+        try:
+            data = self.sock.recv(65536)
+        except (BlockingIOError, InterruptedError):
+            return None
+        except OSError:  # e.g. an ICMP error queued on the socket: nothing to read
+            return []
+        return self.decode(data)
+
+    @classmethod
+    def decode(cls, data: bytes) -> list:
+        """A datagram's messages, converted; [] for a datagram that does not parse."""
+        try:
+            msgs = [m.message for m in OscPacket(data).messages]
+        except Exception:  # noqa: BLE001  (python-osc raises its own parse errors: drop the datagram)
+            return []
+        return [m for m in (cls._convert(x) for x in msgs) if m is not None]
 
     @staticmethod
     def _convert(m: OscMessage):
@@ -55,7 +84,7 @@ class OscIn:
                 return mido.Message("control_change", control=int(a[0]), value=int(a[1]))
             if m.address == "/mode" and a:
                 return ("mode", str(a[0]))
-        except (ValueError, TypeError):
+        except (ValueError, TypeError, OverflowError):  # a pitch of 200, a velocity of nan: not a note
             return None
         return None
 
@@ -67,7 +96,11 @@ class OscOutPort:
     """A port (`send(msg)`) that forwards notes and controllers as OSC."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 57120):
-        self.client = SimpleUDPClient(host, port)
+        try:
+            self.client = SimpleUDPClient(host, port)
+        except (OSError, OverflowError, UnicodeError) as e:
+            why = getattr(e, "strerror", None) or str(e)
+            raise UserError(f"--host {host} --osc-out {port}: cannot send there ({why})") from None
 
     def send(self, msg: mido.Message) -> None:
         if msg.type == "note_on":

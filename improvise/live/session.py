@@ -9,20 +9,30 @@
 """
 from __future__ import annotations
 
-import io
+import json
+import os
+import shutil
+import tempfile
 import time
 from pathlib import Path
 
 import mido
 import numpy as np
 
-from improvise.errors import UserError
+from improvise.checks import check_in_file, file_error
+from improvise.errors import ConfigError
 from improvise.live.clock import RealClock, SimClock
 from improvise.live.engine import JamConfig, JamEngine
+from improvise.live.inbox import Inbox, serve
 from improvise.live.ports import MemoryPort
-from improvise.runs import write_bytes, write_json
 
 ROLES = ("performer", "human", "machine", "bass", "chords", "drums", "click")
+MAX_MIDI_BYTES = 8 << 20  # a performance or drum-pattern MIDI file (hours of dense playing)
+MAX_PERFORMANCE_SECONDS = 1800.0  # the last message of a simulated performance
+MAX_PERFORMANCE_MESSAGES = 200_000  # notes and controllers of a simulated performance
+MAX_SIMULATED_SECONDS = 3600.0  # a whole simulated session: the performance and the loops after it
+GUARD = 0.001  # seconds before a grid step from which live input waits for after the step
+PRIORITY_NICE = -10  # the live loop's nice value, where the system allows it
 
 
 class Recorder:
@@ -35,37 +45,93 @@ class Recorder:
         self.events.append((t, role, msg))
 
 
-def performance_from_midi(path: Path) -> list[tuple[float, mido.Message]]:
-    """The note and controller messages of a MIDI file with their times in seconds."""
-    path = Path(path)
-    if not path.is_file():
-        raise UserError(f"{path}: no such file")
+def read_midi(path: Path, what: str = "MIDI file") -> mido.MidiFile:
+    """A MIDI file, or a one-line UserError naming it: missing, a folder, too big, or anything
+    mido cannot parse (truncated, random bytes, bad data bytes, no ticks a beat)."""
+    path = check_in_file(path, what)
+    size = path.stat().st_size
+    if size > MAX_MIDI_BYTES:
+        raise file_error(path, f"{size / 2**20:.1f} MiB; a {what} of at most {MAX_MIDI_BYTES >> 20} MiB, please")
     try:
         mid = mido.MidiFile(path)
-        out, t = [], 0.0
+    except MemoryError:
+        raise
+    except Exception as e:  # noqa: BLE001  (mido's parser raises many kinds: each means a malformed file)
+        raise file_error(path, f"not a readable MIDI file ({str(e)[:120] or type(e).__name__})") from None
+    if mid.ticks_per_beat <= 0:
+        raise file_error(path, f"not a readable MIDI file ({mid.ticks_per_beat} ticks a beat)")
+    return mid
+
+
+def timed_messages(mid: mido.MidiFile):
+    """(seconds, message) of every message: the tracks merged (types 0 and 1), or played one
+    after another, each with its own tempo (type 2: independent sequences)."""
+    if mid.type != 2:
+        t = 0.0
         for msg in mid:  # merged tracks, delta times in seconds
             t += msg.time
-            if msg.type in ("note_on", "note_off", "control_change"):
-                out.append((t, msg))
-    except (OSError, EOFError, ValueError, KeyError, IndexError) as e:
-        raise UserError(f"{path}: not a readable MIDI file ({str(e)[:120] or type(e).__name__})") from None
+            yield t, msg
+        return
+    start = 0.0
+    for track in mid.tracks:
+        tempo, t = 500_000, start
+        for msg in track:
+            t += mido.tick2second(msg.time, mid.ticks_per_beat, tempo)
+            if msg.type == "set_tempo":
+                tempo = msg.tempo
+            yield t, msg
+        start = t
+
+
+def performance_from_midi(path: Path) -> list[tuple[float, mido.Message]]:
+    """The note and controller messages of a MIDI file with their times in seconds. Refused
+    with a one-line error: a file that does not parse, has nothing to play, or lasts longer
+    than MAX_PERFORMANCE_SECONDS (a note far in the future, a note held for hours) or holds
+    more than MAX_PERFORMANCE_MESSAGES notes and controllers."""
+    path = Path(path)
+    mid = read_midi(path)
+    out = []
+    for t, msg in timed_messages(mid):
+        if msg.type not in ("note_on", "note_off", "control_change"):
+            continue
+        if t > MAX_PERFORMANCE_SECONDS:
+            raise file_error(path, f"a {msg.type} at {t:.6g} s: jam --simulate plays performances of at most "
+                                   f"{MAX_PERFORMANCE_SECONDS:g} s")
+        if len(out) == MAX_PERFORMANCE_MESSAGES:
+            raise file_error(path, f"more than {MAX_PERFORMANCE_MESSAGES} notes and controllers: "
+                                   "jam --simulate plays at most that many")
+        out.append((t, msg))
     if not out:
-        raise UserError(f"{path}: no notes to play")
+        raise file_error(path, "no notes to play")
     return out
+
+
+def check_session_length(spec, last: float, loops: int, what: str) -> None:
+    """Refuse a simulated session longer than MAX_SIMULATED_SECONDS: `last` seconds of
+    performance (`what` played it), then up to `loops` more loops."""
+    loop = spec.loop_steps * spec.step_seconds
+    total = last + loops * loop
+    if total > MAX_SIMULATED_SECONDS:
+        raise ConfigError(f"{what} and {loops} loop(s) of {loop:.6g} s ({spec.bars} bars of {spec.beats_per_bar}/"
+                          f"{spec.beat_unit} at {spec.tempo_bpm:g} bpm) make a {total:.6g} s session; jam --simulate "
+                          f"plays at most {MAX_SIMULATED_SECONDS:g} s: ask for fewer --bars or a faster --tempo")
 
 
 def simulate(cfg: JamConfig, performance: list[tuple[float, mido.Message]], source=None,
              modes: dict[int, str] | None = None, extra_loops: int = 1, start: float = 0.0, drum_model=None):
     """Play `performance` into a fresh engine in simulated time, from `start` seconds (the
     engine's time 0 is the first loop top). `modes`: loop pass -> mode, set just before that
-    pass starts (half a step early, so that a note played a little early joins it). Runs until `extra_loops` loops after the performance's last message.
-    Returns (engine, recorder, port)."""
+    pass starts (half a step early, so that a note played a little early joins it). Runs until
+    `extra_loops` loops after the performance's last message, and never past
+    MAX_SIMULATED_SECONDS (a tempo knob turned down can stretch the last loops: the session is
+    cut there, and the engine's log says so). Returns (engine, recorder, port)."""
     clock = SimClock()
     port = MemoryPort(clock)
     rec = Recorder()
     engine = JamEngine(cfg, port, clock, pitch_source=source, recorder=rec, drum_model=drum_model)
     events = sorted(((t + start, m) for t, m in performance), key=lambda e: e[0])
     last = events[-1][0] if events else 0.0
+    check_session_length(cfg.loop, last, extra_loops + 1, "the performance")
     n = cfg.loop.loop_steps
     i = 0
     half = cfg.loop.step_seconds / 2
@@ -85,61 +151,83 @@ def simulate(cfg: JamConfig, performance: list[tuple[float, mido.Message]], sour
         play_until(engine.next_time)
         if i >= len(events) and engine.step % n == 0 and engine.next_time > last + extra_loops * n * cfg.loop.step_seconds:
             break
+        if engine.next_time > MAX_SIMULATED_SECONDS:
+            engine._event("cut", seconds=MAX_SIMULATED_SECONDS)
+            break
         engine.tick()
     engine.close()
     return engine, rec, port
 
 
-def run_realtime(engine: JamEngine, seconds: float, osc_in=None, midi_in=None, poll: float = 0.0005) -> dict:
-    """Play the engine on its (real) clock for `seconds`, polling the inputs between steps.
-    Returns timing figures: steps played, steps missed (played over a step late), lateness."""
+def run_realtime(engine: JamEngine, seconds: float, osc_in=None, midi_in=None, guard: float = GUARD) -> dict:
+    """Play the engine on its (real) clock for `seconds`. Between steps it waits on the inputs
+    and hands the engine what arrives, until `guard` seconds before the next step: later input
+    waits for after the step (inbox.serve), so that a flood delays the input, never the beat.
+    Returns timing figures (steps played, steps missed: played over a step late, lateness) and
+    `input`: what the inbox and the engine did with the performer's messages."""
     import gc
 
     clock = engine.clock
+    inbox = Inbox(osc_in, midi_in)
     late: list[float] = []
     missed = 0
     gc.collect()
     gc.disable()  # no collector pause in the middle of a grid step; a minute of play makes little garbage
+    old_nice = raise_priority()
     if engine.step == 0:
         engine.next_time = clock.now() + 0.02  # the first step after the set-up above, not during it
     end = clock.now() + seconds
     try:
         while engine.next_time < end:
-            while True:
-                for src in (osc_in, midi_in):
-                    if src is None:
-                        continue
-                    for m in (src.poll() if hasattr(src, "poll") and not hasattr(src, "iter_pending")
-                              else src.iter_pending()):
-                        if isinstance(m, tuple) and m[0] == "mode":
-                            try:
-                                engine.set_mode(m[1])
-                            except ValueError as e:
-                                engine.errors.append(str(e))
-                        else:
-                            engine.handle(m)
-                left = engine.next_time - clock.now()
-                if left <= 0:
-                    break
-                if left > 0.002:
-                    time.sleep(poll)  # idle: let the other processes run
-                else:
-                    clock.sleep_until(engine.next_time)  # the step is near: meet it precisely
+            serve(engine, inbox, engine.next_time - guard)
+            clock.sleep_until(engine.next_time)
             lateness = clock.now() - engine.next_time
-            if lateness > engine.cfg.loop.step_seconds:
-                missed += 1
+            missed += lateness > engine.cfg.loop.step_seconds
             late.append(lateness)
             engine.tick()
     finally:
+        nice = restore_priority(old_nice)
         gc.enable()
         engine.close()
-    ms = np.asarray(late) * 1000
+    ms = np.asarray(late or [0.0]) * 1000
+    counts = {**inbox.counts, **engine.counts, **{f"output_{k}": v for k, v in engine.out.counts.items()},
+              "left_unhandled": len(inbox.queue)}
     return {"steps": len(late), "missed_steps": missed, "lateness_ms_median": float(np.median(ms)),
-            "lateness_ms_p99": float(np.percentile(ms, 99)), "lateness_ms_max": float(ms.max())}
+            "lateness_ms_p99": float(np.percentile(ms, 99)), "lateness_ms_max": float(ms.max()), "nice": nice,
+            "input": dict(sorted(counts.items()))}
+
+
+def raise_priority(nice: int = PRIORITY_NICE) -> int | None:
+    """Ask the system to run this thread ahead of ordinary ones (nice `nice`), as audio
+    software does, when it allows that (root, CAP_SYS_NICE or an RLIMIT_NICE); returns the old
+    nice value to restore, or None when not allowed. A nice value, unlike a real-time class,
+    can never starve the other processes. Measured with the 25 s flood (bench.osc_flood)
+    against two spinning processes on a 2-core machine: step lateness p99 16.7 ms at nice 0,
+    3.5 ms at nice -10."""
+    try:
+        old = os.getpriority(os.PRIO_PROCESS, 0)
+        if nice < old:
+            os.setpriority(os.PRIO_PROCESS, 0, nice)
+        return old
+    except (OSError, AttributeError):  # not allowed (or no such call): play at the ordinary priority
+        return None
+
+
+def restore_priority(old: int | None) -> int:
+    """Back to nice `old` (from raise_priority); returns the nice value the loop ran at."""
+    try:
+        ran = os.getpriority(os.PRIO_PROCESS, 0)
+        if old is not None and old != ran:
+            os.setpriority(os.PRIO_PROCESS, 0, old)
+        return ran
+    except (OSError, AttributeError):
+        return 0
 
 
 def session_to_midi(rec: Recorder, cfg: JamConfig) -> mido.MidiFile:
-    """A type-1 file, a track per role that played, at the loop's starting tempo."""
+    """A type-1 file, a track per role that played, at the loop's starting tempo. Events keep
+    the order they happened in (a retrigger's note-off stays before its note-on), so every
+    note-on of the recording is followed by its own note-off."""
     tempo = mido.bpm2tempo(cfg.loop.tempo_bpm * cfg.loop.beat_unit / 4)  # quarter notes a minute
     mid = mido.MidiFile(type=1, ticks_per_beat=480)
     for role in ROLES:
@@ -153,7 +241,7 @@ def session_to_midi(rec: Recorder, cfg: JamConfig) -> mido.MidiFile:
             track.append(mido.MetaMessage("time_signature", numerator=cfg.loop.beats_per_bar,
                                           denominator=cfg.loop.beat_unit, time=0))
         now = 0
-        for t, m in sorted(evs, key=lambda e: (e[0], e[1].type == "note_on")):
+        for t, m in sorted(evs, key=lambda e: e[0]):  # stable: at one time, the order they were sent in
             tick = int(round(mido.second2tick(max(t, 0.0), 480, tempo)))
             track.append(m.copy(time=tick - now))
             now = tick
@@ -163,24 +251,40 @@ def session_to_midi(rec: Recorder, cfg: JamConfig) -> mido.MidiFile:
 
 def write_session(out_dir: Path, engine: JamEngine, rec: Recorder, extra: dict | None = None,
                   audio: str | None = "auto") -> dict:
-    """session.mid, session.json and (unless `audio` is None) session.wav in `out_dir`."""
+    """session.mid, session.json and (unless `audio` is None) session.wav in `out_dir`. They
+    are written to a hidden folder beside their place and moved in once all are done, so a
+    failure (a synthesizer missing, a full disk) leaves nothing half-written in `out_dir`."""
     out_dir = Path(out_dir)
-    buf = io.BytesIO()
-    session_to_midi(rec, engine.cfg).save(file=buf)
-    write_bytes(out_dir / "session.mid", buf.getvalue())
     counts = {role: sum(1 for _, r, m in rec.events if r == role and m.type == "note_on" and m.velocity > 0)
               for role in ROLES}
     doc = {"config": engine.cfg.to_dict(), "notes": counts, "events": engine.log, "errors": engine.errors,
            "steps": engine.step, **(extra or {})}
-    if audio is not None:
-        from improvise.render.audio import midi_to_wav
+    stage = Path(tempfile.mkdtemp(prefix=".session-", dir=_existing_ancestor(out_dir)))
+    try:
+        session_to_midi(rec, engine.cfg).save(stage / "session.mid")
+        if audio is not None:
+            from improvise.render.audio import midi_to_wav
 
-        t0 = time.perf_counter()
-        info = midi_to_wav(out_dir / "session.mid", out_dir / "session.wav", synth=audio)
-        doc["audio"] = {"seconds_to_render": round(time.perf_counter() - t0, 2),
-                        **({k: str(v) for k, v in info.items()} if isinstance(info, dict) else {})}
-    write_json(out_dir / "session.json", doc)
+            t0 = time.perf_counter()
+            info = midi_to_wav(stage / "session.mid", stage / "session.wav", synth=audio)
+            doc["audio"] = {"seconds_to_render": round(time.perf_counter() - t0, 2),
+                            **({k: str(v) for k, v in info.items()} if isinstance(info, dict) else {})}
+        (stage / "session.json").write_text(json.dumps(doc, indent=2) + "\n")
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for name in ("session.mid", "session.wav", "session.json"):  # the JSON last: it says the session is whole
+            if (stage / name).exists():
+                os.replace(stage / name, out_dir / name)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
     return doc
+
+
+def _existing_ancestor(path: Path) -> Path:
+    """`path`, or the nearest folder above it that exists (the same file system, for renames)."""
+    path = path.absolute()
+    while not path.is_dir() and path != path.parent:
+        path = path.parent
+    return path
 
 
 def realtime_engine(cfg: JamConfig, out, source=None, drum_model=None) -> JamEngine:
