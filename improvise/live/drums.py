@@ -25,6 +25,7 @@ KICK, SNARE, HAT = 1, 2, 4
 N_TOKENS = 8
 POSITIONS = 16
 INPUT_SIZE = N_TOKENS + POSITIONS
+MAX_PATTERN_BARS = 1_000  # bars of a user's drum MIDI file
 
 
 def rule_pattern(loop_steps: int, steps_per_bar: int, bass_onsets: set[int]) -> list[int]:
@@ -77,27 +78,31 @@ def pattern_tensors(pattern: list[int], steps_per_bar: int = 16) -> tuple[torch.
 
 def midi_to_drum_pattern(path) -> list[int]:
     """A GM drum MIDI file (channel 10) as tokens on its 16th grid: kick 35/36, snare 37-40,
-    hats 42/44/46 (other drums are left out). A one-line UserError on an unreadable file."""
-    import mido
+    hats 42/44/46 (other drums are left out); a type-2 file's patterns one after another. A
+    one-line UserError on an unreadable file, one with no such drums, or one longer than
+    MAX_PATTERN_BARS bars."""
+    from improvise.checks import file_error
+    from improvise.live.session import read_midi
 
-    from improvise.errors import UserError
-
-    try:
-        mid = mido.MidiFile(path)
-    except (OSError, EOFError, ValueError, KeyError, IndexError) as e:
-        raise UserError(f"{path}: not a readable MIDI file ({str(e)[:100] or type(e).__name__})") from None
+    mid = read_midi(path, "drum MIDI file")
     bits = {35: KICK, 36: KICK, 37: SNARE, 38: SNARE, 39: SNARE, 40: SNARE, 42: HAT, 44: HAT, 46: HAT}
     step_ticks = mid.ticks_per_beat / 4
     hits: dict[int, int] = {}
+    start = 0
     for track in mid.tracks:
         t = 0
         for m in track:
             t += m.time
             if m.type == "note_on" and m.velocity > 0 and m.channel == 9 and m.note in bits:
-                k = int(round(t / step_ticks))
+                k = start + int(round(t / step_ticks))
+                if k >= 16 * MAX_PATTERN_BARS:
+                    raise file_error(path, f"a drum hit in bar {k // 16 + 1}: drum patterns of at most "
+                                           f"{MAX_PATTERN_BARS} bars, please")
                 hits[k] = hits.get(k, 0) | bits[m.note]
+        if mid.type == 2 and hits:  # the next pattern starts on the bar after this one
+            start = (max(hits) // 16 + 1) * 16
     if not hits:
-        raise UserError(f"{path}: no kick, snare or hi-hat on channel 10")
+        raise file_error(path, "no kick, snare or hi-hat on channel 10")
     n = (max(hits) // 16 + 1) * 16
     return [hits.get(k, 0) for k in range(n)]
 
@@ -117,7 +122,7 @@ class DrumLSTM:
         split = max(1, len(data) // 10)
         torch.manual_seed(seed)
         model = MelodyRNN(MelodyRNNConfig(input_size=INPUT_SIZE, n_events=N_TOKENS, hidden=32, layers=1, dropout=0.0))
-        fit_sequences(model, data[split:], data[:split],
+        fit_sequences(model, data[split:] or data, data[:split],  # one pattern: it is also the validation
                       SequenceTrainConfig(epochs=epochs, windows=128, window=64, batch=32, lr=1e-2, seed=seed))
         return cls(model, seed=seed, **kw)
 

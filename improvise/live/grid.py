@@ -4,7 +4,12 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 import numpy as np
+
+from improvise.checks import MAX_BEATS_PER_BAR
 from improvise.errors import ConfigError
+
+MAX_LOOP_BARS = 256  # bars in a loop (at most 131,072 grid steps: 256 bars of 64/2)
+BEAT_UNITS = (2, 4, 8, 16)  # time-signature denominators on a 16th-note grid
 
 
 @dataclass
@@ -15,12 +20,14 @@ class LoopSpec:
     tempo_bpm: float = 120.0  # beats (of beat_unit) a minute
 
     def validate(self) -> None:
-        if self.bars < 1 or self.beats_per_bar < 1:
-            raise ConfigError("bars and beats per bar must be at least 1")
-        if self.beat_unit not in (2, 4, 8, 16):
-            raise ConfigError(f"the beat unit must be 2, 4, 8 or 16, not {self.beat_unit}")
-        if not 20 <= self.tempo_bpm <= 400:
-            raise ConfigError(f"tempo must be between 20 and 400 bpm, not {self.tempo_bpm}")
+        if not 1 <= self.bars <= MAX_LOOP_BARS:
+            raise ConfigError(f"--bars: a loop of 1-{MAX_LOOP_BARS} bars, not {self.bars}")
+        if not 1 <= self.beats_per_bar <= MAX_BEATS_PER_BAR:
+            raise ConfigError(f"--meter: 1-{MAX_BEATS_PER_BAR} beats a bar, not {self.beats_per_bar}")
+        if self.beat_unit not in BEAT_UNITS:
+            raise ConfigError(f"--meter: the beat unit must be 2, 4, 8 or 16, not {self.beat_unit}")
+        if not 20 <= self.tempo_bpm <= 400:  # (also refuses nan)
+            raise ConfigError(f"--tempo: must be between 20 and 400 bpm, not {self.tempo_bpm}")
 
     @property
     def steps_per_beat(self) -> int:
@@ -50,12 +57,15 @@ class LoopSpec:
 
 
 def parse_meter(text: str) -> tuple[int, int]:
-    """'4/4' -> (4, 4); '7/8' -> (7, 8)."""
-    try:
-        num, den = (int(v) for v in text.split("/"))
-    except ValueError:
-        raise ConfigError(f"a time signature looks like 4/4 or 7/8, not {text!r}") from None
-    return num, den
+    """'4/4' -> (4, 4); '7/8' -> (7, 8). A numerator of 1-64 over 2, 4, 8 or 16; anything
+    else is a ConfigError naming --meter."""
+    num, _, den = text.partition("/")
+    num, den = num.strip(), den.strip()
+    if not (num.isdecimal() and den.isdecimal()) or len(num) > 3 or len(den) > 3:
+        raise ConfigError(f"--meter: a time signature looks like 4/4 or 7/8, not {text!r}")
+    if not 1 <= int(num) <= MAX_BEATS_PER_BAR or int(den) not in BEAT_UNITS:
+        raise ConfigError(f"--meter {text}: 1-{MAX_BEATS_PER_BAR} beats a bar over 2, 4, 8 or 16")
+    return int(num), int(den)
 
 
 def tap_tempo(tap_times: list[float]) -> float:

@@ -8,56 +8,99 @@ from pathlib import Path
 
 import mido
 
+from improvise.checks import check_in_file, file_error
 from improvise.errors import ConfigError, UserError
 from improvise.live.engine import DEFAULT_CONTROLS, MODES, JamConfig
 from improvise.live.grid import LoopSpec
 from improvise.live.pitches import BluesPitchSource
-from improvise.live.session import performance_from_midi, run_realtime, realtime_engine, simulate, write_session
+from improvise.live.session import (check_session_length, performance_from_midi, realtime_engine, run_realtime,
+                                    simulate, write_session)
 
 ACTIONS = tuple(f"mode:{m}" for m in MODES) + ("tap", "pedal", "tempo", "temperature")
+MAX_CONTROLS_BYTES = 64 << 10  # a controls file maps at most 128 CCs: a few KiB
+MAX_LEADSHEET_STEPS = 1_000_000  # 16ths of a lead sheet's played form
+MAX_MODE_PASS = 1_000_000  # the last loop pass --modes may name
+MAX_MARKOV_ORDER = 8  # markov:K
 
 
 def load_controls(path: Path) -> dict[int, str]:
     """A JSON object {"CC number": action}; actions: mode:free|bass|chords|improv, tap, pedal,
-    tempo (knob, 40-240 bpm), temperature (knob, 0.1-1.5). Replaces the defaults wholesale."""
-    path = Path(path)
+    tempo (knob, 40-240 bpm), temperature (knob, 0.1-1.5). Replaces the defaults wholesale.
+    Anything else is a one-line error naming the file."""
+    path = check_in_file(path, "controls file")
+    if path.stat().st_size > MAX_CONTROLS_BYTES:
+        raise file_error(path, f"over {MAX_CONTROLS_BYTES >> 10} KiB: not a controls file")
     try:
-        raw = json.loads(path.read_text())
-        controls = {int(k): str(v) for k, v in raw.items()}
-    except FileNotFoundError:
-        raise UserError(f"{path}: no such file") from None
-    except (ValueError, AttributeError, TypeError) as e:
-        raise UserError(f"{path}: not a JSON object of CC number -> action ({str(e)[:100]})") from None
-    for cc, action in controls.items():
-        if not 0 <= cc <= 127 or action not in ACTIONS:
-            raise UserError(f"{path}: CC {cc} -> {action!r}: CC numbers are 0-127 and actions one of {ACTIONS}")
+        raw = json.loads(path.read_bytes().decode("utf-8"))
+    except (ValueError, RecursionError) as e:  # not UTF-8, not JSON, nested too deep
+        raise file_error(path, f"not JSON ({str(e).splitlines()[0][:100] if str(e) else type(e).__name__})") from None
+    if not isinstance(raw, dict):
+        raise file_error(path, f"a JSON object of CC number -> action, not a {type(raw).__name__}")
+    controls = {}
+    for key, action in raw.items():
+        try:
+            cc = int(key)
+        except ValueError:
+            cc = None
+        if cc is None or not 0 <= cc <= 127 or not isinstance(action, str) or action not in ACTIONS:
+            raise file_error(path, f"{key!r} -> {str(action)[:40]!r}: CC numbers are 0-127 and actions one of "
+                                   f"{', '.join(ACTIONS)}")
+        controls[cc] = action
     return controls
 
 
 def lead_sheet_pcs(source: str, standards: Path | None, spec: LoopSpec) -> list[list[int]]:
-    """The pitch classes of a lead sheet's chord at every 16th of its played form."""
+    """The pitch classes of a lead sheet's chord at every 16th of its played form. A sheet
+    the package's reader cannot read is a one-line error naming it."""
     from improvise.leadsheet import load_leadsheet
 
-    sheet = load_leadsheet(source, standards)
-    if sheet.unparsed:
-        raise UserError(f"{source}: chords that do not parse: {', '.join(sheet.unparsed[:5])}")
-    return [sorted(c.pitch_classes) for c in sheet.chord_per_step(spec.steps_per_beat)]
+    if standards is not None:
+        check_in_file(standards, "standards file")
+    try:
+        sheet = load_leadsheet(source, standards)
+        steps = sheet.chord_per_step(spec.steps_per_beat)
+    except (UserError, MemoryError):
+        raise
+    except Exception as e:  # noqa: BLE001  (the readers parse text, JSON and MusicXML: any failure is the file's)
+        raise file_error(source, f"cannot read this lead sheet ({type(e).__name__}: {str(e)[:100]})") from None
+    if getattr(sheet, "unparsed", None):
+        raise file_error(source, f"chords that do not parse: {', '.join(sheet.unparsed[:5])}")
+    if not steps:
+        raise file_error(source, "a lead sheet with no chords")
+    if len(steps) > MAX_LEADSHEET_STEPS:
+        raise file_error(source, f"a played form of {len(steps)} steps; at most {MAX_LEADSHEET_STEPS}")
+    return [sorted(c.pitch_classes) for c in steps]
 
 
 def parse_modes(text: str | None) -> dict[int, str]:
-    """'0:bass,1:chords,2:improv' -> {0: 'bass', 1: 'chords', 2: 'improv'} (loop pass -> mode)."""
+    """'0:bass,1:chords,2:improv' -> {0: 'bass', 1: 'chords', 2: 'improv'} (loop pass -> mode);
+    passes 0-1,000,000, each at most once."""
     if not text:
         return {}
     out = {}
     for part in text.split(","):
-        try:
-            k, mode = part.split(":")
-            out[int(k)] = mode.strip()
-        except ValueError:
-            raise ConfigError(f"modes look like 0:bass,1:chords,2:improv, not {text!r}") from None
-        if out[int(k)] not in MODES or int(k) < 0:
-            raise ConfigError(f"{part!r}: a mode is one of {MODES}, at a loop pass >= 0")
+        k, _, mode = part.partition(":")
+        k, mode = k.strip(), mode.strip()
+        if not k.isdecimal() or not mode:
+            raise ConfigError(f"--modes: {part!r}: modes look like 0:bass,1:chords,2:improv (loop pass:mode)")
+        if len(k) > 7 or int(k) > MAX_MODE_PASS:
+            raise ConfigError(f"--modes: {part!r}: a loop pass is 0-{MAX_MODE_PASS}")
+        if mode not in MODES:
+            raise ConfigError(f"--modes: {part!r}: a mode is one of {', '.join(MODES)}")
+        if int(k) in out:
+            raise ConfigError(f"--modes: loop pass {int(k)} is given twice")
+        out[int(k)] = mode
     return out
+
+
+def parse_markov(model: str) -> int:
+    """'markov' -> 2, 'markov:K' -> K (the chain's order, 0-8); a ConfigError naming --model else."""
+    if model == "markov":
+        return 2
+    k = model[len("markov:"):] if model.startswith("markov:") else ""
+    if not (k.isdecimal() and len(k) <= 2 and 0 <= int(k) <= MAX_MARKOV_ORDER):
+        raise ConfigError(f"--model {model!r}: the Markov source is markov or markov:K, K an order 0-{MAX_MARKOV_ORDER}")
+    return int(k)
 
 
 def make_source(model: Path | str | None, key: int = 0, seed: int = 0, temperature: float = 0.85,
@@ -68,8 +111,7 @@ def make_source(model: Path | str | None, key: int = 0, seed: int = 0, temperatu
     if model is not None and str(model).startswith("markov"):
         from improvise.live.pitches import MarkovPitchSource
 
-        order = int(str(model).split(":")[1]) if ":" in str(model) else 2
-        return MarkovPitchSource.train(order=order, seed=seed)
+        return MarkovPitchSource.train(order=parse_markov(str(model)), seed=seed)
     if model is not None:
         return BluesPitchSource.from_run(model, key=key, seed=seed, temperature=temperature)
     from improvise.blues import BluesConfig, train_blues
@@ -128,20 +170,35 @@ def demo_performance(spec: LoopSpec, key: int = 0) -> tuple[list, dict[int, str]
 def jam_simulate(performance: str | Path, out: Path, cfg: JamConfig, model: Path | None = None,
                  modes: dict[int, str] | None = None, audio: str | None = "auto", seed: int = 0,
                  temperature: float = 0.85, drum_patterns: Path | None = None) -> dict:
-    """Play a MIDI file (or "demo") into the engine in simulated time; write the session."""
+    """Play a MIDI file (or "demo") into the engine in simulated time; write the session.
+    Everything the user gave is read and checked before the models are trained."""
     cfg.validate()
     if str(performance) == "demo":
+        check_session_length(cfg.loop, 0.0, 6, "the demo's 4 loops")  # before building them
         perf, demo_modes = demo_performance(cfg.loop, cfg.key)
         modes = {**demo_modes, **(modes or {})}
     else:
         perf = performance_from_midi(Path(performance))
+    check_session_length(cfg.loop, max(t for t, _ in perf), 2, "the performance")
+    drums = make_drums(cfg, drum_patterns, seed)
     source = make_source(model, cfg.key, seed, temperature)
     t0 = time.perf_counter()
-    engine, rec, port = simulate(cfg, perf, source=source, modes=modes, drum_model=make_drums(cfg, drum_patterns, seed))
+    engine, rec, port = simulate(cfg, perf, source=source, modes=modes, drum_model=drums)
     seconds = time.perf_counter() - t0
     return write_session(out, engine, rec, {"performance": str(performance), "simulated": True,
-                                            "compute_seconds": round(seconds, 3),
+                                            "compute_seconds": round(seconds, 3), "input": dict(engine.counts),
                                             "left_sounding": sorted(port.sounding())}, audio=audio)
+
+
+class Fan:
+    """Sends each message to every port of `outs` (OSC, MIDI)."""
+
+    def __init__(self, outs: list):
+        self.outs = outs
+
+    def send(self, msg) -> None:
+        for o in self.outs:
+            o.send(msg)
 
 
 def jam_live(cfg: JamConfig, seconds: float, out: Path | None = None, osc: bool = True, host: str = "127.0.0.1",
@@ -149,32 +206,33 @@ def jam_live(cfg: JamConfig, seconds: float, out: Path | None = None, osc: bool 
              midi_out: str | None = None, model: Path | None = None, seed: int = 0, mode: str = "free",
              drum_patterns: Path | None = None, virtual: bool = False) -> dict:
     """The engine on the wall clock for `seconds`, fed by OSC (and MIDI ports if named); its
-    notes go out as OSC (and to the MIDI output). Writes session.json (and .mid) to `out`."""
+    notes go out as OSC (and to the MIDI output). Writes session.json (and .mid) to `out`.
+    The ports are opened first, so that a port that cannot be had is an error at once."""
     from improvise.live.osc import OscIn, OscOutPort
     from improvise.live.ports import open_midi
     from improvise.live.session import Recorder
 
     cfg.validate()
-    source = make_source(model, cfg.key, seed)
-    inp, mout = open_midi(midi_in, midi_out, virtual) if (midi_in or midi_out) else (None, None)
-    outs = ([OscOutPort(host, osc_out_port)] if osc else []) + ([mout] if mout else [])
-
-    class Fan:
-        def send(self, msg):
-            for o in outs:
-                o.send(msg)
-
+    if mode not in MODES:
+        raise ConfigError(f"--mode {mode!r}: one of {', '.join(MODES)}")
     osc_in = OscIn(host, osc_in_port) if osc else None
-    engine = realtime_engine(cfg, Fan(), source, make_drums(cfg, drum_patterns, seed))
-    rec = Recorder()
-    engine.recorder = rec
-    engine.set_mode(mode)
+    inp = mout = None
     try:
+        osc_out = OscOutPort(host, osc_out_port) if osc else None
+        inp, mout = open_midi(midi_in, midi_out, virtual) if (midi_in or midi_out) else (None, None)
+        drums = make_drums(cfg, drum_patterns, seed)
+        source = make_source(model, cfg.key, seed)
+        engine = realtime_engine(cfg, Fan([o for o in (osc_out, mout) if o is not None]), source, drums)
+        rec = Recorder()
+        engine.recorder = rec
+        engine.set_mode(mode)
         timing = run_realtime(engine, seconds, osc_in=osc_in, midi_in=inp)
     finally:
-        if osc_in is not None:
-            osc_in.close()
-    extra = {"realtime": True, "timing": timing, "osc_in": list(osc_in.address) if osc_in else None}
+        for port in (osc_in, inp, mout):
+            if port is not None:
+                port.close()
+    extra = {"realtime": True, "input": timing.pop("input"), "timing": timing,
+             "osc_in": list(osc_in.address) if osc_in else None}
     if out is not None:
         return write_session(out, engine, rec, extra, audio=None)
     return extra
