@@ -45,15 +45,42 @@ def test_a_verovio_error_line_fails_the_file(monkeypatch):
 
 def test_cli_validate_warns_with_file_and_line(tmp_path, capsys):
     (tmp_path / "good.krn").write_text(GOOD)
-    (tmp_path / "junk.krn").write_bytes(b"\x00\x01\x02binary")
     (tmp_path / "fields.krn").write_text(GOOD.replace("8D/ 8F/\t4r\t.", "8D/ 8F/\t4r"))
-    files = [str(tmp_path / n) for n in ("good.krn", "junk.krn", "fields.krn")]
+    files = [str(tmp_path / n) for n in ("good.krn", "fields.krn")]
     assert dispatch(["kern", "validate", *files, "--json", str(tmp_path / "v.json")]) == 1
     out, err = capsys.readouterr()
-    assert "good.krn: valid (9 notes)" in out and "junk.krn:0: binary data" in err
+    assert "good.krn: valid (9 notes)" in out and "fields.krn: INVALID" in out
     assert "fields.krn:12: 2 fields where 3 spines are active" in err and "Traceback" not in err
-    assert [f["ok"] for f in json.loads((tmp_path / "v.json").read_text())["files"]] == [True, False, False]
+    assert [f["ok"] for f in json.loads((tmp_path / "v.json").read_text())["files"]] == [True, False]
     assert dispatch(["kern", "validate", str(tmp_path / "good.krn")]) == 0
+
+
+@pytest.mark.parametrize("data,reason", [(b"\x00\x01\x02binary", "binary data"), (b"", "empty file"),
+                                         (b" \n\n", "empty file"), (None, "a folder")])
+def test_cli_validate_refuses_a_file_that_is_not_text_before_any_work(tmp_path, capsys, data, reason):
+    (tmp_path / "good.krn").write_text(GOOD)
+    bad = tmp_path / "bad.krn"
+    bad.mkdir() if data is None else bad.write_bytes(data)
+    report = tmp_path / "v.json"
+    assert dispatch(["kern", "validate", str(tmp_path / "good.krn"), str(bad), "--json", str(report)]) == 2
+    out, err = capsys.readouterr()
+    assert err == f"improvise: error: {bad}: {reason}" + err.split(reason, 1)[1] and err.count("\n") == 1
+    assert out == "" and not report.exists()
+
+
+def test_latin1_files_are_validated_as_their_text(tmp_path, capsys):
+    path = tmp_path / "latin.krn"
+    path.write_bytes(GOOD.replace("!!!OTL: improvise", "!!!OTL: Sonate f\u00fcr Klavier").encode("latin-1"))
+    assert dispatch(["kern", "validate", str(path)]) == 0, capsys.readouterr()
+
+
+def test_a_wrong_field_count_is_invalid_not_a_crash(tmp_path, capsys):
+    """verovio aborts the process on a wrong field count: only its subprocess may die."""
+    path = tmp_path / "fields.krn"
+    path.write_text(GOOD.replace("8D/ 8F/\t4r\t.", "8D/ 8F/"))
+    assert dispatch(["kern", "validate", str(path)]) == 1
+    out, err = capsys.readouterr()
+    assert "INVALID" in out and "internal error" not in err and "Traceback" not in err
 
 
 def test_a_last_measure_verovio_rejects_is_cut_back_to_the_barline(tmp_path):

@@ -10,12 +10,13 @@ exclusive interpretation, or has a line whose field count differs from the activ
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from improvise.errors import UserError
-from improvise.runs import write_bytes
+from improvise.kern.files import write_bytes
 
 KNOWN_SPINES = ("**kern", "**dynam", "**dyn", "**text", "**silbe", "**harm", "**recip", "**fing")
 BARLINE_TOKEN = "@"
@@ -113,18 +114,43 @@ def prepare_text(text: str) -> Prepared:
     return out
 
 
+MAX_KERN_BYTES = 16 << 20  # a **kern file larger than this is refused (the largest sonata is ~100 kB)
+CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # control characters no text file holds
+
+
 def read_kern_text(path: Path) -> str:
-    """A file's text; KernError (line 0) when it cannot be read or is binary."""
+    """A file's text; KernError (line 0) when it cannot be read, is empty, too large or binary
+    (a control character other than tab and line ends). Not UTF-8: read as Latin-1, as some
+    KernScores files predate UTF-8."""
+    path = Path(path)
     try:
-        data = Path(path).read_bytes()
+        size = path.stat().st_size
+        if path.is_dir():
+            raise KernError(0, "a folder, not a **kern file")
+        if not path.is_file():
+            raise KernError(0, "not a regular file")
+        if size > MAX_KERN_BYTES:
+            raise KernError(0, f"{size / 2**20:.0f} MiB, more than a **kern file may have ({MAX_KERN_BYTES >> 20} MiB)")
+        data = path.read_bytes()
     except OSError as e:
-        raise KernError(0, str(e)) from None
-    if b"\x00" in data:
-        raise KernError(0, "binary data, not text")
+        raise KernError(0, f"cannot read it ({e.strerror or e})") from None
+    if not data.strip():
+        raise KernError(0, "empty file")
+    bad = CONTROL.search(data)
+    if bad is not None:
+        raise KernError(0, f"binary data, not text (byte 0x{data[bad.start()]:02x} at offset {bad.start()})")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
-        return data.decode("latin-1")  # some KernScores files predate UTF-8
+        return data.decode("latin-1")
+
+
+def unusable(skipped: list[dict]) -> str:
+    """The first skipped file and why, for an error line: `FILE: line N: reason (and K more)`."""
+    first = skipped[0]
+    where = f"line {first['line']}: " if first["line"] else ""
+    more = f" (and {len(skipped) - 1} more unusable file(s))" if len(skipped) > 1 else ""
+    return f"{first['path']}: {where}{first['reason']}{more}"
 
 
 def kern_files(paths: list[Path]) -> list[Path]:
@@ -132,9 +158,11 @@ def kern_files(paths: list[Path]) -> list[Path]:
     files: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
-            files += sorted(p.rglob("*.krn"))
+            files += sorted(f for f in p.rglob("*.krn") if f.is_file())
         elif p.is_file():
             files.append(p)
+        elif p.exists():
+            raise UserError(f"{p}: not a regular file or folder")
         else:
             raise UserError(f"{p}: no such file or folder")
     if not files:
@@ -144,8 +172,13 @@ def kern_files(paths: list[Path]) -> list[Path]:
 
 def prepare_corpus(paths: list[Path], out: Path) -> dict:
     """Every .krn file under `paths` (files or folders) into `out` and `out`.json (statistics);
-    returns the statistics. Unreadable files are skipped and listed with path, line, reason."""
+    returns the statistics. Unreadable files are skipped and listed with path, line, reason;
+    when none is left, a UserError names the first and why."""
     files = kern_files(paths)
+    targets = {Path(out).resolve(), Path(str(out) + ".json").resolve()}
+    clash = next((f for f in files if f.resolve() in targets), None)
+    if clash is not None:
+        raise UserError(f"{clash}: --out would overwrite this input file")
     kept, skipped, spines, grace = [], [], Counter(), 0
     for f in files:
         try:
@@ -156,6 +189,8 @@ def prepare_corpus(paths: list[Path], out: Path) -> dict:
         kept.append("\n".join(prepared.body))
         spines.update(prepared.spines)
         grace += prepared.grace_fixed
+    if not kept:
+        raise UserError(f"no usable **kern file: {unusable(skipped)}")
     corpus = "\n".join(kept) + "\n"
     vocab = Counter(corpus)
     stats = {"files": len(files), "kept": len(kept), "skipped": skipped, "characters": len(corpus),

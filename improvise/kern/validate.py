@@ -29,7 +29,7 @@ import verovio
 verovio.enableLog(verovio.LOG_WARNING)
 tk = verovio.toolkit()
 tk.setOptions({"inputFrom": "humdrum", "pageWidth": 2100, "pageHeight": 60000, "adjustPageHeight": True,
-               "scale": 45, "footer": "none", "breaks": "auto"})
+               "scale": 45, "footer": "none", "breaks": "auto", "xmlIdSeed": 1})
 text = open(sys.argv[1], encoding="utf-8").read()
 loaded = tk.loadData(text)
 notes = tk.getMEI().count("<note ") if loaded else 0
@@ -171,18 +171,27 @@ def validate_kern(text: str, path: Path | None = None, svg_path: Path | None = N
     return result
 
 
-def validate_files(paths: list[Path]) -> list[dict]:
-    """validate_kern on each file; unreadable files are reported, not raised."""
+def read_checked(paths: list[Path]) -> list[tuple[Path, str]]:
+    """Each file's text, every file read before any is validated: a file that is missing, a
+    folder, empty, binary or too large is a UserError `FILE: what is wrong`."""
+    from improvise.checks import file_error
     from improvise.kern.prepare import KernError, read_kern_text
 
-    out = []
+    texts = []
     for p in map(Path, paths):
         try:
-            text = read_kern_text(p)
+            texts.append((p, read_kern_text(p)))
         except KernError as e:
-            out.append({"path": str(p), "ok": False, "grammar": {"errors": [{"line": 0, "reason": e.reason}]}})
-            continue
-        r = validate_kern(text, p)
+            raise file_error(p, e.reason) from None
+    return texts
+
+
+def validate_files(paths: list[Path]) -> list[dict]:
+    """validate_kern on each file (verovio reads a UTF-8 copy of its text, which is Latin-1
+    where the file is not UTF-8); files that cannot be read as text are refused first."""
+    out = []
+    for p, text in read_checked(paths):
+        r = validate_kern(text)
         r.pop("_score")
         out.append({"path": str(p), **r})
     return out
