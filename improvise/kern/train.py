@@ -9,6 +9,7 @@ weights), checkpoints/epochNNN_<valid loss>.pt (the latest improvements) and res
 """
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -16,12 +17,19 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from improvise.errors import ConfigError, UserError
-from improvise.kern.prepare import KernError, kern_files, prepare_text, read_kern_text
+from improvise.checks import MAX_EPOCHS, MAX_HIDDEN, MAX_SECONDS, check_memory, file_error, require
+from improvise.errors import UserError
+from improvise.kern.files import save_checkpoint, write_json
+from improvise.kern.prepare import KernError, kern_files, prepare_text, read_kern_text, unusable
 from improvise.models.char_lstm import CharLSTM, CharLSTMConfig
-from improvise.runs import load_checkpoint, read_json, save_checkpoint, write_json
+from improvise.runs import load_checkpoint
 from improvise.sequence_trainer import SequenceTrainConfig, fit_sequences
 
+MAX_LAYERS = 64  # stacked LSTM layers
+MAX_SEQ = 100_000  # characters of truncated BPTT
+MAX_BATCH = 100_000  # parallel rows of the stream
+MAX_THREADS = 256  # torch threads
+MAX_MINUTES = MAX_SECONDS / 60  # training time budget
 KEEP_CHECKPOINTS = 3  # named checkpoints kept (the latest improvements)
 RESUME_MAY_CHANGE = ("epochs", "patience", "minutes", "threads")  # settings --resume may change
 
@@ -44,10 +52,16 @@ class KernTrainConfig:
     threads: int = 1  # torch threads
 
     def validate(self) -> None:
-        if min(self.hidden, self.layers, self.seq, self.batch, self.epochs, self.patience, self.threads) < 1:
-            raise ConfigError("hidden, layers, seq, batch, epochs, patience and threads must be at least 1")
-        if not 0 < self.valid_fraction < 1 or self.minutes < 0:
-            raise ConfigError("valid_fraction must be in (0, 1) and minutes >= 0")
+        """Every setting in its documented range (the CLI's flags say the same)."""
+        for name, lo, hi in (("hidden", 1, MAX_HIDDEN), ("layers", 1, MAX_LAYERS), ("seq", 1, MAX_SEQ),
+                             ("batch", 1, MAX_BATCH), ("epochs", 1, MAX_EPOCHS), ("patience", 1, MAX_EPOCHS),
+                             ("threads", 1, MAX_THREADS)):
+            require(lo <= getattr(self, name) <= hi, f"{name} must be in [{lo}, {hi}], not {getattr(self, name)}")
+        require(0 <= self.dropout < 1, f"dropout must be in [0, 1), not {self.dropout}")
+        require(0 < self.lr <= 10 and 0 < self.clip <= 1e6 and 0 < self.lr_decay <= 1,
+                "lr must be in (0, 10], clip in (0, 1e6], lr_decay in (0, 1]")
+        require(0 < self.valid_fraction < 1, f"valid_fraction must be in (0, 1), not {self.valid_fraction}")
+        require(0 <= self.minutes <= MAX_MINUTES, f"minutes must be in [0, {MAX_MINUTES:g}], not {self.minutes}")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -66,7 +80,8 @@ def split_by_file(names: list[str], valid_fraction: float, seed: int) -> dict:
 def read_corpus(paths: list[Path]) -> tuple[dict, list[dict]]:
     """Prepared body text of every readable file, keyed 'folder/name'; and the skipped files."""
     texts, skipped = {}, []
-    for f in kern_files(paths):
+    files = kern_files(paths)
+    for f in files:
         try:
             p = prepare_text(read_kern_text(f))
         except KernError as e:
@@ -74,17 +89,31 @@ def read_corpus(paths: list[Path]) -> tuple[dict, list[dict]]:
             continue
         texts[f"{f.parent.name}/{f.name}"] = "\n".join(p.body) + "\n"
     if len(texts) < 2:
-        raise UserError("need at least two readable .krn files to split into training and validation")
+        why = f"; {unusable(skipped)}" if skipped else ""
+        raise UserError(f"need at least two usable .krn files to split into training and validation, "
+                        f"found {len(texts)} of {len(files)}{why}")
     return texts, skipped
 
 
-def text_to_rows(text: str, stoi: dict, rows: int) -> torch.Tensor:
-    """The text's character ids cut into `rows` contiguous rows, (rows, length)."""
-    ids = torch.tensor([stoi[c] for c in text], dtype=torch.long)
-    length = len(ids) // rows
-    if length < 2:
-        raise UserError(f"text of {len(ids)} characters is too short for {rows} rows")
-    return ids[:rows * length].view(rows, length)
+def text_to_rows(text: str, stoi: dict, rows: int, seq: int = 1, what: str = "text") -> torch.Tensor:
+    """The text's character ids cut into `rows` contiguous rows, (rows, length); each row must
+    hold two windows of `seq` characters (a window starts anywhere in the first)."""
+    length = len(text) // rows
+    if length < max(2, 2 * seq):
+        raise UserError(f"the {what} ({len(text)} characters) is too short for {rows} rows of at least "
+                        f"{max(2, 2 * seq)} characters (2 x --seq): lower --batch or --seq, or add files")
+    ids = torch.tensor([stoi[c] for c in text[:rows * length]], dtype=torch.long)
+    return ids.view(rows, length)
+
+
+def training_bytes(vocab: int, cfg: "KernTrainConfig", chars: int = 0) -> float:
+    """About the memory training takes: weights, gradients, Adam's moments and the best and
+    checkpointed copies (8 x the parameters), one batch's activations kept for backward, and
+    the corpus as ids (float32 and int64 bytes)."""
+    h, layers = cfg.hidden, cfg.layers
+    params = 4 * h * (vocab + h + 2) + (layers - 1) * 4 * h * (2 * h + 2) + vocab * (h + 1)
+    activations = 2 * cfg.seq * cfg.batch * (4 * vocab + 10 * layers * h)
+    return 4.0 * (8 * params + activations) + 8.0 * chars
 
 
 def stream_batches(rows: torch.Tensor, seq: int):
@@ -124,9 +153,71 @@ def _checkpointer(run: Path, model_cfg: dict, extra: dict):
             for old in sorted((run / "checkpoints").glob("epoch*.pt"))[:-KEEP_CHECKPOINTS]:
                 old.unlink()
         hist = state["history"]
-        write_json(run / "metrics.json", {"best_valid_nll": best, "epochs_run": epoch, "seconds": state["seconds"],
-                                          "history": hist, "finished": False})
+        write_json(run / "metrics.json", {"best_valid_nll": _finite(best), "epochs_run": epoch,
+                                          "seconds": state["seconds"], "history": hist, "finished": False})
     return checkpoint
+
+
+def _finite(x: float) -> float | None:
+    """A loss for JSON: None where it is not finite (json would write the non-standard NaN)."""
+    return float(x) if math.isfinite(x) else None
+
+
+def _resume_state(run: Path, cfg: KernTrainConfig, chars: str) -> dict:
+    """resume.pt's training state, after checking the run folder's config.json asks for the
+    same corpus and settings and the checkpoint fits them."""
+    from improvise.kern.runfolder import check_weights, read_run_config
+
+    old = read_run_config(run)
+    same = {k: v for k, v in cfg.to_dict().items() if k not in RESUME_MAY_CHANGE}
+    before = {k: v for k, v in old["train_config"].to_dict().items() if k not in RESUME_MAY_CHANGE}
+    if before != same or old["chars"] != chars:
+        changed = sorted(k for k in same if same[k] != before.get(k)) or ["the corpus's characters"]
+        raise UserError(f"{run}: --resume needs the settings and corpus of the run folder's config.json "
+                        f"(different: {', '.join(changed)})")
+    where = run / "resume.pt"
+    blob = load_checkpoint(where)
+    state = blob.get("extra", {}).get("resume") if isinstance(blob.get("extra"), dict) else None
+    if not isinstance(state, dict):
+        raise file_error(where, "holds no training state to resume from")
+    model_cfg = old["model_config"]
+    check_weights(state.get("model"), model_cfg, where)
+    if state.get("best_model") is not None:
+        check_weights(state["best_model"], model_cfg, where)
+    _check_progress(state, where)
+    return state
+
+
+def _check_progress(state: dict, where: Path) -> None:
+    """The counters and history of a resume state: the types fit_sequences reads."""
+    hist = state.get("history")
+    ok = (isinstance(state.get("epoch"), int) and isinstance(state.get("stale"), int)
+          and isinstance(state.get("best"), float) and isinstance(state.get("seconds", 0.0), (int, float))
+          and isinstance(state.get("optimizer"), dict) and isinstance(hist, dict)
+          and all(isinstance(hist.get(k), list) for k in ("train_loss", "valid_nll", "seconds")))
+    if not ok or not 0 <= state["stale"] <= state["epoch"] <= MAX_EPOCHS:
+        raise file_error(where, "its training state is damaged (epoch, history or optimizer)")
+
+
+def _check_optimizer(model, state: dict, where: Path) -> None:
+    """resume.pt's Adam state loads into an optimizer over `model` with matching shapes."""
+    probe = torch.optim.Adam(model.parameters())
+    try:
+        probe.load_state_dict(state["optimizer"])
+        shapes_ok = all(t.shape == p.shape for p, s in probe.state.items() for k, t in s.items()
+                        if k in ("exp_avg", "exp_avg_sq"))
+    except (ValueError, KeyError, TypeError, RuntimeError, IndexError, AttributeError) as e:
+        raise file_error(where, f"its optimizer state does not fit the model ({str(e)[:100]})") from None
+    if not shapes_ok:
+        raise file_error(where, "its optimizer state does not fit the model (moments of another shape)")
+
+
+def _write_config(run: Path, model_cfg, cfg: KernTrainConfig, chars: str, paths, split: dict) -> None:
+    # written on --resume too: the config records the latest budget
+    write_json(run / "config.json", {"task": "kern", "model": model_cfg.to_dict(), "train": cfg.to_dict(),
+                                     "chars": chars, "layout": ["kern", "kern", "dynam"],
+                                     "corpus": [str(p) for p in paths]})
+    write_json(run / "split.json", split)
 
 
 def train_kern(paths: list[Path], run: Path, cfg: KernTrainConfig, resume: bool = False,
@@ -138,25 +229,21 @@ def train_kern(paths: list[Path], run: Path, cfg: KernTrainConfig, resume: bool 
     texts, skipped = read_corpus(paths)
     split = split_by_file(list(texts), cfg.valid_fraction, cfg.seed)
     chars = "".join(sorted(set("".join(texts.values()))))
-    state = None
-    if resume:
-        old = read_json(run / "config.json")
-        same = {k: v for k, v in cfg.to_dict().items() if k not in RESUME_MAY_CHANGE}
-        before = {k: v for k, v in old.get("train", {}).items() if k not in RESUME_MAY_CHANGE}
-        if before != same or old.get("chars") != chars:
-            raise UserError(f"{run}: --resume needs the same corpus and settings as the run folder's config.json")
-        state = load_checkpoint(run / "resume.pt")["extra"]["resume"]
+    total = sum(map(len, texts.values()))
+    check_memory(training_bytes(len(chars), cfg, total),
+                 f"training a {cfg.layers} x {cfg.hidden} LSTM on batches of {cfg.batch} x {cfg.seq} characters")
+    state = _resume_state(run, cfg, chars) if resume else None
     stoi = {c: i for i, c in enumerate(chars)}
-    train_rows = text_to_rows("".join(texts[n] for n in split["train"]), stoi, cfg.batch)
-    valid_rows = text_to_rows("".join(texts[n] for n in split["valid"]), stoi, min(cfg.batch, 10))
+    train_rows = text_to_rows("".join(texts[n] for n in split["train"]), stoi, cfg.batch, cfg.seq, "training text")
+    valid_rows = text_to_rows("".join(texts[n] for n in split["valid"]), stoi, min(cfg.batch, 10), 1,
+                              "validation text")
     model_cfg = CharLSTMConfig(len(chars), cfg.hidden, cfg.layers, cfg.dropout)
     torch.manual_seed(cfg.seed)
     model = CharLSTM(model_cfg)
+    if state is not None:
+        _check_optimizer(model, state, run / "resume.pt")
     extra = {"chars": chars}
-    # written on --resume too: the config records the latest budget
-    write_json(run / "config.json", {"model": model_cfg.to_dict(), "train": cfg.to_dict(), "chars": chars,
-                                     "layout": ["kern", "kern", "dynam"], "corpus": [str(p) for p in paths]})
-    write_json(run / "split.json", split)
+    _write_config(run, model_cfg, cfg, chars, paths, split)
     tcfg = SequenceTrainConfig(epochs=cfg.epochs, batch=cfg.batch, window=cfg.seq, lr=cfg.lr, clip=cfg.clip,
                                patience=cfg.patience, seed=cfg.seed, threads=cfg.threads,
                                max_seconds=cfg.minutes * 60, lr_decay=cfg.lr_decay)
@@ -164,6 +251,7 @@ def train_kern(paths: list[Path], run: Path, cfg: KernTrainConfig, resume: bool 
     res = fit_sequences(model, [], [], tcfg, checkpoint=_checkpointer(run, model_cfg.to_dict(), extra), resume=state,
                         progress=progress, batches=stream_batches(train_rows, cfg.seq),
                         evaluate=lambda m: stream_nll(m, valid_rows))
+    _refuse_divergence(run, res, model)
     metrics = {"best_valid_nll": res["best_valid_nll"], "epochs_run": res["epochs_run"], "seconds": res["seconds"],
                "wall_seconds_this_call": time.perf_counter() - t0, "history": res["history"], "finished": True,
                "train_chars": int(train_rows.numel()), "valid_chars": int(valid_rows.numel()),
@@ -174,21 +262,17 @@ def train_kern(paths: list[Path], run: Path, cfg: KernTrainConfig, resume: bool 
     return metrics
 
 
-def load_kern_model(run: Path) -> tuple[CharLSTM, str, dict]:
-    """The best model of a run folder, its characters and its config.json."""
-    from improvise.runs import require_run_dir
+def _refuse_divergence(run: Path, res: dict, model) -> None:
+    """A run whose validation loss was never finite (too high a learning rate) has no model."""
+    finite = math.isfinite(res["best_valid_nll"]) and all(bool(torch.isfinite(p).all()) for p in model.parameters())
+    if not finite:
+        raise UserError(f"{run}: training diverged (the validation loss was never a finite number): "
+                        "lower --lr; no model.pt was written for it")
 
-    run = require_run_dir(run)
-    config = read_json(run / "config.json")
-    blob = load_checkpoint(run / "model.pt")
-    try:
-        model = CharLSTM(CharLSTMConfig(**blob["model_config"]))
-        model.load_state_dict(blob["state_dict"])
-    except (TypeError, RuntimeError, KeyError) as e:
-        reason = str(e).splitlines()[0][:120]
-        raise UserError(f"{run / 'model.pt'}: weights do not fit a character LSTM ({reason})") from None
-    model.eval()
-    chars = blob["extra"].get("chars") or config.get("chars")
-    if not isinstance(chars, str) or len(chars) != model.config.vocab_size:
-        raise UserError(f"{run}: the checkpoint's characters do not match its model")
-    return model, chars, config
+
+def load_kern_model(run: Path) -> tuple[CharLSTM, str, dict]:
+    """The best model of a run folder, its characters and its config.json, checked
+    (improvise.kern.runfolder)."""
+    from improvise.kern.runfolder import load_kern_model as load
+
+    return load(run)

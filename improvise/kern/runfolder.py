@@ -1,0 +1,167 @@
+"""Opening a kern run folder: config.json and the checkpoints checked before a weight is built.
+
+A run folder written by `improvise kern train` holds config.json (`task` "kern", `model`: the
+CharLSTMConfig, `train`: the KernTrainConfig, `chars`, `layout`, `corpus`), model.pt and
+resume.pt. Opening one checks, in order: config.json is a JSON object of a kern run (another
+task, an unknown key, a missing key or a value of the wrong type or range is named), then the
+checkpoint's model is config.json's and every weight has the shape config.json implies, finite
+values and a floating type. Anything wrong is one `UserError` naming the file and what does not
+match; sizes come from config.json only after they are checked, so no file can ask for memory.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+from pathlib import Path
+
+from improvise.checks import MAX_HIDDEN, check_in_dir, file_error
+from improvise.errors import UserError
+from improvise.kern.grammar import MAX_SPINES
+from improvise.kern.train import MAX_LAYERS, KernTrainConfig
+from improvise.models.char_lstm import CharLSTM, CharLSTMConfig
+from improvise.runs import load_checkpoint, read_json
+
+TASK = "kern"  # config.json's "task" (runs written before it was recorded have none)
+CONFIG_KEYS = ("task", "model", "train", "chars", "layout", "corpus")
+REQUIRED_KEYS = ("model", "train", "chars")
+MAX_VOCAB = 4096  # characters a model may read
+
+
+def _type_name(value) -> str:
+    return {bool: "true/false", int: "a whole number", float: "a number", str: "a string", list: "a list",
+            dict: "an object", type(None): "null"}.get(type(value), type(value).__name__)
+
+
+def _fits(value, hint: str) -> bool:
+    """Whether a JSON value fits a dataclass field annotated `hint` (int, float, str, bool)."""
+    if hint == "bool":
+        return isinstance(value, bool)
+    if hint == "int":
+        return isinstance(value, int) and not isinstance(value, bool)
+    if hint == "float":
+        return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    if hint == "str":
+        return isinstance(value, str)
+    return True
+
+
+def check_fields(cls, value, where: Path, key: str):
+    """The dataclass `cls` built from config.json's `key` object, every field known and typed
+    and the config's own checks passed; a UserError naming `where` and the key otherwise."""
+    if not isinstance(value, dict):
+        raise file_error(where, f"{key} should be an object, not {_type_name(value)}")
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(value) - set(fields))
+    if unknown:
+        raise file_error(where, f"unknown {key} setting(s) {', '.join(map(repr, unknown[:3]))} "
+                                "(a run of another kind or another version?)")
+    for name, f in fields.items():
+        if name not in value and f.default is dataclasses.MISSING:
+            raise file_error(where, f"{key}.{name} is missing")
+        hint = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", "")
+        if name in value and not _fits(value[name], hint):
+            raise file_error(where, f"{key}.{name} should be {hint}, not {_type_name(value[name])} "
+                                    f"({str(value[name])[:40]!r})")
+    try:
+        cfg = cls(**value)
+        if hasattr(cfg, "validate"):
+            cfg.validate()
+    except (UserError, ValueError) as e:
+        raise file_error(where, f"{key}: {e}") from None
+    return cfg
+
+
+def _check_model(model, where: Path, chars) -> None:
+    if model.hidden > MAX_HIDDEN or model.layers > MAX_LAYERS or model.vocab_size > MAX_VOCAB:
+        raise file_error(where, f"model of {model.layers} x {model.hidden} units over {model.vocab_size} characters "
+                                f"is beyond the limits ({MAX_LAYERS} x {MAX_HIDDEN}, {MAX_VOCAB})")
+    if not isinstance(chars, str) or not chars or len(set(chars)) != len(chars):
+        raise file_error(where, "chars should be a string of distinct characters")
+    if len(chars) != model.vocab_size:
+        raise file_error(where, f"{len(chars)} chars but model.vocab_size {model.vocab_size}")
+
+
+def _check_extras(data: dict, where: Path) -> None:
+    layout = data.get("layout", ["kern", "kern", "dynam"])
+    if (not isinstance(layout, list) or not 1 <= len(layout) <= MAX_SPINES
+            or any(t not in ("kern", "dynam") for t in layout) or "kern" not in layout):
+        raise file_error(where, f"layout should be a list of 1 to {MAX_SPINES} spine types \"kern\" or \"dynam\" "
+                                f"(at least one \"kern\"), not {str(layout)[:60]}")
+    corpus = data.get("corpus", [])
+    if not isinstance(corpus, list) or not all(isinstance(c, str) for c in corpus):
+        raise file_error(where, "corpus should be a list of paths")
+
+
+def read_run_config(run: Path) -> dict:
+    """config.json of a kern run folder, checked; its "model" and "train" entries are returned
+    as CharLSTMConfig and KernTrainConfig under "model_config" and "train_config"."""
+    where = Path(run) / "config.json"
+    data = read_json(where)
+    task = data.get("task", TASK)
+    if task != TASK:
+        raise file_error(where, f"a run of task {str(task)[:40]!r}, not a kern run (written by another command)")
+    unknown = sorted(set(data) - set(CONFIG_KEYS))
+    if unknown:
+        raise file_error(where, f"unknown key(s) {', '.join(map(repr, unknown[:3]))}: not a kern run folder, "
+                                "or one written by another version")
+    missing = [k for k in REQUIRED_KEYS if k not in data]
+    if missing:
+        raise file_error(where, f"no {', '.join(missing)}: not a kern run folder")
+    model = check_fields(CharLSTMConfig, data["model"], where, "model")
+    _check_model(model, where, data["chars"])
+    train = check_fields(KernTrainConfig, data["train"], where, "train")
+    _check_extras(data, where)
+    return {**data, "model_config": model, "train_config": train}
+
+
+def expected_shapes(model) -> dict[str, tuple]:
+    """Every weight's shape in a CharLSTM of config `model` (nn.LSTM's names and layout)."""
+    v, h = model.vocab_size, model.hidden
+    shapes: dict[str, tuple] = {}
+    for k in range(model.layers):
+        shapes.update({f"lstm.weight_ih_l{k}": (4 * h, v if k == 0 else h), f"lstm.weight_hh_l{k}": (4 * h, h),
+                       f"lstm.bias_ih_l{k}": (4 * h,), f"lstm.bias_hh_l{k}": (4 * h,)})
+    return {**shapes, "head.weight": (v, h), "head.bias": (v,)}
+
+
+def check_weights(state, model, where: Path) -> None:
+    """The weights `state` fit a CharLSTM of config `model`: names, shapes, float type, finite."""
+    import torch
+
+    if not isinstance(state, dict):
+        raise file_error(where, "holds no weights")
+    want = expected_shapes(model)
+    missing, extra = sorted(set(want) - set(state)), sorted(set(state) - set(want))
+    if missing or extra:
+        parts = ([f"missing {', '.join(missing[:3])}"] if missing else []) + \
+                ([f"unexpected {', '.join(map(str, extra[:3]))}"] if extra else [])
+        raise file_error(where, f"weights of another architecture than config.json's {model.layers} x {model.hidden} "
+                                f"LSTM ({'; '.join(parts)})")
+    for name, shape in want.items():
+        got = state[name]
+        if not isinstance(got, torch.Tensor) or not got.is_floating_point():
+            raise file_error(where, f"weight {name} is not a floating-point tensor")
+        if tuple(got.shape) != shape:
+            raise file_error(where, f"weight {name} has shape {tuple(got.shape)}, config.json's model needs {shape} "
+                                    "(a checkpoint of another size)")
+        if not bool(torch.isfinite(got).all()):
+            raise file_error(where, f"weight {name} holds NaN or infinite values")
+
+
+def load_kern_model(run: Path):
+    """(model, chars, config) of a kern run folder: its best weights (model.pt), checked."""
+    run = check_in_dir(run, "run folder")
+    config = read_run_config(run)
+    model_cfg, where = config["model_config"], run / "model.pt"
+    blob = load_checkpoint(where)
+    check_weights(blob["state_dict"], model_cfg, where)
+    if blob.get("model_config") != model_cfg.to_dict():
+        raise file_error(where, f"its model {str(blob.get('model_config'))[:80]} is not config.json's "
+                                f"{model_cfg.to_dict()} (a checkpoint of another run?)")
+    extra = blob.get("extra") if isinstance(blob.get("extra"), dict) else {}
+    if extra.get("chars", config["chars"]) != config["chars"]:
+        raise file_error(where, "its characters are not config.json's (a checkpoint of another corpus?)")
+    model = CharLSTM(model_cfg)
+    model.load_state_dict(blob["state_dict"])
+    model.eval()
+    return model, config["chars"], config
