@@ -23,7 +23,8 @@ from fractions import Fraction
 
 import numpy as np
 
-from improvise.errors import ConfigError, UserError
+from improvise.checks import require
+from improvise.errors import UserError
 from improvise.kern.grammar import (BARLINE, CLOSING, MAX_SPINES, KernGrammar, advance, field_quarters,
                                     initial_state)
 
@@ -31,10 +32,17 @@ DEFAULT_LAYOUT = ("kern", "kern", "dynam")  # left hand, right hand, dynamics: 6
 BASIC_REPAIRS = ("preamble", "barline numbers", "terminators")
 
 
+MAX_N = 10_000  # samples a command may draw
+MAX_LENGTH = 1_000_000  # characters a sample may draw
+MAX_TEMPERATURE = 100.0
+MIN_TEMPO, MAX_TEMPO = 20, 320  # quarter notes a minute: the *MM values the grammar accepts
+SYNTHS = ("auto", "fluidsynth", "numpy", "none")
+
+
 @dataclass
 class SampleConfig:
     n: int = 1  # samples to draw
-    temperature: float = 0.8  # logits divided by this (seed 004 used 0.8)
+    temperature: float = 0.8  # in [0, 100]: logits divided by this; 0 takes the likeliest character (seed 004: 0.8)
     seed: int = 0  # sample i uses the generator seeded [seed, i]
     primer: str = "@"  # text the model reads first, kept as the sample's start (seed 004: "@")
     length: int = 2000  # characters to draw after the primer
@@ -45,48 +53,75 @@ class SampleConfig:
     synth: str = "auto"  # audio: auto | fluidsynth | numpy | none
 
     def validate(self) -> None:
-        if self.n < 1 or self.length < 1 or self.line_tail < 0 or self.tempo < 1:
-            raise ConfigError("--n, --length and the tempo must be at least 1")
-        if not self.temperature > 0:
-            raise ConfigError("--temperature must be above 0")
+        """Every setting in its documented range (the CLI's flags say the same)."""
+        require(1 <= self.n <= MAX_N, f"--n must be in [1, {MAX_N}], not {self.n}")
+        require(1 <= self.length <= MAX_LENGTH, f"--length must be in [1, {MAX_LENGTH}], not {self.length}")
+        require(0 <= self.line_tail <= MAX_LENGTH, f"line_tail must be in [0, {MAX_LENGTH}], not {self.line_tail}")
+        require(MIN_TEMPO <= self.tempo <= MAX_TEMPO, f"--tempo must be in [{MIN_TEMPO}, {MAX_TEMPO}], not {self.tempo}")
+        require(0 <= self.temperature <= MAX_TEMPERATURE,  # NaN fails too
+                f"--temperature must be in [0, {MAX_TEMPERATURE:g}] (0: always the likeliest character), "
+                f"not {self.temperature}")
+        require(0 <= self.seed < 2**32, f"--seed must be in [0, {2**32 - 1}], not {self.seed}")
+        require(self.synth in SYNTHS, f"--synth must be one of {', '.join(SYNTHS)}, not {self.synth!r}")
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+def draw(logits: np.ndarray, mask: np.ndarray | None, temperature: float, rng: np.random.Generator) -> int:
+    """A character id: at temperature 0 the likeliest allowed one, else one drawn from
+    softmax(logits / temperature) over the allowed ids. The logits are shifted by the best
+    allowed one before dividing, so a tiny temperature gives exp(-inf) = 0, never inf or NaN:
+    it tends to the argmax."""
+    z = np.nan_to_num(np.asarray(logits, dtype=np.float64), nan=-1e300, posinf=1e300, neginf=-1e300)
+    if mask is not None:
+        z = np.where(mask, z, -np.inf)
+    best = int(np.argmax(z))
+    if temperature == 0:
+        return best
+    with np.errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore"):
+        p = np.exp((z - z[best]) / temperature)
+    p[~np.isfinite(p)] = 0.0
+    p[best] = 1.0
+    cdf = np.cumsum(p)
+    return min(int(np.searchsorted(cdf, rng.random() * cdf[-1], side="right")), len(p) - 1)
+
+
+def primer_state(primer: str, chars: str, grammar: bool, layout=DEFAULT_LAYOUT, splits: bool = False):
+    """The grammar's state after the primer (None without the grammar); a UserError when the
+    primer has characters the model never saw or breaks the **kern grammar."""
+    missing = sorted(set(primer) - set(chars))
+    if missing:
+        raise UserError(f"--primer has characters the model never saw: {''.join(missing)[:40]!r}")
+    if not grammar:
+        return None
+    state = initial_state(layout, strict=True, max_spines=MAX_SPINES if splits else len(layout))
+    for k, ch in enumerate(primer or "\n"):
+        state = advance(state, ch)
+        if state is None:
+            raise UserError(f"--primer {primer[:40]!r} breaks the **kern grammar at character {k + 1} ({ch!r})")
+    return state
 
 
 def sample_body(stepper, chars: str, cfg: SampleConfig, index: int = 0, layout=DEFAULT_LAYOUT,
                 grammar: KernGrammar | None = None) -> dict:
     """One sample: {"text", "seconds", "dead_end"}; the text starts with the primer."""
     stoi = {c: i for i, c in enumerate(chars)}
-    missing = sorted(set(cfg.primer) - set(stoi))
-    if missing:
-        raise UserError(f"the primer has characters the model never saw: {''.join(missing)!r}")
+    state = primer_state(cfg.primer, chars, cfg.grammar, layout, cfg.splits)
     if cfg.grammar and grammar is None:
         grammar = KernGrammar(chars)
     rng = np.random.default_rng([cfg.seed, index])
     t0 = time.perf_counter()
     stepper.reset()
-    state = initial_state(layout, strict=True, max_spines=MAX_SPINES if cfg.splits else len(layout))
-    primer = cfg.primer or "\n"
-    for ch in primer:
-        if cfg.grammar:
-            state = advance(state, ch)
-            if state is None:
-                raise UserError(f"the primer {cfg.primer!r} breaks the **kern grammar at {ch!r}")
+    for ch in cfg.primer or "\n":
         logits = stepper.step(stoi[ch])
     out, dead_end, limit = [], False, cfg.length + cfg.line_tail
-    inv_t = 1.0 / cfg.temperature
     while len(out) < limit:
-        z = logits * inv_t
-        if cfg.grammar:
-            mask = grammar.mask(state)
-            if not mask.any():
-                dead_end = True
-                break
-            z = np.where(mask, z, -np.inf)
-        p = np.exp(z - z.max())
-        cdf = np.cumsum(p)
-        i = min(int(np.searchsorted(cdf, rng.random() * cdf[-1], side="right")), len(chars) - 1)
+        mask = grammar.mask(state) if cfg.grammar else None
+        if mask is not None and not mask.any():
+            dead_end = True
+            break
+        i = draw(logits, mask, cfg.temperature, rng)
         ch = chars[i]
         out.append(ch)
         if cfg.grammar:
