@@ -67,6 +67,8 @@ def cmd_compare(a) -> int:
     if wjd is not None and not (wjd / "wjd_solos.csv").is_file():
         raise UserError(f"{wjd}: no Weimar Jazz Database here (give --wjd DIR)")
     models = [m.strip() for m in a.models.split(",") if m.strip()]
+    if not models:
+        raise UserError(f"--models: no model named in {a.models!r}")
     for m in models:
         valid_name(m)
     cfg = ZooConfig(epochs=a.epochs, max_seconds=a.max_seconds, hidden=a.hidden, seed=a.seed)

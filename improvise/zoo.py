@@ -15,6 +15,7 @@ Sampling for all of them is `sample_events`.
 from __future__ import annotations
 
 import json
+import zipfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -215,7 +216,7 @@ def _load_core(folder: Path, name: str, enc: MelodyEventEncoding, cfg: ZooConfig
         try:
             with np.load(where, allow_pickle=False) as z:
                 core = HMM(z["startprob"], z["transmat"], z["emissionprob"])
-        except (OSError, ValueError, KeyError, EOFError) as e:
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as e:
             raise UserError(f"{where}: not a readable HMM ({e})") from None
         core.check(enc.n_events, where)
         return core

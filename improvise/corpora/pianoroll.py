@@ -32,8 +32,11 @@ def read_pianoroll(path: Path) -> dict[str, list[np.ndarray]]:
     for split, key in SPLITS.items():
         if key not in mat:
             raise UserError(f"{path}: no '{key}' (expected the Boulanger-Lewandowski piano-roll layout)")
-        seqs = [np.asarray(s, dtype=np.uint8) for s in np.ravel(mat[key])]
-        bad = [i for i, s in enumerate(seqs) if s.ndim != 2 or s.shape[1] != KEYS]
+        try:
+            seqs = [np.asarray(s, dtype=np.uint8) for s in np.ravel(mat[key])]
+        except (TypeError, ValueError, OverflowError):
+            raise UserError(f"{path}: {key} holds something other than 0/1 piano-roll frames") from None
+        bad = [i for i, s in enumerate(seqs) if s.ndim != 2 or s.shape[1] != KEYS or len(s) == 0 or s.max() > 1]
         if bad:
             raise UserError(f"{path}: {key} sequence {bad[0]} is not T x {KEYS}")
         out[split] = seqs
