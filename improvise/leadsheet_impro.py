@@ -116,7 +116,7 @@ class _Sheet:
                 self.previous = parse_chord("NC" if w == "NC" else w)
                 slots.append(self.previous)
             except ChordParseError:
-                self.unparsed.append(f"{w} (bar {len(self.form.bars) + 1})")
+                self.unparsed.append(f"{w[:40]} (bar {len(self.form.bars) + 1})")
         if not self.words and self.previous is not None:
             slots = [self.previous]  # an empty bar: the chord goes on
         self.words = []

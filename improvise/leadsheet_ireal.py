@@ -29,7 +29,7 @@ from improvise.errors import UserError
 
 MUSIC_PREFIX = "1r34LbKcu7"
 MAX_SONGS = 5000
-_LINK = re.compile(r"ireal(?:b|book)://[^\"'<>\s]+")
+_LINK = re.compile(r"(?<=[\"'])ireal(?:b|book)://[^\"'<>]+|ireal(?:b|book)://[^\"'<>\s]+")  # quoted: to the quote
 _TOKEN = re.compile(r"(?P<time>T\d\d)|(?P<mark>\*[A-Za-z]?)|(?P<text><[^<>]{0,300}>?)|(?P<ending>N\d)"
                     r"|(?P<bar>[{}\[\]|Z])|(?P<alt>\([^()]{0,60}\)?)"
                     r"|(?P<chord>[A-GW][b#]?[^\s,|\[\]{}()<>*]*)|(?P<other>\S)")
@@ -145,14 +145,14 @@ class _Chart:
         bar = len(self.form.bars) + 1
         if text.startswith("W"):  # an invisible root: the previous chord, over a new bass
             if self.previous is None or not text.startswith("W/"):
-                self.unparsed.append(f"{text} (bar {bar})")
+                self.unparsed.append(f"{text[:40]} (bar {bar})")
                 return
             text = self.previous.symbol.split("/")[0].split("\\")[0] + text[1:]
         try:
             self.previous = parse_chord(text)
             self.cells.append(self.previous)
         except ChordParseError:
-            self.unparsed.append(f"{text} (bar {bar})")
+            self.unparsed.append(f"{text[:40]} (bar {bar})")
 
     def close_bar(self) -> None:
         cells, self.cells = self.cells, []
@@ -198,7 +198,7 @@ class _Chart:
                     if tok:
                         parse_chord(tok)
                 except ChordParseError:
-                    self.unparsed.append(f"({tok})")
+                    self.unparsed.append(f"({tok[:40]})")
         elif kind == "chord":
             self.chord(text)
         else:

@@ -57,7 +57,7 @@ def _measure_changes(m, beats: int, bar: int, unparsed: list, warnings: list) ->
         try:
             changes.append((off, parse_chord(text)))
         except ChordParseError:
-            unparsed.append(f"{text} (bar {bar})")
+            unparsed.append(f"{text[:40]} (bar {bar})")
     return sorted(changes, key=lambda c: c[0])
 
 
@@ -128,7 +128,7 @@ def _segment(chords, where: str, form, unparsed: list[str]) -> None:
                 if tok.strip():
                     parse_chord(tok)
             except ChordParseError:
-                unparsed.append(f"({tok.strip()})")
+                unparsed.append(f"({tok.strip()[:40]})")
     for bar in re.sub(r"\([^)]*\)", "", chords).split("|"):
         previous = form.bars[-1][-1] if form.bars else None
         slots = []
@@ -142,7 +142,7 @@ def _segment(chords, where: str, form, unparsed: list[str]) -> None:
                 previous = parse_chord(tok)
                 slots.append(previous)
             except ChordParseError:
-                unparsed.append(tok)
+                unparsed.append(tok[:40])
         if slots:
             form.bar(slots)
 

@@ -30,7 +30,7 @@ def _time(meta: dict, name: str) -> int:
 
     if "time" not in meta:
         return 4
-    m = re.match(r"^(\d{1,6})\s*/\s*(\d{1,6})$", meta["time"])
+    m = re.match(r"^(\d{1,12})\s*/\s*(\d{1,12})$", meta["time"])
     if not m:
         raise UserError(f"{name}: bad time signature {meta['time'][:40]!r} (write it like 3/4)")
     return quarter_beats(int(m.group(1)), int(m.group(2)), name)
@@ -47,7 +47,7 @@ def _slots(words: list[str], previous: ChordSymbol | None, unparsed: list[str], 
         try:
             chord = parse_chord(tok)
         except ChordParseError:
-            unparsed.append(f"{tok} (bar {bar})")
+            unparsed.append(f"{tok[:40]} (bar {bar})")
             continue
         out.append(chord)
         previous = chord

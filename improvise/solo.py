@@ -283,9 +283,9 @@ def parse_bars(text: str) -> tuple[int, int]:
     try:
         a, b = (int(v) for v in text.split("-"))
     except ValueError:
-        raise ConfigError(f"a bar range looks like 5-8, not {text!r}") from None
+        raise ConfigError(f"--regenerate: a bar range looks like 5-8, not {text[:40]!r}") from None
     if not 1 <= a <= b:
-        raise ConfigError(f"bar range {text!r}: need 1 <= first <= last")
+        raise ConfigError(f"--regenerate {text[:40]!r}: need 1 <= first <= last")
     return a, b
 
 

@@ -107,7 +107,7 @@ def read_wjd(folder: Path, subset: str = "all", steps_per_beat: int = 4, to_c: b
         m = meta.get(melid)
         if m is None or (subset == "blues" and m["tonality_type"] != "BLUES"):
             continue
-        solos.append(_solo(melid, m, by_solo[melid], steps_per_beat, to_c))
+        solos.append(_solo(melid, m, by_solo[melid], steps_per_beat, to_c, folder / NOTES_FILE))
     return solos
 
 
@@ -133,12 +133,12 @@ def _event(r: dict, beats: int, bar0: int, spb: int) -> tuple[int, int, float, C
     return step, _int(r["pitch"], 0, 127, "pitch"), dur, chord
 
 
-def _solo(melid: int, m: dict, rows: list[dict], spb: int, to_c: bool) -> Solo:
+def _solo(melid: int, m: dict, rows: list[dict], spb: int, to_c: bool, where: Path = Path(NOTES_FILE)) -> Solo:
     try:
         beats = _int(rows[0]["beats_per_bar"] or "4", 0, MAX_BEATS_PER_BAR, "beats_per_bar") or 4
         bar0 = min(int(r["bar"]) for r in rows)
     except ValueError as e:
-        raise UserError(f"{NOTES_FILE}: solo {melid}: bad row ({e})") from None
+        raise UserError(f"{where}: solo {melid}: bad row ({e})") from None
     tempo = _tempo(m)
     shift = key_shift_to_c(m["key"]) if to_c else 0
     events: dict[int, tuple[int, float, ChordSymbol]] = {}
@@ -147,7 +147,7 @@ def _solo(melid: int, m: dict, rows: list[dict], spb: int, to_c: bool) -> Solo:
         try:
             step, pitch, dur, chord = _event(r, beats, bar0, spb)
         except (ValueError, ChordParseError) as e:
-            raise UserError(f"{NOTES_FILE}: solo {melid}: bad row ({str(e)[:120]})") from None
+            raise UserError(f"{where}: solo {melid}: bad row ({str(e)[:120]})") from None
         if step in events:
             dropped += 1
             continue
@@ -155,7 +155,7 @@ def _solo(melid: int, m: dict, rows: list[dict], spb: int, to_c: bool) -> Solo:
     onsets = sorted(events)
     n_steps = (onsets[-1] // (beats * spb) + 1) * beats * spb
     if n_steps > MAX_SOLO_STEPS:
-        raise UserError(f"{NOTES_FILE}: solo {melid} spans {n_steps} grid steps; at most {MAX_SOLO_STEPS} "
+        raise UserError(f"{where}: solo {melid} spans {n_steps} grid steps; at most {MAX_SOLO_STEPS} "
                         "(fewer bars or a coarser grid)")
     notes, chords = [], []
     for k, step in enumerate(onsets):
