@@ -83,3 +83,184 @@ def test_leadsheet_cli(tmp_path, capsys):
     assert "F blues" in out and "| Bb7" in out and "Eb7" in out
     assert dispatch(["leadsheet", "show", "No Such Tune"]) == 2
     assert "--standards" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("text,symbol,pcs", [
+    ("CM69", "C6(9)", {0, 2, 4, 7, 9}), ("FM6", "F6", {5, 9, 0, 2}), ("C6/9", "C6(9)", {0, 2, 4, 7, 9}),
+    ("CM", "C", {0, 4, 7}), ("A7b6/E", "A7(b13)/E", {9, 1, 4, 7, 5}),
+    ("D13b9", "D7(13,b9)", {2, 6, 9, 0, 11, 3}),  # the b9 replaces the 13's natural 9 (E)
+    ("Bb13b9/Eb", "Bb7(13,b9)/Eb", {10, 2, 5, 8, 7, 11, 3}), ("C7-9", "C7(b9)", {0, 4, 7, 10, 1}),
+    ("Bbm+", "Bbm(#5)", {10, 1, 6}), ("CmM7", "Cmmaj7", {0, 3, 7, 11}), ("C-^7", "Cmmaj7", {0, 3, 7, 11}),
+    ("Eb7/B6", "Eb7\\B6", {3, 7, 10, 1, 11, 6, 8}),  # a polychord: Eb7 over B6 (bass B)
+    ("Eb7\\B6", "Eb7\\B6", {3, 7, 10, 1, 11, 6, 8}),
+])
+def test_more_spellings(text, symbol, pcs):
+    c = parse_chord(text)
+    assert c.symbol == symbol and set(c.pitch_classes) == pcs
+    assert parse_chord(c.symbol).pitch_classes == c.pitch_classes  # the canonical spelling reads back
+
+
+def test_polychord_bass_and_transposition():
+    c = parse_chord("Eb7/B6")
+    assert c.bass == 11 and c.lower.symbol == "B6"
+    up = c.transpose(2)
+    assert up.symbol == "F7\\Db6" and up.bass == 1
+    with pytest.raises(ChordParseError):
+        parse_chord("C7/Q9")
+
+
+# ---- every format: sharps, flats, slash chords, N.C., repeats and endings ------------------
+PLAYED = [["Gbm7"], ["Bb7/D"], ["N.C."], ["Gbm7"], ["Bb7/D"], ["Ebmaj7", "C7(#9)"]]
+
+
+def _bars(sheet):
+    return [[c.symbol for c in bar] for bar in sheet.bars]
+
+
+def test_format_text(tmp_path):
+    f = tmp_path / "t.txt"
+    f.write_text("title: T\n# a comment line\nsection: A\n|: F#m7 | Bb7/D |1 N.C. :|2 Ebmaj7 C7#9 | ; end\n")
+    sheet = load_leadsheet(str(f))
+    assert _bars(sheet) == PLAYED and sheet.unparsed == [] and sheet.sections == [(0, "A")]
+
+
+def test_text_comments_and_sharps():
+    sheet = parse_text("| C7#9 | F#m7 B7 | E |\n  # only this line is a comment | G7 |\n")
+    assert _bars(sheet) == [["C7(#9)"], ["Gbm7", "B7"], ["E"]]
+
+
+def test_text_repeats_are_bounded():
+    from improvise.errors import UserError
+
+    sheet = parse_text("|: C7 | F7 |\n")  # a repeat never closed: played once, and said so
+    assert len(sheet.bars) == 2 and "never closed" in sheet.warnings[0]
+    assert len(parse_text("| C :| " * 40).bars) == 80  # each end repeats its own bar, no doubling
+    with pytest.raises(UserError, match="longer than 10000 bars"):
+        parse_text("|: " + "C | " * 6000 + ":|", "big.txt")
+    with pytest.raises(UserError, match="time signature 99999999/4"):
+        parse_text("time: 99999999/4\n| C |", "t.txt")
+
+
+def test_format_musicxml(tmp_path):
+    from tests.fuzz.cases_leadsheet import mxl
+
+    def h(step, kind, alter="", bass=""):
+        alt = f"<root-alter>{alter}</root-alter>" if alter else ""
+        b = f"<bass><bass-step>{bass}</bass-step></bass>" if bass else ""
+        return f"<harmony><root><root-step>{step}</root-step>{alt}</root><kind>{kind}</kind>{b}</harmony>"
+
+    def m(n, body, dur="4", left="", right=""):
+        return f'<measure number="{n}">{left}{body}<note><rest/><duration>{dur}</duration></note>{right}</measure>'
+
+    rest2 = "<note><rest/><duration>2</duration></note>"
+    body = (m(1, '<attributes><divisions>1</divisions><key><fifths>-1</fifths></key><time><beats>4</beats>'
+                 '<beat-type>4</beat-type></time></attributes>' + h("F", "minor-seventh", "1"),
+              left='<barline location="left"><repeat direction="forward"/></barline>')
+            + m(2, h("B", "dominant", "-1", "D"))
+            + m(3, '<harmony><kind>none</kind></harmony>', left='<barline location="left"><ending number="1" '
+                'type="start"/></barline>', right='<barline location="right"><ending number="1" type="stop"/>'
+                '<repeat direction="backward"/></barline>')
+            + m(4, h("E", "major-seventh", "-1") + rest2 + h("C", "dominant") .replace(
+                "</harmony>", "<degree><degree-value>9</degree-value><degree-alter>1</degree-alter>"
+                "<degree-type>add</degree-type></degree></harmony>"), dur="2",
+                left='<barline location="left"><ending number="2" type="start"/></barline>'))
+    text = ('<?xml version="1.0"?><score-partwise version="3.1"><part-list><score-part id="P1"><part-name>x'
+            f'</part-name></score-part></part-list><part id="P1">{body}</part></score-partwise>')
+    f = tmp_path / "t.musicxml"
+    f.write_text(text)
+    sheet = load_leadsheet(str(f))
+    assert _bars(sheet) == PLAYED and sheet.key == "F" and sheet.unparsed == []
+    z = tmp_path / "t.mxl"
+    z.write_bytes(mxl(text.encode()))
+    assert _bars(load_leadsheet(str(z))) == PLAYED
+
+
+IMPRO = """(title Test Tune)
+(composer Me)
+(meter 4 4)
+(key 2)
+(part (type chords))
+(section (style swing))
+F#m7 | Bb7/D | NC |
+(section (style swing))
+F#m7 | Bb7/D | EbM7 C7#9 |
+(part (type melody) (title Chorus 1))
+f#+4 c#+8 a8 r2 bb4. d8/3 f8/3 g#8/3 r2
+(part (type melody) (title Chorus 2))
+c2+8 r4.
+"""
+
+
+def test_format_impro_visor(tmp_path):
+    """Impro-Visor writes its forms out (no repeat signs); chords, sections and the melody."""
+    f = tmp_path / "t.ls"
+    f.write_text(IMPRO)
+    sheet = load_leadsheet(str(f))
+    assert _bars(sheet) == PLAYED and sheet.title == "Test Tune" and sheet.key == "D"
+    assert sheet.sections == [(0, "section 1"), (3, "section 2")]
+    first = [(n.pitch, float(n.start), float(n.length)) for n in sheet.melody[:4]]
+    assert first == [(78, 0, 1), (73, 1, 0.5), (69, 1.5, 0.5), (70, 4, 1.5)]
+    assert [float(n.length) for n in sheet.melody[4:7]] == pytest.approx([1 / 3] * 3)
+    assert (sheet.melody[-1].pitch, float(sheet.melody[-1].start), float(sheet.melody[-1].length)) == (60, 24, 2.5)
+    solo = sheet.solo_tune(4)  # the melody as a solo: two choruses of the 6-bar form, 16 steps a bar
+    assert solo.steps == 2 * 6 * 16 and solo.melody[0].pitch == 78 and solo.melody[-1].start == 96
+
+
+def test_format_ireal(tmp_path):
+    from urllib.parse import quote
+
+    from improvise.leadsheet_ireal import obfuscate50, scramble, unscramble
+
+    block = "".join(chr(48 + k) for k in range(50))
+    assert obfuscate50(obfuscate50(block)) == block and obfuscate50(block)[:5] == block[45:][::-1]
+    chart = "T44{*AF#-7 |Bb7/D |N1n }|N2Eb^7 C7#9 Z"
+    assert unscramble(scramble(chart + " " * 60)[10:]) == chart + " " * 60
+    assert unscramble("XyQKclLZ") == "   | x |"
+    link = "irealb://" + quote(f"Test=Me==Swing=F#-=={scramble(chart)}=Jazz=120=3===List", safe="")
+    sheet = load_leadsheet(link)
+    assert _bars(sheet) == PLAYED and sheet.title == "Test" and sheet.key == "F#m" and sheet.sections == [(0, "A")]
+    page = tmp_path / "list.html"
+    other = "irealbook://Other=You=Ballad=C=n=C7 |F7 Z"
+    page.write_text(f'<a href="{link}">Test</a> <a href="{other.replace("=", "&#61;")}">Other</a>')
+    from improvise.errors import UserError
+
+    with pytest.raises(UserError, match="2 songs; pick one"):
+        load_leadsheet(str(page))
+    assert _bars(load_leadsheet(f"{page}#Test")) == PLAYED
+    assert _bars(load_leadsheet(f"{page}#2")) == [["C7"], ["F7"]]
+
+
+def test_ireal_bars_repeats_and_three_chords(tmp_path):
+    from improvise.leadsheet_ireal import parse_chart
+
+    song = {"title": "T", "composer": "", "key": "C", "chart": "T44C7 |x |D-7 G7 C^7 |r| |p n Z<D.C. al Fine>"}
+    sheet = parse_chart(song, "t")
+    assert _bars(sheet)[:3] == [["C7"], ["C7"], ["Dm7", "Dm7", "G7", "Cmaj7"]]  # 3 chords: the first takes 2 beats
+    assert _bars(sheet)[3:5] == [["C7"], ["Dm7", "Dm7", "G7", "Cmaj7"]]  # r: the two bars before
+    assert "not followed" in sheet.warnings[0]
+
+
+def test_format_standards_json(tmp_path):
+    import json
+
+    tunes = [{"Title": None, "Sections": []}, {"Title": 7, "Sections": []},
+             {"Title": "Test", "Key": "F#m", "TimeSignature": "4/4", "Sections": [
+                 {"Label": "A", "MainSegment": {"Chords": "F#m7|Bb7/D"},
+                  "Endings": [{"Chords": "N.C."}, {"Chords": "Ebmaj7,C7#9(A7b6/E)"}]}]}]
+    f = tmp_path / "s.json"
+    f.write_text(json.dumps(tunes))
+    sheet = load_leadsheet("test", f)  # titles that are not strings no longer break the look-up
+    assert _bars(sheet) == PLAYED and sheet.unparsed == []
+    one = tmp_path / "one.json"
+    one.write_text(json.dumps(tunes[2:]))
+    assert _bars(load_leadsheet(str(one))) == PLAYED
+
+
+def test_sniffing(tmp_path):
+    from improvise.leadsheet import sniff_format
+
+    cases = {"a.txt": b"| C |", "b.ls": b"(title x)", "c": b"(title x)\nC |", "d.txt": b"<?xml version='1.0'?>",
+             "e": b"PK\x03\x04", "f.html": b"<html>", "g.txt": b"irealb://x", "h.json": b"[]"}
+    kinds = {n: sniff_format((tmp_path / n)) for n in cases if (tmp_path / n).write_bytes(cases[n]) is not None}
+    assert kinds == {"a.txt": "text", "b.ls": "impro", "c": "impro", "d.txt": "musicxml", "e": "mxl",
+                     "f.html": "ireal", "g.txt": "ireal", "h.json": "standards"}

@@ -73,3 +73,73 @@ def test_junk_is_a_one_line_user_error(tmp_path, reader, name):
         reader(f)
     with pytest.raises(UserError, match="no such file"):
         reader(Path(tmp_path / "missing" / name))
+
+
+class _Plant:
+    """Unpickling this writes a marker file: the stand-in for code a planted pickle would run."""
+
+    def __init__(self, marker: Path):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (Path.write_text, (self.marker, "ran"))
+
+
+def _plant(cache: Path, marker: Path) -> None:
+    import pickle
+    import zlib
+
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    cache.write_bytes(zlib.compress(pickle.dumps(_Plant(marker), protocol=4)))  # music21's .p.gz: zlib
+
+
+def test_music21_pickle_cache_is_never_read_for_a_users_file(tmp_path, capsys):
+    """music21 loads `<scratch>/m21-VERSION-pyX.Y-MD5(path).p.gz` instead of the file when the
+    pickle is newer; `improvise leadsheet show` must parse the file itself."""
+    import hashlib
+    import os
+    import sys
+
+    import music21
+    from music21 import converter, environment
+
+    from tests.fuzz.cases_leadsheet import GOOD_XML
+
+    xml = tmp_path / "tune.musicxml"
+    xml.write_text(GOOD_XML)
+    os.utime(xml, (1_000_000_000, 1_000_000_000))  # older than the pickle, as music21 requires
+    scratch = Path(environment.Environment().getRootTempDir())
+    md5 = hashlib.md5(str(xml).encode()).hexdigest()
+    cache = scratch / f"m21-{music21.__version__}-py{sys.version_info.major}.{sys.version_info.minor}-{md5}.p.gz"
+    assert converter.PickleFilter(xml).getPickleFp(scratch, zipType="gz") == cache  # how music21 names it
+    marker = tmp_path / "marker"
+    try:
+        _plant(cache, marker)
+        with pytest.raises(Exception):
+            converter.parse(str(xml))  # the control: music21's own cached parse runs the planted code
+        assert marker.exists()
+        marker.unlink()
+        _plant(cache, marker)
+        assert dispatch(["leadsheet", "show", str(xml)]) == 0
+        assert "Bbm7" in capsys.readouterr().out
+        assert not marker.exists()
+        assert read_music21(xml)  # the corpus reader too
+        assert not marker.exists()
+    finally:
+        cache.unlink(missing_ok=True)
+
+
+def test_music21_meters_are_bounded_before_parsing(tmp_path):
+    import time
+
+    from tests.fuzz.cases_leadsheet import harmony, xml
+
+    abc = tmp_path / "big.abc"
+    abc.write_text('X:1\nT:t\nM:99999999/4\nL:1/4\nK:C\n"C"CDEF|\n')
+    mx = tmp_path / "big.musicxml"
+    mx.write_text(xml(harmony("C"), time="<time><beats>99999999</beats><beat-type>4</beat-type></time>"))
+    for f in (abc, mx):
+        t0 = time.perf_counter()
+        with pytest.raises(UserError, match="time signature 99999999/4 is out of range"):
+            read_music21(f)
+        assert time.perf_counter() - t0 < 5  # music21 itself loops for minutes on these

@@ -87,3 +87,24 @@ def test_melody_model_table_on_wjd_blues():
     assert all(0 < v < 5 for v in nll.values())
     text = "\n".join(render_section(res))
     assert "| Markov chain, order 2 | 1.7" in text and "LSTM 128" in text
+
+
+@pytest.mark.parametrize("notes,match", [
+    ("melid,bar\n1,1\n", "no column beat"),
+    (HEADER + "1,1,1,1,1,4,1,1,0.0,0.4,999,F7,F-maj\n", "solo 1: bad row .pitch 999"),
+    (HEADER + "1,99999999999,1,1,1,4,1,1,0.0,0.4,65,F7,F-maj\n1,1,1,1,1,4,1,1,0,0.4,65,F7,x\n", "bar"),
+    (HEADER + "1,1,1,1,1,4,1,1,0.0,nan,65,F7,F-maj\n", "duration"),
+    (HEADER + "1,1,1\n", "fewer fields"),
+])
+def test_malformed_notes_are_one_line_errors_naming_the_file(tmp_path, notes, match):
+    from improvise.errors import UserError
+
+    _tiny(tmp_path)
+    with gzip.open(tmp_path / "wjd_notes.csv.gz", "wt") as f:
+        f.write(notes)
+    with pytest.raises(UserError, match=match) as e:
+        read_wjd(tmp_path)
+    assert str(tmp_path) in str(e.value)
+    (tmp_path / "wjd_notes.csv.gz").write_bytes(b"not gzip at all")
+    with pytest.raises(UserError, match="cannot read"):
+        read_wjd(tmp_path)
