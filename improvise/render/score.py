@@ -96,7 +96,8 @@ def musicxml_to_svg(musicxml: Path, svg_path: Path, png_path: Path | None = None
     verovio.enableLog(verovio.LOG_WARNING)
     tk = verovio.toolkit()
     tk.setOptions({"pageWidth": width, "pageHeight": 60000, "adjustPageHeight": True, "scale": 45,
-                   "header": "auto", "footer": "none", "breaks": "auto"})
+                   "header": "auto", "footer": "none", "breaks": "auto",
+                   "xmlIdSeed": 1})  # element ids from a fixed seed: the same SVG bytes every run
     try:
         text = Path(musicxml).read_text()
     except (OSError, UnicodeDecodeError) as e:
