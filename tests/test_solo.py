@@ -147,3 +147,72 @@ def test_musicxml_lead_sheet(tmp_path):
     sheet = load_leadsheet(str(path))
     assert [[c.symbol for c in bar] for bar in sheet.bars[:4]] == [["Bb7"], ["Eb7"], ["Bb7"], ["F7", "Cm7"]]
     assert sheet.key == "Bb" and sheet.to_key("C").bars[0][0].symbol == "C7"
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    """A soloist trained for one epoch on a tiny WJD-like corpus written here (no shared/data)."""
+    from improvise.cli import dispatch
+    from tests.fuzz.cases_solo import write_tiny_wjd
+
+    root = tmp_path_factory.mktemp("tiny")
+    wjd = write_tiny_wjd(root / "wjd")
+    run = root / "run"
+    assert dispatch(["solo-train", "--wjd", str(wjd), "--out", str(run), "--epochs", "1", "--hidden", "8",
+                     "--no-augment", "--quiet"]) == 0
+    return run
+
+
+def test_same_seed_writes_the_same_bytes(tiny_run, tmp_path):
+    """Two runs with the same --seed: every file byte for byte the same, timing aside."""
+    import json
+
+    from improvise.cli import dispatch
+
+    sheet = tmp_path / "t.txt"
+    sheet.write_text("title: T\nkey: F\n|: F7 | Bb7 :| C-7 F7 | F#m7b5 B7b9 |\n")
+    outs = [tmp_path / "a", tmp_path / "b"]
+    for out in outs:
+        assert dispatch(["solo", "--model", str(tiny_run), "--leadsheet", str(sheet), "--out", str(out),
+                         "--synth", "numpy", "--seed", "7", "--key", "G"]) == 0
+    names = sorted(p.name for p in outs[0].iterdir())
+    assert names == sorted(p.name for p in outs[1].iterdir())
+    assert {"report.html", "solo.musicxml", "solo.svg", "solo.mid", "solo.wav", "solo.json"} <= set(names)
+    for name in names:
+        a, b = ((out / name).read_bytes() for out in outs)
+        if name == "solo.json":  # metrics.seconds is the one timing field
+            da, db = json.loads(a), json.loads(b)
+            da["metrics"].pop("seconds"), db["metrics"].pop("seconds")
+            assert da == db
+            continue
+        assert a == b, f"{name} differs between two runs with the same seed"
+
+
+@pytest.mark.parametrize("damage,match", [
+    (lambda run: (run / "config.json").write_text('{"task": "solo", "solo": {"colour": 1}, "model": {}}'),
+     "unknown keys colour"),
+    (lambda run: (run / "config.json").write_text((run / "config.json").read_text().replace('"hidden": 8',
+                                                                                           '"hidden": "8"')),
+     "hidden must be a int"),
+    (lambda run: _edit_checkpoint(run, hidden=32), "the weights do not match"),
+    (lambda run: _edit_checkpoint(run, input_size=99), "input_size 99 .a soloist has 115"),
+    (lambda run: (run / "fragments.npy").write_bytes(b"junk"), "fragments.npy"),
+])
+def test_a_damaged_run_is_named_when_opened(tiny_run, tmp_path, damage, match):
+    import shutil
+
+    from improvise.errors import UserError
+    from improvise.solo import load_solo_run
+
+    run = tmp_path / "run"
+    shutil.copytree(tiny_run, run)
+    damage(run)
+    with pytest.raises(UserError, match=match) as e:
+        load_solo_run(run)
+    assert str(run) in str(e.value)
+
+
+def _edit_checkpoint(run, **changes):
+    blob = torch.load(run / "model.pt", weights_only=True)
+    blob["model_config"].update(changes)
+    torch.save(blob, run / "model.pt")
