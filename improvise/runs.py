@@ -30,11 +30,25 @@ def _atomic(path: Path, write) -> None:
     try:
         with os.fdopen(fd, "wb") as f:
             write(f)
+            f.flush()
+            os.fsync(f.fileno())  # a full disk shows here, not after the rename
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as e:
         if os.path.exists(tmp):
             os.unlink(tmp)
+        if isinstance(e, OSError) and not isinstance(e, UserError):
+            raise UserError(f"{path}: could not write ({e.strerror or e})") from None
+        if isinstance(e, RuntimeError) and _disk_full(path.parent):  # torch.save's zip writer on a full disk
+            raise UserError(f"{path}: could not write (no space left on the device)") from None
         raise
+
+
+def _disk_full(folder: Path, need: int = 1 << 20) -> bool:
+    try:
+        st = os.statvfs(folder)
+    except OSError:
+        return False
+    return st.f_bavail * st.f_frsize < need
 
 
 def write_bytes(path: Path, data: bytes) -> None:
@@ -209,6 +223,8 @@ def staged_dir(out_dir):
     try:
         yield tmp
         os.replace(tmp, out_dir)
-    except BaseException:
+    except BaseException as e:
         shutil.rmtree(tmp, ignore_errors=True)
+        if isinstance(e, UserError) and str(tmp) in str(e):  # name the folder the user asked for
+            raise UserError(str(e).replace(str(tmp), str(out_dir))) from None
         raise

@@ -63,3 +63,28 @@ def test_ctrl_c_stops_with_one_line_and_leaves_no_run_folder(tmp_path):
     assert proc.returncode == 130
     assert err.strip().splitlines() == ["improvise: interrupted"]
     assert not out.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_a_full_disk_is_one_line_and_leaves_nothing(tmp_path):
+    """A 200 KiB tmpfs (root only; skipped where mounting is not allowed): training writes a
+    checkpoint that cannot fit, and the command says so in one line naming the file."""
+    import subprocess
+    import sys
+
+    import pytest
+
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=200k", "tmpfs", str(disk)],
+                      capture_output=True).returncode != 0:
+        pytest.skip("cannot mount a small tmpfs here")
+    try:
+        proc = subprocess.run([sys.executable, "-m", "improvise", "blues", "train", "--out", str(disk / "run"),
+                               "--epochs", "2", "--quiet", "--chord-hidden", "200", "--melody-hidden", "200"],
+                              capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 2
+        lines = proc.stderr.strip().splitlines()
+        assert len(lines) == 1 and f"{disk / 'run'}/model.pt: could not write" in lines[0], proc.stderr
+        assert list(disk.iterdir()) == []
+    finally:
+        subprocess.run(["umount", str(disk)], capture_output=True)
