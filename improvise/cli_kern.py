@@ -76,7 +76,9 @@ def _add_sample(ksub) -> None:
     p.add_argument("--no-grammar", action="store_true", help="sample without the **kern grammar mask")
     p.add_argument("--tempo", type=int_flag(MIN_TEMPO, MAX_TEMPO), default=c.tempo,
                    help=f"quarter notes a minute, {MIN_TEMPO}-{MAX_TEMPO} (default {c.tempo})")
-    p.add_argument("--synth", choices=SYNTHS, default=c.synth)
+    p.add_argument("--synth", choices=SYNTHS, default=c.synth,
+                   help="the WAV's synthesizer: auto (FluidSynth with a soundfont where installed, else numpy), "
+                        "fluidsynth, numpy, or none (no WAV)")
     p.add_argument("--out", required=True, help="folder to write")
     p.set_defaults(func=cmd_kern_sample)
 

@@ -23,6 +23,7 @@ COMMAND = "python -m improvise.kern.experiment"
 
 
 def prepare_folders(kern: Path) -> dict:
+    """`prepare` statistics of every folder of `kern` (written to a temporary folder)."""
     from improvise.kern.prepare import prepare_corpus
 
     out = {}
@@ -47,6 +48,7 @@ def _train(kern: Path, run: Path, cfg) -> dict:
 
 
 def loss_curve(history: dict, path: Path, target: float = 0.55, baseline: dict | None = None) -> None:
+    """The training and validation cross-entropy over training minutes, as a PNG at `path`."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -98,6 +100,7 @@ def _training_figures(m: dict, cfg: dict) -> dict:
 def run_experiment(kern: Path, out: Path, run: Path, minutes: float = 30.0, n: int = 100, length: int = 2000,
                    temperature: float = 0.8, seed: int = 0, model: dict | None = None,
                    baseline_run: Path | None = None, command: str = COMMAND) -> dict:
+    """Prepare, train (or reuse RUN), sample with and without the grammar; writes OUT/kern_results.json."""
     from improvise.kern.outputs import sample_run
     from improvise.kern.sample import SampleConfig
     from improvise.kern.train import KernTrainConfig
@@ -174,16 +177,22 @@ def render_section(result: dict) -> list[str]:
 
 
 def main(argv=None) -> None:
+    """The command line: the figures for docs/results.md."""
+    from improvise.checks import MAX_HIDDEN, float_flag, int_flag
+    from improvise.kern.sample import MAX_N
+    from improvise.kern.train import MAX_LAYERS, MAX_MINUTES
+
     a = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     a.add_argument("--kern", required=True, help="folder with mozart/ and beethoven/")
     a.add_argument("--out", default="docs/kern")
     a.add_argument("--run", default="runs/kern-mozart", help="the training run folder (reused when finished)")
-    a.add_argument("--minutes", type=float, default=30.0)
-    a.add_argument("--n", type=int, default=100)
-    a.add_argument("--seed", type=int, default=0)
-    a.add_argument("--hidden", type=int, default=128)
-    a.add_argument("--layers", type=int, default=3)
-    a.add_argument("--dropout", type=float, default=0.05)
+    a.add_argument("--minutes", type=float_flag(0, MAX_MINUTES), default=30.0,
+                   help=f"training time budget, 0-{MAX_MINUTES:g} (default 30)")
+    a.add_argument("--n", type=int_flag(1, MAX_N), default=100, help=f"samples each way, 1-{MAX_N} (default 100)")
+    a.add_argument("--seed", type=int_flag(0, 2**32 - 1), default=0, help="0-4294967295 (default 0)")
+    a.add_argument("--hidden", type=int_flag(1, MAX_HIDDEN), default=128, help=f"1-{MAX_HIDDEN} (default 128)")
+    a.add_argument("--layers", type=int_flag(1, MAX_LAYERS), default=3, help=f"1-{MAX_LAYERS} (default 3)")
+    a.add_argument("--dropout", type=float_flag(0, 1, hi_open=True), default=0.05, help="in [0, 1) (default 0.05)")
     a.add_argument("--baseline-run", default=None, help="also report char-rnn 3 x 128 from this run folder")
     args = a.parse_args(argv)
     import shlex

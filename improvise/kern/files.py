@@ -21,7 +21,7 @@ def _reason(e: BaseException) -> str:
 
 
 def _failed(path, e: BaseException):
-    hint = "" if isinstance(e, OSError) and e.strerror and "space" in e.strerror else "; is the disk full?"
+    hint = "" if isinstance(e, OSError) else "; is the disk full?"  # torch.save says only "unexpected pos"
     return file_error(path, f"could not write this file ({_reason(e)}){hint}")
 
 

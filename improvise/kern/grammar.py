@@ -113,7 +113,7 @@ def field_quarters(field: str) -> Fraction:
         if not ch.isdigit():
             break
         digits += ch
-    if not digits or "q" in head:
+    if not digits or "q" in head or len(digits) > 3:  # no duration has more than 3 digits (DURATIONS)
         return Fraction(0)
     base = Fraction(8 * 2 ** (len(digits) - 1)) if set(digits) == {"0"} else Fraction(4, int(digits))
     dots = len(head[len(digits):]) - len(head[len(digits):].lstrip("."))
@@ -300,6 +300,37 @@ def _strict_duration_ok(tok: tuple, ch: str, limit) -> bool:
     return True
 
 
+def _end_field(s: LineState, ch: str, ctx: tuple) -> LineState | None:
+    """The state after a tab (the next field) or a line end, or None when the field or the line
+    cannot end here."""
+    kind, tok = s.kind, s.tok
+    durations = s.durations
+    if kind == "interp":
+        if not _interp_can_end(tok, ctx):
+            return None
+        words = s.words + (tok[1],)
+    else:
+        if not (_kern_can_end(tok) if ctx[0] == "kern" else tok[0] in "U" or tok[0] == "W" and tok[1] in DYNAMICS):
+            return None
+        words = ()
+        durations += (None if tok[0] == "U" or ctx[0] != "kern" else field_quarters(s.text),)
+    if ch == "\t":
+        if ctx[1]:
+            return None
+        return LineState(s.spines, kind, s.field + 1, ("I", "") if kind == "interp" else ("F",), words, s.notes,
+                         s.remaining, "", durations, s.strict, s.interp_lines, s.max_spines, s.zero_lines)
+    if not ctx[1]:
+        return None
+    if kind == "interp":
+        return LineState(_apply_interpretations(s.spines, words), notes=s.notes,
+                         remaining=_apply_interpretations(s.remaining, words, min), strict=s.strict,
+                         max_spines=s.max_spines, interp_lines=s.interp_lines + 1, zero_lines=s.zero_lines)
+    remaining = _end_data_line(s, durations)
+    took_no_time = any(d == 0 for d in durations if d is not None)  # a grace note holds the line at 0
+    return LineState(s.spines, notes=s.notes, remaining=remaining, strict=s.strict, max_spines=s.max_spines,
+                     zero_lines=s.zero_lines + 1 if took_no_time else 0)
+
+
 def advance(s: LineState, ch: str, ctx: tuple | None = None) -> LineState | None:
     """The state after `ch`, or None when `ch` would break the line."""
     ctx = _context(s) if ctx is None else ctx
@@ -322,31 +353,7 @@ def advance(s: LineState, ch: str, ctx: tuple | None = None) -> LineState | None
                       zero_lines=s.zero_lines)
     kind, tok = s.kind, s.tok
     if ch in "\t\n":
-        durations = s.durations
-        if kind == "interp":
-            if not _interp_can_end(tok, ctx):
-                return None
-            words = s.words + (tok[1],)
-        else:
-            if not (_kern_can_end(tok) if ctx[0] == "kern" else tok[0] in "U" or tok[0] == "W" and tok[1] in DYNAMICS):
-                return None
-            words = ()
-            durations += (None if tok[0] == "U" or ctx[0] != "kern" else field_quarters(s.text),)
-        if ch == "\t":
-            if ctx[1]:
-                return None
-            return LineState(s.spines, kind, s.field + 1, ("I", "") if kind == "interp" else ("F",), words, s.notes,
-                             s.remaining, "", durations, s.strict, s.interp_lines, s.max_spines, s.zero_lines)
-        if not ctx[1]:
-            return None
-        if kind == "interp":
-            return LineState(_apply_interpretations(s.spines, words), notes=s.notes,
-                             remaining=_apply_interpretations(s.remaining, words, min), strict=s.strict,
-                             max_spines=s.max_spines, interp_lines=s.interp_lines + 1, zero_lines=s.zero_lines)
-        remaining = _end_data_line(s, durations)
-        took_no_time = any(d == 0 for d in durations if d is not None)  # a grace note holds the line at 0
-        return LineState(s.spines, notes=s.notes, remaining=remaining, strict=s.strict, max_spines=s.max_spines,
-                         zero_lines=s.zero_lines + 1 if took_no_time else 0)
+        return _end_field(s, ch, ctx)
     if kind == "interp":
         tok = _interp_next(tok, ch, ctx)
         return None if tok is None else LineState(s.spines, kind, s.field, tok, s.words, s.notes, s.remaining,
@@ -394,6 +401,7 @@ class KernGrammar:
         return m
 
     def step(self, s: LineState, char_id: int) -> LineState | None:
+        """The state after character `char_id`, or None when it breaks the line."""
         return advance(s, self.chars[char_id])
 
 

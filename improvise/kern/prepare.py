@@ -132,6 +132,8 @@ def read_kern_text(path: Path) -> str:
         if size > MAX_KERN_BYTES:
             raise KernError(0, f"{size / 2**20:.0f} MiB, more than a **kern file may have ({MAX_KERN_BYTES >> 20} MiB)")
         data = path.read_bytes()
+    except FileNotFoundError:
+        raise KernError(0, "no such file") from None
     except OSError as e:
         raise KernError(0, f"cannot read it ({e.strerror or e})") from None
     if not data.strip():

@@ -96,6 +96,8 @@ def read_run_config(run: Path) -> dict:
     """config.json of a kern run folder, checked; its "model" and "train" entries are returned
     as CharLSTMConfig and KernTrainConfig under "model_config" and "train_config"."""
     where = Path(run) / "config.json"
+    if where.is_dir():
+        raise file_error(where, "is a folder, not a file")
     data = read_json(where)
     task = data.get("task", TASK)
     if task != TASK:
@@ -148,17 +150,34 @@ def check_weights(state, model, where: Path) -> None:
             raise file_error(where, f"weight {name} holds NaN or infinite values")
 
 
+def open_checkpoint(where: Path) -> dict:
+    """runs.load_checkpoint after a look at the file: a folder, an empty file or one that is not
+    the zip archive torch.save writes is named as such (torch's own messages say little)."""
+    if where.is_dir():
+        raise file_error(where, "is a folder, not a checkpoint")
+    if where.is_file():
+        with open(where, "rb") as f:
+            head = f.read(4)
+        if not head:
+            raise file_error(where, "empty file, not a checkpoint")
+        if head != b"PK\x03\x04":
+            raise file_error(where, "not a checkpoint written by improvise (torch.save writes a zip archive)")
+    return load_checkpoint(where)
+
+
 def load_kern_model(run: Path):
     """(model, chars, config) of a kern run folder: its best weights (model.pt), checked."""
     run = check_in_dir(run, "run folder")
     config = read_run_config(run)
     model_cfg, where = config["model_config"], run / "model.pt"
-    blob = load_checkpoint(where)
+    blob = open_checkpoint(where)
     check_weights(blob["state_dict"], model_cfg, where)
     if blob.get("model_config") != model_cfg.to_dict():
         raise file_error(where, f"its model {str(blob.get('model_config'))[:80]} is not config.json's "
                                 f"{model_cfg.to_dict()} (a checkpoint of another run?)")
-    extra = blob.get("extra") if isinstance(blob.get("extra"), dict) else {}
+    extra = blob.get("extra", {})
+    if not isinstance(extra, dict):
+        raise file_error(where, f"its extra entry should be an object, not {_type_name(extra)}")
     if extra.get("chars", config["chars"]) != config["chars"]:
         raise file_error(where, "its characters are not config.json's (a checkpoint of another corpus?)")
     model = CharLSTM(model_cfg)

@@ -89,14 +89,15 @@ def draw(logits: np.ndarray, mask: np.ndarray | None, temperature: float, rng: n
 
 def primer_state(primer: str, chars: str, grammar: bool, layout=DEFAULT_LAYOUT, splits: bool = False):
     """The grammar's state after the primer (None without the grammar); a UserError when the
-    primer has characters the model never saw or breaks the **kern grammar."""
+    primer has characters the model never saw or breaks the **kern grammar. An empty primer
+    leaves the grammar at the start of a line (the model itself reads a line end first)."""
     missing = sorted(set(primer) - set(chars))
     if missing:
         raise UserError(f"--primer has characters the model never saw: {''.join(missing)[:40]!r}")
     if not grammar:
         return None
     state = initial_state(layout, strict=True, max_spines=MAX_SPINES if splits else len(layout))
-    for k, ch in enumerate(primer or "\n"):
+    for k, ch in enumerate(primer):
         state = advance(state, ch)
         if state is None:
             raise UserError(f"--primer {primer[:40]!r} breaks the **kern grammar at character {k + 1} ({ch!r})")

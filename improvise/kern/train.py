@@ -22,7 +22,6 @@ from improvise.errors import UserError
 from improvise.kern.files import save_checkpoint, write_json
 from improvise.kern.prepare import KernError, kern_files, prepare_text, read_kern_text, unusable
 from improvise.models.char_lstm import CharLSTM, CharLSTMConfig
-from improvise.runs import load_checkpoint
 from improvise.sequence_trainer import SequenceTrainConfig, fit_sequences
 
 MAX_LAYERS = 64  # stacked LSTM layers
@@ -79,7 +78,7 @@ def split_by_file(names: list[str], valid_fraction: float, seed: int) -> dict:
 
 def read_corpus(paths: list[Path]) -> tuple[dict, list[dict]]:
     """Prepared body text of every readable file, keyed 'folder/name'; and the skipped files."""
-    texts, skipped = {}, []
+    paths, texts, skipped = list(paths), {}, []
     files = kern_files(paths)
     for f in files:
         try:
@@ -89,9 +88,10 @@ def read_corpus(paths: list[Path]) -> tuple[dict, list[dict]]:
             continue
         texts[f"{f.parent.name}/{f.name}"] = "\n".join(p.body) + "\n"
     if len(texts) < 2:
-        why = f"; {unusable(skipped)}" if skipped else ""
-        raise UserError(f"need at least two usable .krn files to split into training and validation, "
-                        f"found {len(texts)} of {len(files)}{why}")
+        given = ", ".join(map(str, paths[:3])) + (", ..." if len(paths) > 3 else "")
+        where = f"{unusable(skipped)}; " if skipped else ""
+        raise UserError(f"{where}need at least two usable .krn files to split into training and validation, "
+                        f"found {len(texts)} of {len(files)}" + ("" if skipped else f" in {given}"))
     return texts, skipped
 
 
@@ -166,7 +166,7 @@ def _finite(x: float) -> float | None:
 def _resume_state(run: Path, cfg: KernTrainConfig, chars: str) -> dict:
     """resume.pt's training state, after checking the run folder's config.json asks for the
     same corpus and settings and the checkpoint fits them."""
-    from improvise.kern.runfolder import check_weights, read_run_config
+    from improvise.kern.runfolder import check_weights, open_checkpoint, read_run_config
 
     old = read_run_config(run)
     same = {k: v for k, v in cfg.to_dict().items() if k not in RESUME_MAY_CHANGE}
@@ -176,7 +176,7 @@ def _resume_state(run: Path, cfg: KernTrainConfig, chars: str) -> dict:
         raise UserError(f"{run}: --resume needs the settings and corpus of the run folder's config.json "
                         f"(different: {', '.join(changed)})")
     where = run / "resume.pt"
-    blob = load_checkpoint(where)
+    blob = open_checkpoint(where)
     state = blob.get("extra", {}).get("resume") if isinstance(blob.get("extra"), dict) else None
     if not isinstance(state, dict):
         raise file_error(where, "holds no training state to resume from")

@@ -127,17 +127,23 @@ def verovio_check(path: Path, svg_path: Path | None = None, timeout: float = VER
 
 
 def music21_parse(text: str):
-    """(score or None, warnings, error): music21's humdrum reader with its warnings recorded."""
+    """(score or None, warnings, error): music21's humdrum reader with its warnings recorded,
+    both those of the warnings module and those it writes to sys.stderr (kept off the CLI's)."""
+    import contextlib
+    import io
+
     from music21 import converter
 
-    with warnings.catch_warnings(record=True) as caught:
+    printed = io.StringIO()
+    with warnings.catch_warnings(record=True) as caught, contextlib.redirect_stderr(printed):
         warnings.simplefilter("always")
         try:
             score = converter.parse(text, format="humdrum")
             error = None
         except Exception as e:  # music21 raises many kinds on bad input
             score, error = None, f"{type(e).__name__}: {str(e).splitlines()[0][:200] if str(e) else ''}"
-    return score, [str(w.message)[:200] for w in caught], error
+    lines = [str(w.message)[:200] for w in caught] + [l[:200] for l in printed.getvalue().splitlines() if l.strip()]
+    return score, lines, error
 
 
 def music21_notes(score) -> int:
