@@ -1,9 +1,11 @@
 """Writing the kern commands' files: atomically (runs.py), and a failure named by the file.
 
 A full disk or a folder that is not writable shows up deep inside json, torch.save or a
-temporary file beside the target; here it becomes one `UserError`: `FILE: could not write it
-(reason)`, naming the file the user asked for, with no half-written file left behind
-(runs._atomic removes its temporary file before the error passes on).
+temporary file beside the target. runs._atomic names an OSError's file itself and removes its
+temporary file; torch.save's zip writer fails with a RuntimeError ("unexpected pos") that runs
+turns into a UserError only where statvfs shows a full disk (not for a quota or a file-size
+limit). Here every such failure is one `UserError`: `FILE: could not write this file (reason)`,
+naming the file the user asked for, with no half-written file left behind.
 """
 from __future__ import annotations
 
