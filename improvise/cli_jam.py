@@ -62,6 +62,9 @@ def add_jam_parser(sub, parser_class) -> None:
     g.add_argument("--midi-out", default=None, help="MIDI output port name")
     g.add_argument("--virtual", action="store_true", help="create the MIDI ports (by those names) for others")
     g.add_argument("--mode", choices=MODES, default="free", help="mode to start in")
+    g.add_argument("--nice", type=int_flag(-20, 19), default=-10,
+                   help="the loop's scheduling priority, -20 (first) to 19 (last); default -10 where the system "
+                        "allows it (root, CAP_SYS_NICE), else the ordinary 0")
     p.set_defaults(func=cmd_jam)
 
 
@@ -105,13 +108,28 @@ def model_arg(text: str | None):
     return Path(text)
 
 
+def probe_out_dir(out: Path) -> None:
+    """--out must be a folder the session can be written to: checked, then tried (a hidden
+    folder made and removed where the session will be staged), before any work starts; the
+    check alone is not enough where permissions do not tell (root, /proc, a read-only mount)."""
+    import tempfile
+
+    from improvise.live.session import existing_ancestor
+
+    check_out_dir(out)
+    try:
+        Path(tempfile.mkdtemp(prefix=".session-probe-", dir=existing_ancestor(out))).rmdir()
+    except OSError as e:
+        raise ConfigError(f"{out}: cannot write a session here ({e.strerror or e}) (--out)") from None
+
+
 def cmd_jam(a) -> int:
     from improvise.live.jam import jam_live, jam_simulate, parse_modes
 
     cfg = jam_config(a)
     model = model_arg(a.model)
     if a.out:
-        check_out_dir(a.out)
+        probe_out_dir(Path(a.out))
     if a.simulate:
         if not a.out:
             raise ConfigError("--simulate needs --out DIR")
@@ -130,10 +148,10 @@ def cmd_jam(a) -> int:
     doc = jam_live(cfg, a.seconds, Path(a.out) if a.out else None, host=a.host, osc_in_port=a.osc_in,
                    osc_out_port=a.osc_out, midi_in=a.midi_in, midi_out=a.midi_out, model=model, seed=a.seed,
                    mode=a.mode, drum_patterns=Path(a.drum_patterns) if a.drum_patterns else None,
-                   virtual=a.virtual)
+                   virtual=a.virtual, nice=a.nice)
     t, n = doc["timing"], doc["input"]
     print(f"played {t['steps']} steps, {t['missed_steps']} missed; lateness median {t['lateness_ms_median']:.3f} ms, "
-          f"p99 {t['lateness_ms_p99']:.3f} ms, max {t['lateness_ms_max']:.3f} ms")
+          f"p99 {t['lateness_ms_p99']:.3f} ms, max {t['lateness_ms_max']:.3f} ms (nice {t['nice']})")
     dropped = {k: v for k, v in n.items() if v and k in DROP_COUNTS}
     print(f"input: {n.get('received', 0)} messages" + (", " + ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in
                                                                        dropped.items()) if dropped else ""))

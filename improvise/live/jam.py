@@ -13,7 +13,7 @@ from improvise.errors import ConfigError, UserError
 from improvise.live.engine import DEFAULT_CONTROLS, MODES, JamConfig
 from improvise.live.grid import LoopSpec
 from improvise.live.pitches import BluesPitchSource
-from improvise.live.session import (check_session_length, performance_from_midi, realtime_engine, run_realtime,
+from improvise.live.session import (PRIORITY_NICE, check_session_length, performance_from_midi, realtime_engine, run_realtime,
                                     simulate, write_session)
 
 ACTIONS = tuple(f"mode:{m}" for m in MODES) + ("tap", "pedal", "tempo", "temperature")
@@ -35,7 +35,7 @@ def load_controls(path: Path) -> dict[int, str]:
     except (ValueError, RecursionError) as e:  # not UTF-8, not JSON, nested too deep
         raise file_error(path, f"not JSON ({str(e).splitlines()[0][:100] if str(e) else type(e).__name__})") from None
     if not isinstance(raw, dict):
-        raise file_error(path, f"a JSON object of CC number -> action, not a {type(raw).__name__}")
+        raise file_error(path, f"a JSON object of CC number -> action, not {json_type(raw)}")
     controls = {}
     for key, action in raw.items():
         try:
@@ -47,6 +47,13 @@ def load_controls(path: Path) -> dict[int, str]:
                                    f"{', '.join(ACTIONS)}")
         controls[cc] = action
     return controls
+
+
+def json_type(value) -> str:
+    """What JSON calls the type of a parsed value: null, true/false, a number, a string, a list."""
+    if value is None or isinstance(value, bool):
+        return json.dumps(value)
+    return {list: "a list", str: "a string", int: "a number", float: "a number"}.get(type(value), "an object")
 
 
 def lead_sheet_pcs(source: str, standards: Path | None, spec: LoopSpec) -> list[list[int]]:
@@ -174,12 +181,13 @@ def jam_simulate(performance: str | Path, out: Path, cfg: JamConfig, model: Path
     Everything the user gave is read and checked before the models are trained."""
     cfg.validate()
     if str(performance) == "demo":
-        check_session_length(cfg.loop, 0.0, 6, "the demo's 4 loops")  # before building them
+        check_session_length(cfg.loop, 0.0, 6, "the demo plays")  # 4 and 2 to end: before building them
         perf, demo_modes = demo_performance(cfg.loop, cfg.key)
         modes = {**demo_modes, **(modes or {})}
     else:
         perf = performance_from_midi(Path(performance))
-    check_session_length(cfg.loop, max(t for t, _ in perf), 2, "the performance")
+    last = max(t for t, _ in perf)
+    check_session_length(cfg.loop, last, 2, f"the performance ({last:.6g} s), then")
     drums = make_drums(cfg, drum_patterns, seed)
     source = make_source(model, cfg.key, seed, temperature)
     t0 = time.perf_counter()
@@ -204,10 +212,11 @@ class Fan:
 def jam_live(cfg: JamConfig, seconds: float, out: Path | None = None, osc: bool = True, host: str = "127.0.0.1",
              osc_in_port: int = 57121, osc_out_port: int = 57120, midi_in: str | None = None,
              midi_out: str | None = None, model: Path | None = None, seed: int = 0, mode: str = "free",
-             drum_patterns: Path | None = None, virtual: bool = False) -> dict:
+             drum_patterns: Path | None = None, virtual: bool = False, nice: int = PRIORITY_NICE) -> dict:
     """The engine on the wall clock for `seconds`, fed by OSC (and MIDI ports if named); its
     notes go out as OSC (and to the MIDI output). Writes session.json (and .mid) to `out`.
-    The ports are opened first, so that a port that cannot be had is an error at once."""
+    The ports are opened first, so that a port that cannot be had is an error at once. The
+    loop runs at nice `nice` where the system allows it (session.raise_priority)."""
     from improvise.live.osc import OscIn, OscOutPort
     from improvise.live.ports import open_midi
     from improvise.live.session import Recorder
@@ -226,7 +235,7 @@ def jam_live(cfg: JamConfig, seconds: float, out: Path | None = None, osc: bool 
         rec = Recorder()
         engine.recorder = rec
         engine.set_mode(mode)
-        timing = run_realtime(engine, seconds, osc_in=osc_in, midi_in=inp)
+        timing = run_realtime(engine, seconds, osc_in=osc_in, midi_in=inp, nice=nice)
     finally:
         for port in (osc_in, inp, mout):
             if port is not None:

@@ -4,7 +4,10 @@ an in-memory port for tests and simulations; `open_midi` opens real ports throug
 python-rtmidi."""
 from __future__ import annotations
 
+import os
+import sys
 from collections import Counter, deque
+from contextlib import contextmanager
 
 import mido
 
@@ -116,8 +119,9 @@ def open_midi(input_name: str | None, output_name: str | None, virtual: bool = F
     no MIDI (no ALSA sequencer, say) or no port of that name."""
     inp = out = None
     try:
-        inp = mido.open_input(input_name, virtual=virtual) if input_name is not None else None
-        out = mido.open_output(output_name, virtual=virtual) if output_name is not None else None
+        with quiet_stderr():
+            inp = mido.open_input(input_name, virtual=virtual) if input_name is not None else None
+            out = mido.open_output(output_name, virtual=virtual) if output_name is not None else None
     except Exception as e:  # noqa: BLE001  (rtmidi raises its own error classes; all mean "no such port")
         if inp is not None:
             inp.close()
@@ -129,6 +133,27 @@ def open_midi(input_name: str | None, output_name: str | None, virtual: bool = F
 
 def _names() -> str:
     try:
-        return ", ".join(mido.get_output_names()) or "none"
+        with quiet_stderr():
+            return ", ".join(mido.get_output_names()) or "none"
     except Exception:  # noqa: BLE001  (no MIDI system at all)
         return "none (no MIDI system)"
+
+
+@contextmanager
+def quiet_stderr():
+    """File descriptor 2 to /dev/null for the duration: ALSA's C library prints its own lines
+    ("ALSA lib seq_hw.c: ... failed") when there is no sequencer; the error we raise says it once."""
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):  # no stderr to silence
+        yield
+        return
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, 2)
+        os.close(null)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
