@@ -1,6 +1,9 @@
 """Timings of the live path for `make bench`: from a performer's note arriving to the
 re-pitched note being sent, and the generation of the next pitches, on an idle machine and
-with the other core kept busy."""
+with the other core kept busy; and the OSC flood (issue 13): `osc_flood` sends `improvise jam
+--osc` thousands of careless /note messages and counts the notes left open in session.mid and
+at the output, the steps missed and how late they were (`flood_figures` for the acceptance
+flood, 10,000 messages in 25 s; `python -m improvise.live.bench` prints it)."""
 from __future__ import annotations
 
 import multiprocessing as mp
@@ -244,39 +247,103 @@ def osc_flood(out_dir, messages: int = 10_000, seconds: float = 25.0, model: str
     `seconds` from 127.0.0.1 (`flood_messages`: duplicates, orphan offs, notes never released).
     Returns the session's timing and input counters, the notes left open in each track of
     session.mid and at the OSC output (every /note the engine sent, heard by a listener), and
-    the machine's load average."""
+    the machine's load average. `extra`: more flags for `improvise jam` (e.g. "--nice", "0")."""
     import json
     import os
-    import subprocess
-    import sys
     from pathlib import Path
 
     out_dir = Path(out_dir)
-    port_in, port_out = free_udp_port(), free_udp_port()
-    listener = OscListener(port_out)
-    cmd = [sys.executable, "-m", "improvise", "jam", "--osc", "--seconds", f"{seconds + 1.5:g}", "--osc-in",
-           str(port_in), "--osc-out", str(port_out), "--out", str(out_dir), "--mode", mode, "--seed", str(seed),
-           *(["--model", str(model)] if model else []), *extra]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        if not listener.first.wait(120):  # the engine is up once its first click arrives
-            raise RuntimeError("the jam engine sent nothing within 120 s")
-        sent_s = _send_flood(port_in, flood_messages(messages, seed), seconds)
-        stdout, stderr = proc.communicate(timeout=seconds + 120)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        time.sleep(0.2)
-        listener.close()
-    if proc.returncode != 0:
-        raise RuntimeError(f"jam failed ({proc.returncode}): {stderr[-1000:]}")
+    flags = ["--out", str(out_dir), "--mode", mode, "--seed", str(seed), *(["--model", str(model)] if model else []),
+             *extra]
+    got, sent_s = _flood_jam(flags, flood_messages(messages, seed), seconds)
     doc = json.loads((out_dir / "session.json").read_text())
-    notes = [((p[2], p[0]), p[1] > 0) for _, a, p in listener.got if a == "/note" and len(p) >= 3]
+    notes = [((p[2], p[0]), p[1] > 0) for _, a, p in got if a == "/note" and len(p) >= 3]
     stuck_out, reons_out = open_notes(notes)
     tracks = midi_open_notes(out_dir / "session.mid")
     return {"messages": messages, "seconds": round(sent_s, 2), "mode": mode, "timing": doc["timing"],
             "input": doc.get("input"), "stuck_in_session_mid": sum(s for s, _ in tracks.values()),
             "reons_in_session_mid": sum(r for _, r in tracks.values()), "tracks": tracks,
             "stuck_at_output": stuck_out, "reons_at_output": reons_out, "output_notes": len(notes),
-            "load_average": os.getloadavg()}
+            "load_average": [round(x, 2) for x in os.getloadavg()], "cpus": os.cpu_count()}
+
+
+def _flood_jam(flags: list[str], pairs: list[tuple[int, int]], seconds: float) -> tuple[list, float]:
+    """Start `improvise jam --osc FLAGS` on free ports of 127.0.0.1, send it `pairs` over
+    `seconds` once its first click is heard, wait for it to end; returns (every OSC message it
+    sent, as OscListener.got) and the seconds the sending took."""
+    import subprocess
+    import sys
+
+    port_in, port_out = free_udp_port(), free_udp_port()
+    listener = OscListener(port_out)
+    cmd = [sys.executable, "-m", "improvise", "jam", "--osc", "--seconds", f"{seconds + 1.5:g}", "--osc-in",
+           str(port_in), "--osc-out", str(port_out), *flags]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        if not listener.first.wait(120):  # the engine is up once its first click arrives
+            raise RuntimeError("the jam engine sent nothing within 120 s")
+        sent_s = _send_flood(port_in, pairs, seconds)
+        _, stderr = proc.communicate(timeout=seconds + 120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        time.sleep(0.2)  # the last datagrams (panic's note-offs) reach the listener
+        listener.close()
+    if proc.returncode != 0:
+        raise RuntimeError(f"jam failed ({proc.returncode}): {stderr[-1000:]}")
+    return listener.got, sent_s
+
+
+def flood_lines(figures: list[dict]) -> list[str]:
+    """Markdown for `make bench`: a row per flood (`osc_flood` results)."""
+    rows = []
+    for f in figures:
+        t, n = f["timing"], f["input"] or {}
+        dropped = sum(n.get(k, 0) for k in ("dropped_over_step_limit", "dropped_queue_full", "left_unhandled"))
+        rows.append(f"| {f['mode']} | nice {t.get('nice', 0)} | {f['messages']:,} in {f['seconds']:g} s | "
+                    f"{t['steps']} | {t['missed_steps']} | {t['lateness_ms_median']:.3f} | {t['lateness_ms_p99']:.3f} | "
+                    f"{t['lateness_ms_max']:.3f} | {f['stuck_in_session_mid']} | {f['stuck_at_output']} | "
+                    f"{n.get('duplicate_on', 0)} / {n.get('orphan_off', 0)} / {dropped} | "
+                    f"{f['load_average'][0]:.2f} |")
+    return ["", "## The live engine under an OSC flood (`improvise jam --osc`)", "",
+            "A client on 127.0.0.1 sends /note messages evenly over the time given (`live.bench.osc_flood`): note-ons",
+            "and note-offs of random pitches, with duplicate note-ons, note-offs of notes that are not on, and notes",
+            "never released. Open notes: note-ons with no note-off after them, in session.mid and in what the engine",
+            "sent. Duplicates and orphans are coalesced; dropped: over 32 note-ons a step, or past the input queue.", "",
+            "| mode | priority | messages | steps | missed | lateness median ms | p99 ms | max ms | open in "
+            "session.mid | open at output | duplicate / orphan / dropped | load average |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|", *rows]
+
+
+def flood_figures(out_root, messages: int = 10_000, seconds: float = 25.0, model: str | None = None) -> list[dict]:
+    """The issue-13 acceptance flood (10,000 messages in 25 s) in free and improv mode, at the
+    default priority (nice -10 where allowed) and at the ordinary nice 0."""
+    from pathlib import Path
+
+    out_root = Path(out_root)
+    return [osc_flood(out_root / f"{mode}-nice{nice}", messages, seconds, model=model, mode=mode,
+                      extra=("--nice", str(nice)))
+            for mode in ("free", "improv") for nice in (-10, 0)]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """python -m improvise.live.bench [--messages N] [--seconds S] [--model RUN]: the flood,
+    printed as Markdown."""
+    import argparse
+    import tempfile
+
+    from improvise.checks import float_flag, int_flag
+
+    ap = argparse.ArgumentParser(prog="python -m improvise.live.bench")
+    ap.add_argument("--messages", type=int_flag(1, 1_000_000), default=10_000, help="OSC messages, 1-1000000")
+    ap.add_argument("--seconds", type=float_flag(0.1, 3600), default=25.0, help="over this long, 0.1-3600")
+    ap.add_argument("--model", default=None, help="a blues run folder or markov[:K] (default: the headline model)")
+    a = ap.parse_args(argv)
+    with tempfile.TemporaryDirectory() as tmp:
+        print("\n".join(flood_lines(flood_figures(tmp, a.messages, a.seconds, a.model))))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
