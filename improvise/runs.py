@@ -20,6 +20,8 @@ CHECKPOINT = "model.pt"
 CONFIG = "config.json"
 METRICS = "metrics.json"
 FORMAT = "improvise.chord_melody/1"
+_UMASK = os.umask(0)
+os.umask(_UMASK)
 
 
 def _atomic(path: Path, write) -> None:
@@ -32,6 +34,7 @@ def _atomic(path: Path, write) -> None:
             write(f)
             f.flush()
             os.fsync(f.fileno())  # a full disk shows here, not after the rename
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; the file gets the permissions open() would give
         os.replace(tmp, path)
     except BaseException as e:
         if os.path.exists(tmp):
@@ -222,6 +225,7 @@ def staged_dir(out_dir):
     tmp = Path(tempfile.mkdtemp(dir=out_dir.parent, prefix=f".{out_dir.name}.", suffix=".tmp"))
     try:
         yield tmp
+        os.chmod(tmp, 0o777 & ~_UMASK)  # mkdtemp makes 0700; the folder gets what mkdir would give
         os.replace(tmp, out_dir)
     except BaseException as e:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -80,16 +80,15 @@ def load_corpus(spec: str, on_bad_file: str = "skip", steps_per_beat: int = 4,
             raise UserError(f"{spec}: unknown bundled corpus (choose from {', '.join('music21:' + k for k in BUNDLED)})")
         from music21 import corpus
 
-        from improvise.corpora.music21_io import score_to_tune
+        from improvise.corpora.music21_io import read_music21
 
         query, limit = BUNDLED[name]
         for path in sorted(str(p) for p in corpus.getComposer(query)):
             if len(pieces) >= limit:
                 break
-            try:
-                parsed = corpus.parse(path)
-                scores = list(parsed.scores) if hasattr(parsed, "scores") and len(parsed.scores) else [parsed]
-                pieces += [(f"{Path(path).name}#{i + 1}", score_to_tune(sc, steps_per_beat)) for i, sc in enumerate(scores)]
+            try:  # from source, as every file: music21's pickle cache is never read or written
+                read = read_music21(Path(path), steps_per_beat)
+                pieces += [(f"{Path(path).name}#{i + 1}", tune) for i, (_, tune) in enumerate(read)]
             except Exception as e:  # music21 raises many kinds on a piece it cannot read
                 _bad(path, str(e).splitlines()[0][:160] if str(e) else type(e).__name__, on_bad_file, skipped)
         pieces = pieces[:limit]

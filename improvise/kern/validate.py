@@ -138,7 +138,7 @@ def music21_parse(text: str):
     with warnings.catch_warnings(record=True) as caught, contextlib.redirect_stderr(printed):
         warnings.simplefilter("always")
         try:
-            score = converter.parse(text, format="humdrum")
+            score = converter.parseData(text, format="humdrum")  # text, never a path: no cache
             error = None
         except Exception as e:  # music21 raises many kinds on bad input
             score, error = None, f"{type(e).__name__}: {str(e).splitlines()[0][:200] if str(e) else ''}"
