@@ -64,13 +64,14 @@ def _tiny_model(chars: str) -> CharLSTM:
     return CharLSTM(CharLSTMConfig(len(chars), hidden=128, layers=3)).eval()
 
 
+@pytest.mark.realtime
 def test_masked_sampling_from_an_untrained_model_is_valid_and_fast():
     chars = "".join(sorted(set("\n".join(BODY) + "\n" + "#-nLJ()[]'qrABEabcdefg0123468.@*^v<>pf")))
     stepper = NumpyCharStep(_tiny_model(chars))
     cfg = SampleConfig(length=2000, seed=1, temperature=1.0)
     t0 = time.perf_counter()
     s = sample_body(stepper, chars, cfg)
-    assert time.perf_counter() - t0 < 2.0 and not s["dead_end"]
+    assert time.perf_counter() - t0 < 5.0 and not s["dead_end"]  # about 0.4 s here (2 cores)
     lines = s["text"].split("\n")
     complete = lines[:-1] if lines[-1] else lines[:-1]
     assert check_body(complete, strict=True)[0] == []

@@ -129,6 +129,7 @@ def test_music21_pickle_cache_is_never_read_for_a_users_file(tmp_path, capsys):
         cache.unlink(missing_ok=True)
 
 
+@pytest.mark.realtime
 def test_music21_meters_are_bounded_before_parsing(tmp_path):
     import time
 

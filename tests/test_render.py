@@ -111,6 +111,7 @@ def test_report_loads_in_headless_chromium(demo_run, tmp_path):
     assert shot.is_file() and shot.stat().st_size > 10_000
 
 
+@pytest.mark.realtime
 def test_render_of_100_choruses_is_quick(run_dir, tmp_path):
     out = tmp_path / "long"
     assert dispatch(["blues", "generate", str(run_dir), "--choruses", "100", "--out", str(out)]) == 0
@@ -118,7 +119,7 @@ def test_render_of_100_choruses_is_quick(run_dir, tmp_path):
         shutil.copy(run_dir / name, out / name)
     t0 = time.perf_counter()
     result = render_run(out, RenderConfig(synth="numpy"))
-    assert time.perf_counter() - t0 < 30
+    assert time.perf_counter() - t0 < 30  # about 4 s here (2 cores)
     assert result["shown"] == 8 and result["choruses"] == 100
     assert (out / "excerpt.mid").is_file() and (out / "chord_match.png").is_file()
     _, seconds = _wav(out / "chorus.wav")
