@@ -16,6 +16,7 @@ MAX_SEED = 2**32 - 1
 
 
 def add_jam_parser(sub, parser_class) -> None:
+    """The `jam` subcommand and its flags, each number with its range in the help."""
     from improvise.live.engine import MODES
     from improvise.live.grid import MAX_LOOP_BARS
 
@@ -124,6 +125,7 @@ def probe_out_dir(out: Path) -> None:
 
 
 def cmd_jam(a) -> int:
+    """Check every flag, file and --out, then simulate or play live; print what happened."""
     from improvise.live.jam import jam_live, jam_simulate, parse_modes
 
     cfg = jam_config(a)

@@ -69,6 +69,7 @@ class JamConfig:
     #                                 (cycled), for improv when no chords are recorded
 
     def validate(self) -> None:
+        """A ConfigError for any setting out of its range (the loop's included)."""
         self.loop.validate()
         if self.phrase_bars is not None and (self.phrase_bars < 1 or self.loop.bars % self.phrase_bars):
             raise ConfigError(f"--phrase-bars {self.phrase_bars} must divide --bars {self.loop.bars}")

@@ -20,6 +20,7 @@ class LoopSpec:
     tempo_bpm: float = 120.0  # beats (of beat_unit) a minute
 
     def validate(self) -> None:
+        """A ConfigError naming the flag (--bars, --meter, --tempo) for a value out of range."""
         if not 1 <= self.bars <= MAX_LOOP_BARS:
             raise ConfigError(f"--bars: a loop of 1-{MAX_LOOP_BARS} bars, not {self.bars}")
         if not 1 <= self.beats_per_bar <= MAX_BEATS_PER_BAR:

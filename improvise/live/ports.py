@@ -34,6 +34,7 @@ class OutPort:
         self.counts: Counter = Counter()
 
     def send(self, msg: mido.Message, role: str | None = None) -> list[tuple[str | None, mido.Message]]:
+        """Send `msg` (a note-on started by `role`) by the rules above; returns what went out."""
         out: list[tuple[str | None, mido.Message]] = []
         if msg.type in ("note_on", "note_off"):
             key = (msg.channel, msg.note)

@@ -121,6 +121,7 @@ def _build_run(folder: Path) -> None:
 
 
 def cases(fx) -> list[Case]:
+    """Every case of the family (the harness collects them)."""
     import torch  # noqa: F401  (imported once here, before the children fork: each case starts fast)
 
     import improvise.live.jam  # noqa: F401
