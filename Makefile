@@ -36,9 +36,11 @@ test: install sysdeps
 	$(BIN)/python -m pytest
 
 # Every case of the fuzz suite (tests/fuzz): malformed input for every reader and flag; writes
-# docs/reliability.md. make test runs a fixed sample of it.
+# docs/reliability.md, then floods `improvise jam --osc` with 10,000 OSC messages (about 2 min).
+# make test runs a fixed sample of the cases.
 fuzz: install
 	OMP_NUM_THREADS=1 $(BIN)/python -m tests.fuzz --docs docs/reliability.md
+	$(BIN)/python -m improvise.live.bench --append docs/reliability.md
 
 bench: install
 	$(BIN)/python -m improvise.bench --out docs/benchmarks.md

@@ -339,9 +339,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--messages", type=int_flag(1, 1_000_000), default=10_000, help="OSC messages, 1-1000000")
     ap.add_argument("--seconds", type=float_flag(0.1, 3600), default=25.0, help="over this long, 0.1-3600")
     ap.add_argument("--model", default=None, help="a blues run folder or markov[:K] (default: the headline model)")
+    ap.add_argument("--append", default=None, help="also append the Markdown to this file (make fuzz: "
+                    "docs/reliability.md)")
     a = ap.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
-        print("\n".join(flood_lines(flood_figures(tmp, a.messages, a.seconds, a.model))))
+        lines = flood_lines(flood_figures(tmp, a.messages, a.seconds, a.model))
+    lines += ["", f"Command: `python -m improvise.live.bench --messages {a.messages} --seconds {a.seconds:g}` "
+              "(`make fuzz` runs it after the fuzz suite)."]
+    print("\n".join(lines))
+    if a.append:
+        with open(a.append, "a") as f:
+            f.write("\n".join(lines) + "\n")
     return 0
 
 

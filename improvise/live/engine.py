@@ -42,7 +42,7 @@ from improvise.errors import ConfigError
 
 MODES = ("free", "bass", "chords", "improv")
 BLUES_PCS = (0, 3, 5, 6, 7, 10)  # the blues scale, relative to the key
-DEFAULT_CONTROLS = {  # CC number -> action (a JSON file may replace them: live/controls.py)
+DEFAULT_CONTROLS = {  # CC number -> action (--controls FILE replaces them: live/jam.py load_controls)
     20: "mode:bass", 21: "mode:chords", 22: "mode:improv", 23: "mode:free", 24: "tap",
     64: "pedal", 14: "tempo", 15: "temperature",
 }
