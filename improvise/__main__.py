@@ -1,3 +1,10 @@
-from improvise.cli import main
+"""python -m improvise: the improvise command."""
+import sys
+
+try:
+    from improvise.cli import main
+except KeyboardInterrupt:  # Ctrl-C while the command loads
+    print("improvise: interrupted", file=sys.stderr)
+    sys.exit(130)
 
 main()

@@ -15,7 +15,6 @@ from pathlib import Path
 from improvise.checks import (MAX_CHORUSES, MAX_EPOCHS, MAX_HIDDEN, MAX_STEPS_PER_BEAT, SEED, TEMPERATURE, TEMPO,
                               check_out_dir, float_flag, int_flag)
 from improvise.errors import UserError
-from improvise.runs import staged_dir
 
 EXIT_USAGE = 2
 EXIT_INTERNAL = 70  # EX_SOFTWARE: a bug, not the user's input
@@ -125,6 +124,7 @@ def cmd_corpus(a) -> int:
 
 def cmd_train(a) -> int:
     from improvise.blues import save_trained, snapshot_recorder, train_blues
+    from improvise.runs import staged_dir
 
     cfg = _blues_config(a, a.seed)
     out = check_out_dir(a.out)
