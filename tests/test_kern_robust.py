@@ -75,35 +75,29 @@ def _damaged(tiny_run, tmp_path, config=None, blob=None) -> Path:
     return run
 
 
-def _set(path: str, value):
-    def edit(d):
-        *keys, last = path.split(".")
-        for k in keys:
-            d = d[k]
-        d[last] = value
-    return edit
+from tests.fuzz.common import set_key  # noqa: E402
 
 
 @pytest.mark.parametrize("config,blob,expect", [
-    (_set("zzz", 1), None, "unknown key(s) 'zzz'"),
-    (_set("task", "blues"), None, "not a kern run"),
-    (_set("model.hidden", "16"), None, "model.hidden should be int"),
-    (_set("model.hidden", 32), None, "weight lstm.weight_ih_l0 has shape (64, 23)"),
-    (_set("model.layers", 2), None, "another architecture"),
-    (_set("model.hidden", 10**12), None, "beyond the limits"),
-    (_set("train.batch", -3), None, "batch must be in"),
-    (_set("train.lr", None), None, "train.lr should be float"),
-    (_set("train.nonsense", 1), None, "unknown train setting(s) 'nonsense'"),
-    (_set("chars", "abc"), None, "3 chars but model.vocab_size"),
-    (_set("layout", ["kern", "text"]), None, "layout should be"),
+    (set_key("zzz", 1), None, "unknown key(s) 'zzz'"),
+    (set_key("task", "blues"), None, "not a kern run"),
+    (set_key("model.hidden", "16"), None, "model.hidden should be int"),
+    (set_key("model.hidden", 32), None, "weight lstm.weight_ih_l0 has shape (64, 23)"),
+    (set_key("model.layers", 2), None, "another architecture"),
+    (set_key("model.hidden", 10**12), None, "beyond the limits"),
+    (set_key("train.batch", -3), None, "batch must be in"),
+    (set_key("train.lr", None), None, "train.lr should be float"),
+    (set_key("train.nonsense", 1), None, "unknown train setting(s) 'nonsense'"),
+    (set_key("chars", "abc"), None, "3 chars but model.vocab_size"),
+    (set_key("layout", ["kern", "text"]), None, "layout should be"),
     (lambda d: d.pop("model"), None, "no model"),
-    (None, _set("model_config.dropout", 0.5), "is not config.json's"),
+    (None, set_key("model_config.dropout", 0.5), "is not config.json's"),
     (None, lambda b: b["state_dict"].pop("head.bias"), "missing head.bias"),
     (None, lambda b: b["state_dict"].__setitem__("extra.w", torch.zeros(1)), "unexpected extra.w"),
     (None, lambda b: b["state_dict"]["head.bias"].fill_(float("nan")), "NaN or infinite"),
     (None, lambda b: b["state_dict"].__setitem__("head.bias", torch.zeros(23, dtype=torch.long)),
      "not a floating-point tensor"),
-    (None, _set("extra.chars", "x" * 23), "characters are not config.json's"),
+    (None, set_key("extra.chars", "x" * 23), "characters are not config.json's"),
 ])
 def test_a_damaged_run_folder_is_named_when_opened(tiny_run, tmp_path, capsys, config, blob, expect):
     run = _damaged(tiny_run, tmp_path, config, blob)

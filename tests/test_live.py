@@ -247,14 +247,7 @@ def test_osc_round_trip():
     inp.close()
 
 
-def free_port() -> int:
-    import socket
-
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+from improvise.live.bench import free_udp_port as free_port  # noqa: E402
 
 
 @pytest.mark.realtime

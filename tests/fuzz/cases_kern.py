@@ -8,7 +8,7 @@ import json
 import os
 from pathlib import Path
 
-from tests.fuzz.common import GARBAGE, WORDS, flag_cases
+from tests.fuzz.common import GARBAGE, WORDS, damaged, edit_config, flag_cases, set_key
 from tests.fuzz.harness import Case, cli
 
 PIECE = ("**kern\t**kern\t**dynam\n*clefF4\t*clefG2\t*\n=1-\t=1-\t=1-\n4C\t8e/L\t.\n.\t8g/J\tp\n"
@@ -176,17 +176,9 @@ def _file_cases(fx, corpus: Path) -> list[Case]:
 
 
 def _damage(fx, name: str, edit) -> Path:
-    run = fx.copy("kern_run", name)
-    edit(run)
-    return run
+    return damaged(fx, "kern_run", name, edit)
 
 
-def _config(edit):
-    def apply(run: Path) -> None:
-        doc = json.loads((run / "config.json").read_text())
-        edit(doc)
-        (run / "config.json").write_text(json.dumps(doc))
-    return apply
 
 
 def _blob(name: str, edit):
@@ -211,13 +203,6 @@ def _other_model(hidden: int, layers: int, more_chars: int = 0):
     return apply
 
 
-def _set(where: str, value):
-    def edit(d):
-        *keys, last = where.split(".")
-        for k in keys:
-            d = d[k]
-        d[last] = value
-    return edit
 
 
 def _config_damages() -> dict:
@@ -226,45 +211,45 @@ def _config_damages() -> dict:
     return {**raw,
             "config-missing": lambda r: (r / "config.json").unlink(),
             "config-folder": lambda r: ((r / "config.json").unlink(), (r / "config.json").mkdir()),
-            "config-unknown-key": _config(_set("colour", "blue")),
-            "config-task-blues": _config(_set("task", "blues")),
-            "config-task-number": _config(_set("task", 3)),
+            "config-unknown-key": edit_config(set_key("colour", "blue")),
+            "config-task-blues": edit_config(set_key("task", "blues")),
+            "config-task-number": edit_config(set_key("task", 3)),
             "config-blues-run": lambda r: (r / "config.json").write_text(json.dumps({"task": "blues", "blues": {}})),
-            "config-no-model": _config(lambda d: d.pop("model")),
-            "config-no-train": _config(lambda d: d.pop("train")),
-            "config-model-list": _config(_set("model", [16, 1])),
-            "config-model-unknown": _config(_set("model.heads", 4)),
-            "config-model-missing-vocab": _config(lambda d: d["model"].pop("vocab_size")),
-            "config-hidden-string": _config(_set("model.hidden", "16")),
-            "config-hidden-float": _config(_set("model.hidden", 16.0)),
-            "config-hidden-bool": _config(_set("model.hidden", True)),
-            "config-hidden-zero": _config(_set("model.hidden", 0)),
-            "config-hidden-huge": _config(_set("model.hidden", 10**12)),
-            "config-layers-huge": _config(_set("model.layers", 10**6)),
-            "config-hidden-other": _config(_set("model.hidden", 32)),
-            "config-layers-other": _config(_set("model.layers", 2)),
-            "config-dropout-one": _config(_set("model.dropout", 1.0)),
-            "config-dropout-null": _config(_set("model.dropout", None)),
-            "config-train-unknown": _config(_set("train.colour", 1)),
-            "config-train-lr-string": _config(_set("train.lr", "fast")),
-            "config-train-batch-negative": _config(_set("train.batch", -3)),
-            "config-train-list": _config(_set("train", [])),
-            "config-layout-text": _config(_set("layout", ["kern", "text"])),
-            "config-layout-string": _config(_set("layout", "kern")),
-            "config-layout-empty": _config(_set("layout", [])),
-            "config-layout-dynam-only": _config(_set("layout", ["dynam"])),
-            "config-layout-many": _config(_set("layout", ["kern"] * 50)),
-            "config-corpus-number": _config(_set("corpus", 5))}
+            "config-no-model": edit_config(lambda d: d.pop("model")),
+            "config-no-train": edit_config(lambda d: d.pop("train")),
+            "config-model-list": edit_config(set_key("model", [16, 1])),
+            "config-model-unknown": edit_config(set_key("model.heads", 4)),
+            "config-model-missing-vocab": edit_config(lambda d: d["model"].pop("vocab_size")),
+            "config-hidden-string": edit_config(set_key("model.hidden", "16")),
+            "config-hidden-float": edit_config(set_key("model.hidden", 16.0)),
+            "config-hidden-bool": edit_config(set_key("model.hidden", True)),
+            "config-hidden-zero": edit_config(set_key("model.hidden", 0)),
+            "config-hidden-huge": edit_config(set_key("model.hidden", 10**12)),
+            "config-layers-huge": edit_config(set_key("model.layers", 10**6)),
+            "config-hidden-other": edit_config(set_key("model.hidden", 32)),
+            "config-layers-other": edit_config(set_key("model.layers", 2)),
+            "config-dropout-one": edit_config(set_key("model.dropout", 1.0)),
+            "config-dropout-null": edit_config(set_key("model.dropout", None)),
+            "config-train-unknown": edit_config(set_key("train.colour", 1)),
+            "config-train-lr-string": edit_config(set_key("train.lr", "fast")),
+            "config-train-batch-negative": edit_config(set_key("train.batch", -3)),
+            "config-train-list": edit_config(set_key("train", [])),
+            "config-layout-text": edit_config(set_key("layout", ["kern", "text"])),
+            "config-layout-string": edit_config(set_key("layout", "kern")),
+            "config-layout-empty": edit_config(set_key("layout", [])),
+            "config-layout-dynam-only": edit_config(set_key("layout", ["dynam"])),
+            "config-layout-many": edit_config(set_key("layout", ["kern"] * 50)),
+            "config-corpus-number": edit_config(set_key("corpus", 5))}
 
 
 def _vocab_damages() -> dict:
-    return {"vocab-missing": _config(lambda d: d.pop("chars")),
-            "vocab-empty": _config(_set("chars", "")),
-            "vocab-short": _config(_set("chars", "abc")),
-            "vocab-list": _config(lambda d: d.update(chars=list(d["chars"]))),
-            "vocab-number": _config(_set("chars", 23)),
-            "vocab-duplicates": _config(lambda d: d.update(chars=d["chars"][:-1] + d["chars"][0])),
-            "vocab-longer": _config(lambda d: d.update(chars=d["chars"] + "Z",
+    return {"vocab-missing": edit_config(lambda d: d.pop("chars")),
+            "vocab-empty": edit_config(set_key("chars", "")),
+            "vocab-short": edit_config(set_key("chars", "abc")),
+            "vocab-list": edit_config(lambda d: d.update(chars=list(d["chars"]))),
+            "vocab-number": edit_config(set_key("chars", 23)),
+            "vocab-duplicates": edit_config(lambda d: d.update(chars=d["chars"][:-1] + d["chars"][0])),
+            "vocab-longer": edit_config(lambda d: d.update(chars=d["chars"] + "Z",
                                                        model={**d["model"], "vocab_size": len(d["chars"]) + 1})),
             "vocab-checkpoint-other": _blob("model.pt", lambda b: b["extra"].update(chars="x" * len(b["extra"]["chars"])))}
 
@@ -278,16 +263,16 @@ def _model_damages() -> dict:
             "model-truncated": lambda r: (r / "model.pt").write_bytes((r / "model.pt").read_bytes()[:400]),
             "model-other-hidden": _other_model(8, 1), "model-other-layers": _other_model(16, 2),
             "model-other-vocab": _other_model(16, 1, 4), "model-nan": nan,
-            "model-format": _blob("model.pt", _set("format", "other/1")),
+            "model-format": _blob("model.pt", set_key("format", "other/1")),
             "model-no-state": _blob("model.pt", lambda b: b.pop("state_dict")),
-            "model-state-list": _blob("model.pt", _set("state_dict", [1, 2])),
+            "model-state-list": _blob("model.pt", set_key("state_dict", [1, 2])),
             "model-weight-missing": _blob("model.pt", lambda b: b["state_dict"].pop("head.bias")),
             "model-weight-extra": _blob("model.pt", lambda b: b["state_dict"].update(extra=b["state_dict"]["head.bias"])),
             "model-weight-int": _blob("model.pt", lambda b: b["state_dict"].update(
                 {"head.bias": b["state_dict"]["head.bias"].long()})),
             "model-weight-string": _blob("model.pt", lambda b: b["state_dict"].update({"head.bias": "zeros"})),
-            "model-config-dropout": _blob("model.pt", _set("model_config.dropout", 0.5)),
-            "model-extra-list": _blob("model.pt", _set("extra", [1]))}
+            "model-config-dropout": _blob("model.pt", set_key("model_config.dropout", 0.5)),
+            "model-extra-list": _blob("model.pt", set_key("extra", [1]))}
 
 
 def _run_cases(fx, run: Path) -> list[Case]:
@@ -312,15 +297,15 @@ def _resume_cases(fx, corpus: Path) -> list[Case]:
                "resume-garbage": lambda r: (r / "resume.pt").write_bytes(GARBAGE["random"]),
                "resume-empty": lambda r: (r / "resume.pt").write_bytes(b""),
                "resume-no-state": _blob("resume.pt", lambda b: b["extra"].pop("resume")),
-               "resume-state-list": _blob("resume.pt", _set("extra.resume", [])),
+               "resume-state-list": _blob("resume.pt", set_key("extra.resume", [])),
                "resume-weights-other": _blob("resume.pt", lambda b: b["extra"]["resume"]["model"].pop("head.bias")),
-               "resume-epoch-string": _blob("resume.pt", _set("extra.resume.epoch", "two")),
-               "resume-history": _blob("resume.pt", _set("extra.resume.history", None)),
-               "resume-optimizer": _blob("resume.pt", _set("extra.resume.optimizer", {"state": {}, "param_groups": []})),
+               "resume-epoch-string": _blob("resume.pt", set_key("extra.resume.epoch", "two")),
+               "resume-history": _blob("resume.pt", set_key("extra.resume.history", None)),
+               "resume-optimizer": _blob("resume.pt", set_key("extra.resume.optimizer", {"state": {}, "param_groups": []})),
                "resume-moments": _blob("resume.pt", lambda b: b["extra"]["resume"]["optimizer"]["state"][0].update(
                    exp_avg=b["extra"]["resume"]["optimizer"]["state"][0]["exp_avg"][:1])),
                "resume-config-garbage": lambda r: (r / "config.json").write_bytes(GARBAGE["zeros"]),
-               "resume-config-unknown": _config(_set("colour", 1))}
+               "resume-config-unknown": edit_config(set_key("colour", 1))}
     c = []
     for name, edit in damages.items():
         bad = _damage(fx, f"kern-{name}", edit)

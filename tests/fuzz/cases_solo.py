@@ -8,7 +8,7 @@ import json
 import random
 from pathlib import Path
 
-from tests.fuzz.common import GARBAGE, WORDS, flag_cases
+from tests.fuzz.common import GARBAGE, WORDS, damaged, edit_config, flag_cases, set_key
 from tests.fuzz.harness import Case, cli
 
 NOTES_HEADER = "melid,bar,beat,tatum,division,beats_per_bar,chorus,phrase,onset_s,duration_s,pitch,chord,key\n"
@@ -104,17 +104,9 @@ def _out_cases(fx, run: Path, sheet: Path, wjd: Path) -> list[Case]:
 
 
 def _damage(fx, name: str, edit) -> Path:
-    run = fx.copy("solo_run", name)
-    edit(run)
-    return run
+    return damaged(fx, "solo_run", name, edit)
 
 
-def _config(edit):
-    def apply(run: Path) -> None:
-        doc = json.loads((run / "config.json").read_text())
-        edit(doc)
-        (run / "config.json").write_text(json.dumps(doc))
-    return apply
 
 
 def _checkpoint(edit):
@@ -131,13 +123,13 @@ def _run_cases(fx, run: Path, sheet: Path) -> list[Case]:
     import numpy as np
 
     damages = {
-        "config-unknown-key": _config(lambda d: d["solo"].update(colour="blue")),
-        "config-missing-key": _config(lambda d: d["solo"].pop("hidden")),
-        "config-wrong-type": _config(lambda d: d["solo"].update(hidden="128")),
-        "config-bool-as-int": _config(lambda d: d["solo"].update(hidden=True)),
-        "config-grid": _config(lambda d: d["solo"].update(steps_per_beat=48)),
-        "config-task": _config(lambda d: d.update(task="blues")),
-        "config-solo-list": _config(lambda d: d.update(solo=[1, 2])),
+        "config-unknown-key": edit_config(lambda d: d["solo"].update(colour="blue")),
+        "config-missing-key": edit_config(lambda d: d["solo"].pop("hidden")),
+        "config-wrong-type": edit_config(lambda d: d["solo"].update(hidden="128")),
+        "config-bool-as-int": edit_config(lambda d: d["solo"].update(hidden=True)),
+        "config-grid": edit_config(lambda d: d["solo"].update(steps_per_beat=48)),
+        "config-task": edit_config(lambda d: d.update(task="blues")),
+        "config-solo-list": edit_config(lambda d: d.update(solo=[1, 2])),
         "config-garbage": lambda r: (r / "config.json").write_bytes(GARBAGE["random"]),
         "config-empty": lambda r: (r / "config.json").write_text(""),
         "config-array": lambda r: (r / "config.json").write_text("[]"),

@@ -47,3 +47,31 @@ GARBAGE = {
 
 def dumps(obj) -> str:
     return json.dumps(obj)
+
+
+def damaged(fx, key: str, name: str, edit):
+    """A private copy of the fixture folder `key`, changed by `edit(folder)`."""
+    run = fx.copy(key, name)
+    edit(run)
+    return run
+
+
+def edit_config(edit):
+    """An edit that loads a run's config.json, applies `edit(doc)` and writes it back."""
+    from pathlib import Path
+
+    def apply(run: Path) -> None:
+        doc = json.loads((run / "config.json").read_text())
+        edit(doc)
+        (run / "config.json").write_text(json.dumps(doc))
+    return apply
+
+
+def set_key(where: str, value):
+    """An edit of a nested dict: set_key('model.hidden', 3) sets d['model']['hidden'] = 3."""
+    def edit(d):
+        *keys, last = where.split(".")
+        for k in keys:
+            d = d[k]
+        d[last] = value
+    return edit
