@@ -205,3 +205,29 @@ def test_readme_code_paths_exist():
         if not any((base / name).is_file() for base in (ROOT, ROOT / "improvise")):
             missing.append(name)
     assert not missing, f"README.md names files that do not exist: {missing}"
+
+
+def test_readme_dotted_names_exist():
+    # `improvise.chords.parse_chord`, `improvise.zoo.ZooModel`, ...: each imports and resolves.
+    import importlib
+
+    text = README.read_text(encoding="utf-8")
+    names = sorted(set(re.findall(r"`(improvise(?:\.\w+)+)", text)))
+    assert "improvise.chords.parse_chord" in names, names
+    missing = []
+    for name in names:
+        parts = name.split(".")
+        for cut in range(len(parts), 0, -1):
+            try:
+                obj = importlib.import_module(".".join(parts[:cut]))
+            except ModuleNotFoundError:
+                continue
+            try:
+                for attr in parts[cut:]:
+                    obj = getattr(obj, attr)
+            except AttributeError:
+                missing.append(name)
+            break
+        else:
+            missing.append(name)
+    assert not missing, f"README.md names what the package does not have: {missing}"
