@@ -231,3 +231,11 @@ def test_readme_dotted_names_exist():
         else:
             missing.append(name)
     assert not missing, f"README.md names what the package does not have: {missing}"
+
+
+def test_readme_prose_make_targets_exist():
+    # `make sysdeps`, `make results-zoo` ... in the prose, not only in the code blocks
+    named = set(re.findall(r"`make ([\w-]+)", README.read_text(encoding="utf-8")))
+    assert {"demo", "test", "fuzz"} <= named, named
+    missing = sorted(named - _make_targets())
+    assert not missing, f"README.md names Makefile targets that do not exist: {missing}"
