@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import torch
+from scipy.special import expit
 
 from improvise.checks import check_memory
 from improvise.errors import ConfigError
@@ -29,6 +30,7 @@ from improvise.corpora.eck2002 import eck2002_corpus
 from improvise.encodings import ChromaticEncoding
 from improvise.models.block_lstm import BlockLSTM, BlockLSTMConfig, NumpyBlockLSTM
 from improvise.music import Chord
+from improvise.sample import draw
 from improvise.train import TrainConfig, epochs_to_reach, fit_looped, teacher_forced
 
 
@@ -141,13 +143,13 @@ def improvise_eck2002(model: BlockLSTM, enc: ChromaticEncoding, choruses: int = 
     clock = model.config.input_size > enc.size
     t0 = time.perf_counter()
     for t in range(1, n_steps):
-        out = stepper.step(with_clock(x[None], t - 1)[0] if clock else x)
+        out = expit(stepper.step(with_clock(x[None], t - 1)[0] if clock else x))  # each unit's probability
         x = np.zeros(enc.size)
         x[:nc] = out[:nc] > 0.5
         chord_units[t] = x[:nc]
         if enc.melody:
-            p = out[nc:] / out[nc:].sum()
-            melody[t] = int(min(np.searchsorted(np.cumsum(p), rng.random() * 1.0, side="right"), len(p) - 1))
+            with np.errstate(divide="ignore"):  # a unit at probability 0 is never drawn
+                melody[t] = draw(np.log(out[nc:]), 1.0, rng)  # note i in proportion to its unit's activation
             x[nc + melody[t]] = 1.0
     seconds = time.perf_counter() - t0
     chords = enc.chord_ids(chord_units)

@@ -1,7 +1,7 @@
 """One free-running sampler for the chord/melody models.
 
 From a single primer step the model predicts the next (chord, pitch) pair; each is drawn at
-its own temperature (0 = argmax) and fed back as the next input, step after step.
+its own temperature (0 = argmax; improvise.sample.draw) and fed back as the next input, step after step.
 
 What the chord layer is fed back is `feedback`:
 - "belief" (default): the model's most likely chord. The chord that sounds is still drawn at
@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 from improvise.errors import ConfigError
+from improvise.sample import check_temperature, draw
 
 FEEDBACKS = ("belief", "sample")
 
@@ -34,23 +35,13 @@ class GenerateConfig:
     def validate(self) -> None:
         if self.choruses < 1:
             raise ConfigError(f"choruses must be at least 1, not {self.choruses}")
-        if self.chord_temperature < 0 or self.pitch_temperature < 0:
-            raise ConfigError("temperatures must be 0 (argmax) or positive")
+        check_temperature(self.chord_temperature)  # 0 = argmax (improvise.sample)
+        check_temperature(self.pitch_temperature)
         if self.feedback not in FEEDBACKS:
             raise ConfigError(f"feedback must be one of {FEEDBACKS}, not {self.feedback!r}")
 
     def to_dict(self) -> dict:
         return asdict(self)
-
-
-def draw(logits: np.ndarray, temperature: float, rng: np.random.Generator) -> int:
-    """argmax at temperature 0, else a draw from softmax(logits / temperature)."""
-    if temperature == 0:
-        return int(np.argmax(logits))
-    z = logits / temperature
-    p = np.exp(z - z.max())
-    cdf = np.cumsum(p)
-    return int(min(np.searchsorted(cdf, rng.random() * cdf[-1], side="right"), len(cdf) - 1))
 
 
 def input_vector(encoding, form_chord: int, played_chord: int, pitch: int, pos: int) -> np.ndarray:
@@ -66,7 +57,7 @@ def input_vector(encoding, form_chord: int, played_chord: int, pitch: int, pos: 
 
 def generate(stepper, encoding, n_steps: int, cfg: GenerateConfig) -> tuple[np.ndarray, np.ndarray]:
     """Free-run `stepper` for `n_steps` steps. Returns (chord ids, pitch ids); index 0 is the
-    primer. A stepper has reset(batch) and step_key(key, x_fn) -> logits, where the input
+    primer. The stepper (an improvise.sample.Stepper) also has step_key(key, x_fn) -> logits, where the input
     x_fn() is fully determined by the hashable key (see models.reference.NumpyChordMelody)."""
     cfg.validate()
     rng = np.random.default_rng(cfg.seed)
@@ -76,7 +67,7 @@ def generate(stepper, encoding, n_steps: int, cfg: GenerateConfig) -> tuple[np.n
     chords[0], pitches[0] = cfg.primer_chord, cfg.primer_pitch
     belief = cfg.primer_chord
     spb = encoding.steps_per_bar
-    stepper.reset(1)
+    stepper.reset()
 
     for t in range(n_steps - 1):
         key = (belief, int(chords[t]), int(pitches[t]), t % spb)

@@ -21,6 +21,7 @@ from improvise.conditioning import ChordConditionedEncoding, transpose_tune
 from improvise.errors import ConfigError, UserError
 from improvise.models.melody_rnn import CELLS, MelodyRNN, MelodyRNNConfig
 from improvise.music import QUALITIES, Tune
+from improvise.sample import check_temperature, draw
 from improvise.sequence_trainer import SequenceTrainConfig, fit_sequences, sequence_nll
 
 
@@ -73,15 +74,14 @@ def train_solo_model(wjd: Path, cfg: SoloConfig | None = None, progress: bool = 
 
 @dataclass
 class SoloControls:
-    temperature: float = 1.0  # 1 = the model's own distribution
+    temperature: float = 1.0  # 1 = the model's own distribution, 0 = argmax (improvise.sample)
     low: int = 55  # lowest note (MIDI)
     high: int = 84  # highest note
     density: float = 0.0  # added to every note-on logit: > 0 more notes, < 0 fewer
     seed: int = 0  # fixes every draw
 
     def validate(self) -> None:
-        if self.temperature <= 0:
-            raise ConfigError("temperature must be positive")
+        check_temperature(self.temperature)  # 0 = argmax (improvise.sample)
         if not 0 <= self.low < self.high <= 127:
             raise ConfigError("need 0 <= low < high <= 127")
 
@@ -97,9 +97,11 @@ def generate_solo(model: MelodyRNN, enc: ChordConditionedEncoding, chords: list,
     ev_enc = enc.events
     T = len(chords)
     track = enc.chord_track(chords)
-    bias = np.zeros(ev_enc.n_events)
     pitches = ev_enc.min_pitch + np.arange(ev_enc.n_events - 2)
-    bias[2:] = np.where((pitches >= c.low) & (pitches <= c.high), c.density, -np.inf)
+    allowed = np.ones(ev_enc.n_events, dtype=bool)
+    allowed[2:] = (pitches >= c.low) & (pitches <= c.high)
+    bias = np.zeros(ev_enc.n_events)
+    bias[2:] = c.temperature * c.density  # density is added after dividing by the temperature
     events = np.zeros(T, dtype=np.int64)
     events[0] = ev_enc.NOTE_OFF if keep is None or keep[0] < 0 else keep[0]
     x = np.zeros((1, 1, enc.size), dtype=np.float32)
@@ -113,9 +115,7 @@ def generate_solo(model: MelodyRNN, enc: ChordConditionedEncoding, chords: list,
         if keep is not None and keep[t + 1] >= 0:
             events[t + 1] = keep[t + 1]
             continue
-        z = logits[0, 0].numpy().astype(np.float64) / c.temperature + bias
-        p = np.exp(z - z.max())
-        events[t + 1] = int(rng.choice(len(p), p=p / p.sum()))
+        events[t + 1] = draw(logits[0, 0].numpy().astype(np.float64) + bias, c.temperature, rng, allowed)
     return events
 
 

@@ -25,6 +25,7 @@ import torch
 from improvise.checks import MAX_EPOCHS, MAX_HIDDEN, MAX_SECONDS, MAX_SEED, check_memory, require
 from improvise.encodings import MelodyEventEncoding
 from improvise.errors import UserError
+from improvise.sample import draw
 from improvise import melody_encodings as me
 
 NEURAL = ("linear", "mlp", "rnn", "gru", "lstm", "lookback", "attention", "interval", "lstm+chord")
@@ -233,15 +234,14 @@ def _load_core(folder: Path, name: str, enc: MelodyEventEncoding, cfg: ZooConfig
 
 def sample_events(model: ZooModel, n_steps: int, rng: np.random.Generator, tune=None, temperature: float = 1.0,
                   first: int = MelodyEventEncoding.NOTE_OFF) -> np.ndarray:
-    """The one sampler of the zoo: `n_steps` events (MelodyEventEncoding ids) starting from `first`."""
+    """The one sampler of the zoo: `n_steps` events (MelodyEventEncoding ids) starting from `first`,
+    each drawn by improvise.sample.draw (temperature 0 = argmax)."""
     state = model.start(tune)
     first_own = int(model.targets(np.array([first]))[0])
     out, e = [first_own], first_own
     for _ in range(n_steps - 1):
         lp, state = model.step(state, e)
-        z = lp / max(temperature, 1e-6)
-        p = np.exp(z - z.max())
-        e = int(rng.choice(len(p), p=p / p.sum()))
+        e = draw(lp, temperature, rng)
         out.append(e)
     out = np.asarray(out)
     return me.IntervalEncoding().to_events(out) if model.kind == "interval" else out

@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 
 from improvise.blues import improvise_blues
-from improvise.generate import GenerateConfig, draw
+from improvise.generate import GenerateConfig
+from improvise.sample import draw
 
 
 def test_draw_argmax_and_temperature():

@@ -14,7 +14,7 @@ import torch
 
 from improvise.cli import dispatch
 from improvise.kern.runfolder import expected_shapes
-from improvise.kern.sample import draw
+from improvise.sample import draw
 from improvise.models.char_lstm import CharLSTM, CharLSTMConfig
 
 from tests.test_kern_cli import PIECE, _tiny_args, tiny_run  # noqa: F401  (tiny_run: a fixture)
@@ -45,12 +45,12 @@ def test_temperatures_out_of_range_are_refused_naming_the_flag(tiny_run, tmp_pat
 def test_draw_tends_to_the_argmax_and_never_picks_a_masked_character():
     rng = np.random.default_rng(0)
     logits = np.array([1.0, 3.0, 2.9, -5.0], dtype=np.float32)
-    assert draw(logits, None, 0.0, rng) == 1
-    assert {draw(logits, None, 1e-300, rng) for _ in range(50)} == {1}
+    assert draw(logits, 0.0, rng) == 1
+    assert {draw(logits, 1e-300, rng) for _ in range(50)} == {1}
     mask = np.array([True, False, True, True])
-    assert {draw(logits, mask, 0.0, rng)} == {draw(logits, mask, 1e-200, rng)} == {2}
-    assert {draw(logits, mask, 100.0, rng) for _ in range(300)} == {0, 2, 3}
-    assert draw(np.array([np.nan, np.inf, -np.inf]), None, 1e-9, rng) == 1
+    assert {draw(logits, 0.0, rng, mask)} == {draw(logits, 1e-200, rng, mask)} == {2}
+    assert {draw(logits, 100.0, rng, mask) for _ in range(300)} == {0, 2, 3}
+    assert draw(np.array([np.nan, np.inf, -np.inf]), 1e-9, rng) == 1
 
 
 def test_expected_shapes_are_the_models():

@@ -1,7 +1,7 @@
 """Sampling a **kern character model, with or without the grammar mask, and the finishing
 pass that makes a sample a complete **kern file.
 
-`sample_body` draws characters one at a time (NumpyCharStep) at a temperature; with the grammar
+`sample_body` draws characters one at a time (NumpyCharStep) at a temperature (improvise.sample.draw); with the grammar
 each step's choices are limited to the characters that keep the line valid. After `length`
 characters it goes on to the end of the line in progress (with the grammar: to the end of a line
 after which the spines' last notes end together, the grammar then closing: no new note may
@@ -27,6 +27,7 @@ from improvise.checks import require
 from improvise.errors import UserError
 from improvise.kern.grammar import (BARLINE, CLOSING, MAX_SPINES, KernGrammar, advance, field_quarters,
                                     initial_state)
+from improvise.sample import draw
 
 DEFAULT_LAYOUT = ("kern", "kern", "dynam")  # left hand, right hand, dynamics: 68 of the 69 Mozart files
 BASIC_REPAIRS = ("preamble", "barline numbers", "terminators")
@@ -68,25 +69,6 @@ class SampleConfig:
         return asdict(self)
 
 
-def draw(logits: np.ndarray, mask: np.ndarray | None, temperature: float, rng: np.random.Generator) -> int:
-    """A character id: at temperature 0 the likeliest allowed one, else one drawn from
-    softmax(logits / temperature) over the allowed ids. The logits are shifted by the best
-    allowed one before dividing, so a tiny temperature gives exp(-inf) = 0, never inf or NaN:
-    it tends to the argmax."""
-    z = np.nan_to_num(np.asarray(logits, dtype=np.float64), nan=-1e300, posinf=1e300, neginf=-1e300)
-    if mask is not None:
-        z = np.where(mask, z, -np.inf)
-    best = int(np.argmax(z))
-    if temperature == 0:
-        return best
-    with np.errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore"):
-        p = np.exp((z - z[best]) / temperature)
-    p[~np.isfinite(p)] = 0.0
-    p[best] = 1.0
-    cdf = np.cumsum(p)
-    return min(int(np.searchsorted(cdf, rng.random() * cdf[-1], side="right")), len(p) - 1)
-
-
 def primer_state(primer: str, chars: str, grammar: bool, layout=DEFAULT_LAYOUT, splits: bool = False):
     """The grammar's state after the primer (None without the grammar); a UserError when the
     primer has characters the model never saw or breaks the **kern grammar. An empty primer
@@ -122,7 +104,7 @@ def sample_body(stepper, chars: str, cfg: SampleConfig, index: int = 0, layout=D
         if mask is not None and not mask.any():
             dead_end = True
             break
-        i = draw(logits, mask, cfg.temperature, rng)
+        i = draw(logits, cfg.temperature, rng, mask)
         ch = chars[i]
         out.append(ch)
         if cfg.grammar:

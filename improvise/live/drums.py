@@ -20,6 +20,7 @@ import torch
 from improvise.models.melody_rnn import MelodyRNN, MelodyRNNConfig
 from improvise.sequence_trainer import SequenceTrainConfig, fit_sequences
 from improvise.errors import ConfigError
+from improvise.sample import draw
 
 KICK, SNARE, HAT = 1, 2, 4
 N_TOKENS = 8
@@ -142,9 +143,7 @@ class DrumLSTM:
             xi[0, 0, tok] = 1.0
             xi[0, 0, N_TOKENS + (pos % steps_per_bar) % POSITIONS] = 1.0
             logits, _, state = self.model(xi, None, state)
-            z = logits[0, 0].numpy().astype(np.float64) / self.temperature
-            p = np.exp(z - z.max())
-            tok = int(self.rng.choice(N_TOKENS, p=p / p.sum()))
+            tok = draw(logits[0, 0].numpy().astype(np.float64), self.temperature, self.rng)
             out.append(tok)
             pos += 1
         return out

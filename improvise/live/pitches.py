@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from improvise.generate import draw, input_vector
+from improvise.generate import input_vector
+from improvise.sample import draw
 from improvise.errors import ConfigError
 
 
@@ -42,7 +43,7 @@ class BluesPitchSource:
         self.stepper, self.enc, self.key, self.temperature = stepper, encoding, key % 12, temperature
         self.rng = np.random.default_rng(seed)
         self.scale = np.asarray(encoding.pitches)
-        self.stepper.reset(1)
+        self.stepper.reset()
         self.belief, self.chord, self.pitch, self.t = 0, 0, 0, 0
 
     @classmethod

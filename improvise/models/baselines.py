@@ -7,6 +7,7 @@ from collections import defaultdict
 
 import numpy as np
 from improvise.errors import ConfigError
+from improvise.sample import draw
 
 
 class MarkovChain:
@@ -101,12 +102,11 @@ class MarkovChain:
         return logits, loss, None
 
     def sample(self, n: int, rng: np.random.Generator, primer=(), temperature: float = 1.0) -> np.ndarray:
+        """`n` events after `primer`, each drawn by improvise.sample.draw (temperature 0 = argmax)."""
         seq = list(primer)
         for _ in range(n):
             ctx = tuple(([self.n_events] * self.order + seq)[len(seq):len(seq) + self.order])
-            lp = self.log_probs(ctx) / max(temperature, 1e-6)
-            p = np.exp(lp - lp.max())
-            seq.append(int(rng.choice(self.n_events, p=p / p.sum())))
+            seq.append(draw(self.log_probs(ctx), temperature, rng))
         return np.asarray(seq[len(primer):])
 
 

@@ -181,7 +181,9 @@ class BlockLSTM(nn.Module):
 
 
 class NumpyBlockLSTM:
-    """Step-by-step numpy twin of a one-member BlockLSTM: step(x) -> output probabilities."""
+    """Step-by-step numpy twin of a one-member BlockLSTM (an improvise.sample.Stepper):
+    `reset()`, then `step(x) -> logits` for a dense input x; the output units' probabilities
+    are expit(logits), each unit on its own (BlockLSTM is trained with binary cross-entropy)."""
 
     def __init__(self, model: BlockLSTM, k: int = 0):
         with torch.no_grad():
@@ -213,4 +215,4 @@ class NumpyBlockLSTM:
         if self.peepholes:
             zo = zo + (self.peep[2] * self.s) @ e
         self.h = (e @ expit(zo)) * (self.s if self.identity else np.tanh(self.s))
-        return expit(self.h @ self.w_out + self.b_out)
+        return self.h @ self.w_out + self.b_out

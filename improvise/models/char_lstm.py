@@ -40,7 +40,7 @@ class CharLSTM(nn.Module):
         self.head = nn.Linear(c.hidden, c.vocab_size)
 
     def forward(self, x: torch.Tensor, targets: torch.Tensor | None = None, state=None):
-        h, state = self.lstm(F.one_hot(x, self.config.vocab_size).float(), state)
+        h, state = self.lstm(F.one_hot(x, self.config.vocab_size).to(self.head.weight.dtype), state)
         logits = self.head(self.drop(h))
         loss = None
         if targets is not None:
@@ -49,13 +49,14 @@ class CharLSTM(nn.Module):
 
 
 class NumpyCharStep:
-    """One character at a time with a CharLSTM's weights (float32 numpy, batch 1): `reset()`,
-    then `step(char_id) -> logits` (a fresh array each call)."""
+    """One character at a time with a CharLSTM's weights (numpy, batch 1; float32 unless
+    `dtype` says otherwise), an improvise.sample.Stepper: `reset()`, then
+    `step(char_id) -> logits` (a fresh array each call)."""
 
-    def __init__(self, model: CharLSTM):
+    def __init__(self, model: CharLSTM, dtype=np.float32):
         c = model.config
-        sd = {k: v.detach().cpu().numpy().astype(np.float32) for k, v in model.state_dict().items()}
-        self.hidden, self.layers = c.hidden, c.layers
+        sd = {k: v.detach().cpu().numpy().astype(dtype) for k, v in model.state_dict().items()}
+        self.hidden, self.layers, self.dtype = c.hidden, c.layers, dtype
         # layer 0's one-hot input selects a column of W_ih: keep them as rows, with both biases added
         self.embed = np.ascontiguousarray(sd["lstm.weight_ih_l0"].T + sd["lstm.bias_ih_l0"] + sd["lstm.bias_hh_l0"])
         self.w_hh = [np.ascontiguousarray(sd[f"lstm.weight_hh_l{i}"].T) for i in range(c.layers)]
@@ -66,8 +67,8 @@ class NumpyCharStep:
         self.reset()
 
     def reset(self) -> None:
-        self.h = [np.zeros(self.hidden, np.float32) for _ in range(self.layers)]
-        self.c = [np.zeros(self.hidden, np.float32) for _ in range(self.layers)]
+        self.h = [np.zeros(self.hidden, self.dtype) for _ in range(self.layers)]
+        self.c = [np.zeros(self.hidden, self.dtype) for _ in range(self.layers)]
 
     def step(self, char_id: int) -> np.ndarray:
         H = self.hidden

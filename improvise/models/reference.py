@@ -141,9 +141,9 @@ def gradcheck(config, params: dict[str, np.ndarray], x: np.ndarray, targets: np.
 # ---- fast single-step inference ----------------------------------------------------------------
 
 class NumpyChordMelody:
-    """Step-by-step twin of ChordMelodyNet (lstm, gru or rnn cells).
+    """Step-by-step twin of ChordMelodyNet (lstm, gru or rnn cells), an improvise.sample.Stepper.
 
-    `step(x)` takes a dense input (input_size,) or (1, input_size) and returns the logits
+    `reset()` zeroes the state; `step(x)` takes a dense input (input_size,) or (1, input_size) and returns the logits
     (n_chords + n_pitches,) as a new array. `step_key(key, x)` does the same but caches the input projection
     under a hashable `key` that determines x (e.g. the token ids and the position in the
     bar), so a token-level caller pays for the input only once per distinct input.
