@@ -130,8 +130,11 @@ class ZooModel:
         x = torch.from_numpy(features(self.kind, tg if self.kind == "interval" else ev, tune, self.enc, self.cfg.window))
         with torch.no_grad():
             self.core.eval()
-            logits, _, _ = self.core(x[:-1, None])
+            logits, _, _ = self.core(x[:-1, None].to(self._dtype()))
         return torch.log_softmax(logits[:, 0].double(), -1).numpy()
+
+    def _dtype(self) -> torch.dtype:
+        return next(self.core.parameters()).dtype  # float32, or float64 after core.double()
 
     def _ctx(self, history) -> list:
         k = self.core.order
@@ -154,7 +157,8 @@ class ZooModel:
         recent = np.asarray(h[-keep:])
         row = features(self.kind, recent, state["tune"], self.enc, self.cfg.window, offset=len(h) - len(recent))[-1]
         with torch.no_grad():
-            logits, _, state["rnn"] = self.core(torch.from_numpy(row)[None, None], state=state["rnn"])
+            x = torch.from_numpy(row)[None, None].to(self._dtype())
+            logits, _, state["rnn"] = self.core(x, state=state["rnn"])
         return torch.log_softmax(logits[0, 0].double(), -1).numpy(), state
 
     # -- files --
@@ -232,16 +236,31 @@ def _load_core(folder: Path, name: str, enc: MelodyEventEncoding, cfg: ZooConfig
     return core
 
 
+class ZooStepper:
+    """A ZooModel over one tune as an improvise.sample.Stepper: `reset()`, then
+    `step(event) -> log-probabilities` of the next event (in the model's own vocabulary)."""
+
+    def __init__(self, model: ZooModel, tune=None):
+        self.model, self.tune = model, tune
+        self.reset()
+
+    def reset(self) -> None:
+        self.state = self.model.start(self.tune)
+
+    def step(self, token: int) -> np.ndarray:
+        lp, self.state = self.model.step(self.state, token)
+        return lp
+
+
 def sample_events(model: ZooModel, n_steps: int, rng: np.random.Generator, tune=None, temperature: float = 1.0,
                   first: int = MelodyEventEncoding.NOTE_OFF) -> np.ndarray:
     """The one sampler of the zoo: `n_steps` events (MelodyEventEncoding ids) starting from `first`,
     each drawn by improvise.sample.draw (temperature 0 = argmax)."""
-    state = model.start(tune)
+    stepper = ZooStepper(model, tune)
     first_own = int(model.targets(np.array([first]))[0])
     out, e = [first_own], first_own
     for _ in range(n_steps - 1):
-        lp, state = model.step(state, e)
-        e = draw(lp, temperature, rng)
+        e = draw(stepper.step(e), temperature, rng)
         out.append(e)
     out = np.asarray(out)
     return me.IntervalEncoding().to_events(out) if model.kind == "interval" else out
