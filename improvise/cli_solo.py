@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from improvise.checks import MAX_CHORUSES, MAX_EPOCHS, MAX_HIDDEN, SEED, TEMPO, check_out_dir, float_flag, int_flag
+from improvise.checks import (MAX_CHORUSES, MAX_EPOCHS, MAX_HIDDEN, SEED, TEMPERATURE, TEMPO, check_out_dir, float_flag,
+                              int_flag)
 from improvise.errors import UserError
 
 
@@ -39,8 +40,8 @@ def add_solo_parser(sub, parser_class) -> None:
     p.add_argument("--choruses", type=int_flag(1, MAX_CHORUSES), default=1,
                    help=f"times through the form (1 to {MAX_CHORUSES}; at most 10000 bars in all)")
     p.add_argument("--tempo", type=TEMPO, default=160.0, help="quarter notes a minute (20 to 400)")
-    p.add_argument("--temperature", type=float_flag(0, 100, lo_open=True), default=k.temperature,
-                   help="sampling temperature, in (0, 100]; 1 = the model's own distribution")
+    p.add_argument("--temperature", type=TEMPERATURE, default=k.temperature,
+                   help="sampling temperature, 0-100; 0 = argmax, 1 = the model's own distribution")
     p.add_argument("--low", type=int_flag(0, 127), default=k.low, help="lowest note (MIDI, 0 to 127)")
     p.add_argument("--high", type=int_flag(0, 127), default=k.high, help="highest note (MIDI, 0 to 127)")
     p.add_argument("--density", type=float_flag(-50, 50), default=k.density,
