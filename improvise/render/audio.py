@@ -56,11 +56,16 @@ def _events(mid: mido.MidiFile) -> list[tuple[float, mido.Message]]:
 def render_fluidsynth(mid: mido.MidiFile, soundfont: Path, sample_rate: int) -> np.ndarray:
     import fluidsynth
 
+    from improvise.render.score import captured_stderr
+
+    check_soundfont(soundfont)
     synth = fluidsynth.Synth(samplerate=float(sample_rate), gain=0.5)
     try:
-        sfid = synth.sfload(str(soundfont))
+        with captured_stderr() as log:  # FluidSynth and libinstpatch report on the C-level stderr
+            sfid = synth.sfload(str(soundfont))
         if sfid < 0:
-            raise UserError(f"{soundfont}: FluidSynth could not load this soundfont")
+            why = next((ln.split("error:", 1)[1].strip() for ln in log if "error:" in ln), "")
+            raise UserError(f"{soundfont}: FluidSynth could not load this soundfont" + (f" ({why})" if why else ""))
         for ch in range(16):
             synth.program_select(ch, sfid, 128 if ch == 9 else 0, 0)
         chunks, done = [], 0
@@ -134,13 +139,33 @@ def wav_bytes(samples: np.ndarray, sample_rate: int) -> bytes:
     return buf.getvalue()
 
 
+def check_soundfont(path: Path) -> Path:
+    """A readable SoundFont 2 file (a RIFF 'sfbk' chunk as long as the file says), checked before
+    FluidSynth sees it; a UserError naming the file otherwise."""
+    path = Path(path)
+    if path.is_dir():
+        raise UserError(f"{path}: is a folder, not a soundfont")
+    if not path.is_file():
+        raise UserError(f"{path}: no such soundfont")
+    try:
+        with open(path, "rb") as f:
+            head = f.read(12)
+    except OSError as e:
+        raise UserError(f"{path}: cannot read ({e.strerror})") from None
+    if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"sfbk":
+        raise UserError(f"{path}: not a SoundFont 2 file (no RIFF sfbk header)")
+    if int.from_bytes(head[4:8], "little") + 8 > path.stat().st_size:
+        raise UserError(f"{path}: a truncated SoundFont 2 file (shorter than its header says)")
+    return path
+
+
 def midi_to_wav(midi_path: Path, wav_path: Path, synth: str = "auto", soundfont: Path | None = None,
                 sample_rate: int = 22050) -> dict:
     """Render `midi_path` to `wav_path`; returns which synthesizer and soundfont were used."""
     if synth not in SYNTHS:
         raise UserError(f"synth must be one of {SYNTHS}, not {synth!r}")
-    if soundfont is not None and not Path(soundfont).is_file():
-        raise UserError(f"{soundfont}: no such soundfont")
+    if soundfont is not None:
+        check_soundfont(soundfont)
     try:
         mid = mido.MidiFile(midi_path)
     except (OSError, EOFError, ValueError, KeyError) as e:

@@ -218,8 +218,32 @@ def _render_cases(fx, run) -> list[Case]:
         for vname, data in variants.items():
             folder = _damaged(fx, run, f"{filename}-{vname}", filename, data)
             c.append(Case(f"render/{filename}-{vname}", ["render", folder, "--synth", "numpy"], expect=filename))
+    c += _soundfont_cases(fx, run)
     ok = fx.path("render-ok")
     shutil.copytree(run, ok)
     c.append(Case("render-ok/plain", ["render", str(ok), "--synth", "numpy", "--max-choruses", "1"], ok=True,
                   timeout=60))
+    return c
+
+
+def _soundfont_cases(fx, run) -> list[Case]:
+    """--soundfont: garbage, a RIFF file of another kind, a truncated and a corrupted SoundFont."""
+    import os
+
+    body = b"sfbk" + bytes((i * 7919) & 255 for i in range(4000))
+    fonts = {**{k: v for k, v in GARBAGE.items() if k != "huge_line"},
+             "riff-wave": b"RIFF" + (4).to_bytes(4, "little") + b"WAVE",
+             "truncated": b"RIFF" + (10**6).to_bytes(4, "little") + b"sfbkLIST",
+             "fake-body": b"RIFF" + len(body).to_bytes(4, "little") + body}
+    c = []
+    for name, data in fonts.items():
+        sf = fx.write(f"font-{name}.sf2", data)
+        for synth in ("fluidsynth", "auto"):
+            c.append(Case(f"render-soundfont/{name}-{synth}", ["render", str(run), "--synth", synth, "--soundfont",
+                                                               str(sf)], expect=sf.name))
+    folder = fx.path("font-folder.sf2")
+    os.makedirs(folder, exist_ok=True)
+    c.append(Case("render-soundfont/folder", ["render", str(run), "--soundfont", str(folder)], expect=folder.name))
+    c.append(Case("render-soundfont/missing", ["render", str(run), "--soundfont", str(fx.path("none.sf2"))],
+                  expect="none.sf2"))
     return c
