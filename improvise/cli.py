@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 import warnings
 from pathlib import Path
@@ -406,6 +407,7 @@ def dispatch(argv: list[str] | None = None) -> int:
     not writable, a size that does not fit in memory) prints one line to stderr and returns 2.
     Anything else is a bug: one line saying so, status 70, and the traceback with IMPROVISE_DEBUG=1.
     """
+    previous = _on_sigterm()
     try:
         with warnings.catch_warnings():
             if not os.environ.get("IMPROVISE_DEBUG"):  # libraries' warnings are not the user's business
@@ -418,6 +420,9 @@ def dispatch(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("improvise: interrupted", file=sys.stderr)
         return 130
+    except Terminated:
+        print("improvise: terminated", file=sys.stderr)
+        return 143
     except BrokenPipeError:  # output piped into `head` and closed: not an error
         sys.stderr.close()
         return 0
@@ -434,6 +439,27 @@ def dispatch(argv: list[str] | None = None) -> int:
         print(f"improvise: internal error: {type(e).__name__}: {_one_line(e)[:300]} "
               "(a bug; rerun with IMPROVISE_DEBUG=1 for the traceback and please report it)", file=sys.stderr)
         return EXIT_INTERNAL
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+class Terminated(BaseException):
+    """SIGTERM, raised where the command is so that temporary files and folders are removed."""
+
+
+def _on_sigterm():
+    """Turn SIGTERM into `Terminated` while a command runs; returns the handler it replaced
+    (None off the main thread, where handlers cannot be set)."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def handler(signum, frame):
+        raise Terminated()
+
+    return signal.signal(signal.SIGTERM, handler)
 
 
 def main() -> None:

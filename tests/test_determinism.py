@@ -88,3 +88,20 @@ def test_a_full_disk_is_one_line_and_leaves_nothing(tmp_path):
         assert list(disk.iterdir()) == []
     finally:
         subprocess.run(["umount", str(disk)], capture_output=True)
+
+
+def test_sigterm_stops_with_one_line_and_leaves_no_run_folder(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "run"
+    proc = subprocess.Popen([sys.executable, "-m", "improvise", "blues", "train", "--out", str(out), "--epochs",
+                             "1000000", "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(4.0)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 143
+    assert err.strip().splitlines() == ["improvise: terminated"]
+    assert list(tmp_path.iterdir()) == []
