@@ -211,6 +211,12 @@ def save_trained(trained: TrainedBlues, out_dir: Path, snapshots: list[dict] | N
 def load_blues_run(run_dir: Path) -> tuple[ChordMelodyNet, BluesConfig]:
     """The model and config of a run folder; a one-line UserError on anything wrong."""
     run_dir = require_run_dir(run_dir)
+    if (run_dir / CONFIG).is_file():
+        from improvise.run_kinds import KINDS, run_kind
+
+        kind = run_kind(run_dir)
+        if kind != "blues":
+            raise UserError(f"{run_dir}: {KINDS[kind][2]}; this command takes blues runs")
     where = run_dir / CHECKPOINT
     blob = load_checkpoint(where)
     extra = blob.get("extra")

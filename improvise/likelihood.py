@@ -41,7 +41,10 @@ def resolve_model(run_dir: Path, name: str | None) -> Path:
         return run_dir
     models = run_dir / "models"
     if not models.is_dir():
-        raise UserError(f"{run_dir}: neither a zoo model nor an 'improvise compare' folder")
+        from improvise.run_kinds import KINDS, run_kind
+
+        kind = run_kind(run_dir)  # says what it is, or that it is no run folder at all
+        raise UserError(f"{run_dir}: {KINDS[kind][2]}; improvise likelihood takes zoo or compare runs")
     name = name or "lstm"
     valid_name(name)  # a model name, never a path
     if not (models / name).is_dir():

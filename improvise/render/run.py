@@ -92,13 +92,19 @@ def _checked_snapshots(path: Path, history: dict | None) -> list[dict] | None:
     return snaps
 
 
+def _require_blues(run_dir: Path) -> None:
+    """A folder that says what it holds must hold a blues run (generate --out writes none)."""
+    from improvise.run_kinds import KINDS, run_kind
+
+    if (run_dir / CONFIG).exists() or (run_dir / "session.json").exists() or (run_dir / "sweep.json").exists():
+        kind = run_kind(run_dir)
+        if kind != "blues":
+            raise UserError(f"{run_dir}: {KINDS[kind][2]}; improvise render takes blues runs")
+
+
 def _checked_metrics_config(run_dir: Path) -> tuple[dict, dict]:
     metrics = read_optional_json(run_dir / METRICS) or {}
     config = read_optional_json(run_dir / CONFIG) or {}
-    task = config.get("task", "blues")
-    if task != "blues":
-        raise UserError(f"{run_dir / CONFIG}: a {task!r} run; 'improvise render' takes blues runs "
-                        f"(written by 'improvise blues train' and 'generate')")
     gen = metrics.get("generation", {})
     if not isinstance(gen, dict) or ("per_chorus_bar_onset" in gen and not _num_list(gen["per_chorus_bar_onset"])):
         raise UserError(f"{run_dir / METRICS}: 'generation' should hold a list of numbers 'per_chorus_bar_onset'")
@@ -118,6 +124,7 @@ def render_run(run_dir: Path, cfg: RenderConfig | None = None) -> dict:
     cfg = cfg or RenderConfig()
     cfg.validate()
     run_dir = require_run_dir(run_dir)
+    _require_blues(run_dir)
     enc = BluesEncoding()
     chords, pitches = _load_tokens(run_dir)
     metrics, config = _checked_metrics_config(run_dir)
