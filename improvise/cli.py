@@ -211,7 +211,8 @@ def cmd_render(a) -> int:
 
 
 def cmd_leadsheet_show(a) -> int:
-    from improvise.leadsheet import format_bars, load_leadsheet
+    from improvise.leadsheet import format_bars
+    from improvise.leadsheet_load import load_leadsheet
 
     sheet = load_leadsheet(a.source, Path(a.standards) if a.standards else None, Path(a.wjd) if a.wjd else None)
     if a.key:

@@ -29,7 +29,7 @@ def add_kern_parser(sub, parser_class) -> None:
 
 
 def _add_train(ksub) -> None:
-    from improvise.kern.train import MAX_BATCH, MAX_LAYERS, MAX_MINUTES, MAX_SEQ, MAX_THREADS, KernTrainConfig
+    from improvise.kern.config import MAX_BATCH, MAX_LAYERS, MAX_MINUTES, MAX_SEQ, MAX_THREADS, KernTrainConfig
 
     t = KernTrainConfig()
     p = ksub.add_parser("train", help="the character LSTM (char-rnn 3 x 128) on **kern files, split 90/10 by file")
@@ -99,7 +99,8 @@ def cmd_kern_prepare(a) -> int:
 
 def cmd_kern_train(a) -> int:
     """`kern train`: a run folder."""
-    from improvise.kern.train import KernTrainConfig, train_kern
+    from improvise.kern.config import KernTrainConfig
+    from improvise.kern.train import train_kern
 
     out = check_in_dir(a.out, "run folder") if a.resume else check_out_dir(a.out)
     cfg = KernTrainConfig(hidden=a.hidden, layers=a.layers, dropout=a.dropout, seq=a.seq, batch=a.batch, lr=a.lr,

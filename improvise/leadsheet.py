@@ -1,5 +1,6 @@
 """Lead sheets: chord changes bar by bar, expanded into the form as it is played, from any of
-the formats users have; `load_leadsheet(source)` picks the reader.
+the formats users have. This module is the model (`LeadSheet`, `FormBuilder`) that every reader
+builds; `improvise.leadsheet_load.load_leadsheet(source)` picks the reader.
 
 Formats (each reader in its own module; none drops a chord silently: a chord symbol it cannot
 read is listed in `LeadSheet.unparsed`, which `improvise leadsheet show` prints and `improvise
@@ -15,7 +16,8 @@ solo` refuses):
 - the jazz-standards JSON (a title looked up in `--standards`), and `wjd:MELID`, the changes
   under a Weimar Jazz Database solo (`improvise.leadsheet_sources`).
 
-The format comes from the file: its extension, else its first bytes (`sniff_format`).
+The format comes from the file: its extension, else its first bytes
+(`leadsheet_load.sniff_format`).
 
 Text format (one tune a file):
 
@@ -36,7 +38,6 @@ Every loop over what a file says is bounded: at most `checks.MAX_BARS` bars in t
 """
 from __future__ import annotations
 
-import importlib
 import re
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -232,91 +233,6 @@ def read_text(path: Path, what: str = "lead sheet") -> str:
         return data.decode("latin-1")
 
 
-def sniff_format(path: Path) -> str:
-    """'musicxml', 'mxl', 'impro', 'ireal', 'standards' or 'text', from the extension and the
-    first bytes of the file."""
-    ext = path.suffix.lower()
-    if ext in (".musicxml", ".xml"):
-        return "musicxml"
-    if ext == ".mxl":
-        return "mxl"
-    if ext == ".ls":
-        return "impro"
-    with open(path, "rb") as f:
-        head = f.read(4096)
-    text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-    if head.startswith(b"PK\x03\x04"):
-        return "mxl"
-    if text.startswith(b"<?xml") or text.startswith(b"<score-partwise") or b"<score-partwise" in text:
-        return "musicxml"
-    if b"irealb://" in text or b"irealbook://" in text or ext in (".html", ".htm"):
-        return "ireal"
-    if ext == ".json" or text.startswith(b"["):
-        return "standards"
-    if text.startswith(b"(title") or re.match(rb"^\((title|composer|meter|key|part|section)\b", text):
-        return "impro"
-    return "text"
-
-
-def _read_file(path: Path, kind: str, pick: str | None = None) -> LeadSheet:
-    if kind in ("musicxml", "mxl"):
-        from improvise.leadsheet_sources import read_musicxml_leadsheet
-
-        return read_musicxml_leadsheet(path)
-    if kind == "impro":
-        from improvise.leadsheet_impro import parse_impro
-
-        return parse_impro(read_text(path, "Impro-Visor lead sheet"), str(path))
-    if kind == "ireal":
-        from improvise.leadsheet_ireal import read_ireal
-
-        return read_ireal(read_text(path, "iReal Pro playlist"), str(path), pick)
-    if kind == "standards":
-        from improvise.leadsheet_sources import expand_standard, load_standards
-
-        tunes = load_standards(path)
-        if len(tunes) != 1:
-            raise UserError(f"{path}: a standards file of {len(tunes)} tunes; pass it as --standards "
-                            "and a title as the lead sheet")
-        return expand_standard(tunes[0])
-    from improvise.leadsheet_text import parse_text
-
-    return parse_text(read_text(path), str(path))
-
-
-def load_leadsheet(source: str, standards: Path | None = None, wjd: Path | None = None) -> LeadSheet:
-    """A lead sheet file of any format above, an iReal Pro link, `wjd:MELID` (the changes under
-    a WJD solo, with `wjd` the database folder), or a title looked up (case-insensitively) in
-    `standards`."""
-    source = str(source)
-    if source.lower().startswith("wjd:"):
-        from improvise.leadsheet_sources import wjd_leadsheet
-
-        if wjd is None:
-            raise UserError(f"{source}: pass --wjd FOLDER to read a WJD solo's changes")
-        if not source[4:].strip().isdigit() or len(source) > 14:
-            raise UserError(f"{source}: expected wjd:MELID, a number")
-        return wjd_leadsheet(wjd, int(source[4:]))
-    if source.lower().startswith(("irealb://", "irealbook://")):
-        from improvise.leadsheet_ireal import read_ireal
-
-        return read_ireal(source, "iReal Pro link")
-    path = Path(source)
-    if path.exists() and not path.is_dir():
-        check_in_file(path, "lead sheet")
-        return _read_file(path, sniff_format(path))
-    head, _, pick = source.rpartition("#")
-    if head and Path(head).is_file() and sniff_format(Path(head)) == "ireal":
-        return _read_file(check_in_file(Path(head), "lead sheet"), "ireal", pick)
-    if path.is_dir():
-        raise UserError(f"{path}: is a folder, not a lead sheet")
-    if standards is None:
-        raise UserError(f"{source}: no such file (to look up a title, pass --standards JazzStandards.json)")
-    from improvise.leadsheet_sources import find_standard
-
-    return find_standard(Path(standards), source)
-
-
 def format_bars(sheet: LeadSheet, per_line: int = 4) -> str:
     """The played form as a grid, `per_line` bars a line, each line led by its bar number and
     any section that starts in it."""
@@ -329,14 +245,3 @@ def format_bars(sheet: LeadSheet, per_line: int = 4) -> str:
         row = " | ".join(f"{c:<{width}}" for c in cells[i:i + per_line])
         lines.append(f"{i + 1:4d}  | {row} |" + (f"  [{', '.join(labels)}]" if labels else ""))
     return "\n".join(lines)
-
-
-_MOVED = {"parse_text": "improvise.leadsheet_text", "expand_standard": "improvise.leadsheet_sources",
-          "load_standards": "improvise.leadsheet_sources", "parse_rate": "improvise.leadsheet_sources"}
-
-
-def __getattr__(name: str):
-    """The readers live in their own modules; the old names still import from here."""
-    if name in _MOVED:
-        return getattr(importlib.import_module(_MOVED[name]), name)
-    raise AttributeError(f"module 'improvise.leadsheet' has no attribute {name!r}")

@@ -26,6 +26,7 @@ from fractions import Fraction
 
 from improvise.chords import ChordParseError, ChordSymbol, parse_chord
 from improvise.errors import UserError
+from improvise.leadsheet import MAX_MELODY_NOTES, FormBuilder, LeadSheet, MelodyNote, quarter_beats
 
 _KEYS = ["Cb", "Gb", "Db", "Ab", "Eb", "Bb", "F", "C", "G", "D", "A", "E", "B", "F#", "C#"]
 _NOTE = re.compile(r"^([a-g])([#bs]?)([+\-u]*)(.*)$")
@@ -93,8 +94,6 @@ class _Sheet:
     """What the stream says so far: meta, the chord stream by bars, melody parts."""
 
     def __init__(self, name: str):
-        from improvise.leadsheet import FormBuilder
-
         self.name, self.meta = name, {}
         self.form = FormBuilder(name)
         self.words: list[str] = []  # the open bar's chords and slashes
@@ -168,8 +167,6 @@ class _Sheet:
         if pitch is not None and not 0 <= pitch <= 127:
             self.form.warn(f"passed over {word[:20]!r}: outside the MIDI range")
             pitch = None
-        from improvise.leadsheet import MAX_MELODY_NOTES
-
         self.n_notes += 1
         if self.n_notes > MAX_MELODY_NOTES:
             raise UserError(f"{self.name}: more than {MAX_MELODY_NOTES} melody notes")
@@ -178,8 +175,6 @@ class _Sheet:
 
 def _melody(parts: list, chorus: Fraction) -> list:
     """Melody parts laid end to end, each from the next top of the form (in beats)."""
-    from improvise.leadsheet import MelodyNote
-
     out, start = [], Fraction(0)
     for part in parts:
         t = start
@@ -193,8 +188,6 @@ def _melody(parts: list, chorus: Fraction) -> list:
 
 
 def _meta(meta: dict, name: str) -> tuple[str, int, str | None]:
-    from improvise.leadsheet import quarter_beats
-
     title = " ".join(meta.get("title", [])) or name
     beats = 4
     m = meta.get("meter", [])
@@ -211,8 +204,6 @@ def _meta(meta: dict, name: str) -> tuple[str, int, str | None]:
 
 def parse_impro(text: str, name: str = "Impro-Visor lead sheet"):
     """Read an Impro-Visor lead sheet into a LeadSheet with its melody."""
-    from improvise.leadsheet import LeadSheet
-
     sheet = _Sheet(name)
     for item in _sexps(text, name):
         if isinstance(item, list):

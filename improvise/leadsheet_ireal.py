@@ -26,6 +26,7 @@ from urllib.parse import unquote
 
 from improvise.chords import ChordParseError, ChordSymbol, parse_chord
 from improvise.errors import UserError
+from improvise.leadsheet import FormBuilder, LeadSheet, quarter_beats
 
 MUSIC_PREFIX = "1r34LbKcu7"
 MAX_SONGS = 5000
@@ -123,8 +124,6 @@ class _Chart:
     """Feeds a chart's tokens into a FormBuilder, bar by bar."""
 
     def __init__(self, name: str):
-        from improvise.leadsheet import FormBuilder
-
         self.name, self.form = name, FormBuilder(name)
         self.beats: int | None = None
         self.cells: list = []  # the open bar: ChordSymbols, and 'x' / 'r' marks
@@ -133,8 +132,6 @@ class _Chart:
         self.skip_empty = False  # the bar after an 'r' (the sign spans two bars)
 
     def time(self, text: str) -> None:
-        from improvise.leadsheet import quarter_beats
-
         num, den = (12, 8) if text == "T12" else (int(text[1]), int(text[2]))
         beats = quarter_beats(num, den, self.name)
         if self.beats is not None and beats != self.beats and self.form.bars:
@@ -219,8 +216,6 @@ class _Chart:
 
 def parse_chart(song: dict, name: str):
     """One song (title, composer, key, chart) as a LeadSheet."""
-    from improvise.leadsheet import LeadSheet
-
     title = song["title"][:200] or "?"
     chart = _Chart(f"{name}: {title}")
     for m in _TOKEN.finditer(song["chart"]):

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from improvise.chords import ChordParseError, ChordSymbol, parse_chord
 from improvise.errors import UserError
+from improvise.leadsheet import FormBuilder, LeadSheet, quarter_beats, read_text
 
 _SUBDIVISIONS = (1, 2, 3, 4, 6, 8, 12)  # slots a beat that a bar's changes may need
 
@@ -65,8 +66,6 @@ def _beats_of(part, path: Path) -> int:
     """Quarter beats a bar from the part's time signature; a change of signature is refused."""
     from music21 import meter
 
-    from improvise.leadsheet import quarter_beats
-
     sigs = list(part.recurse().getElementsByClass(meter.TimeSignature))
     if not sigs:
         return 4
@@ -83,7 +82,6 @@ def read_musicxml_leadsheet(path: Path):
     from music21 import key
 
     from improvise.corpora.music21_io import load_musicxml
-    from improvise.leadsheet import FormBuilder, LeadSheet
 
     path = Path(path)
     score = load_musicxml(path)
@@ -157,8 +155,6 @@ def _field(obj, key: str, kind, where: str, default=None):
 def expand_standard(tune: dict):
     """One tune of JazzStandards.json as played: sections in order, a section with endings
     played once per ending (main part, then that ending)."""
-    from improvise.leadsheet import FormBuilder, LeadSheet, quarter_beats
-
     title = str(tune.get("Title") if tune.get("Title") is not None else "?")[:200]
     ts = re.match(r"^\s*(\d{1,3})\s*/\s*(\d{1,3})\s*$", str(tune.get("TimeSignature") or "4/4"))
     if not ts:
@@ -179,8 +175,6 @@ def expand_standard(tune: dict):
 
 
 def load_standards(path: Path) -> list[dict]:
-    from improvise.leadsheet import read_text
-
     path = Path(path)
     try:
         data = json.loads(read_text(path, "JSON file"))
@@ -222,7 +216,6 @@ def parse_rate(tunes: list[dict]) -> dict:
 def wjd_leadsheet(folder: Path, melid: int):
     """The changes under WJD solo `melid`, in the solo's own key, a slot a beat where they move."""
     from improvise.corpora.wjd import read_wjd
-    from improvise.leadsheet import LeadSheet
 
     solo = next((s for s in read_wjd(Path(folder), "all") if s.melid == melid), None)
     if solo is None:

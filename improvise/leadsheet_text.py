@@ -11,6 +11,7 @@ import re
 
 from improvise.chords import ChordParseError, ChordSymbol, parse_chord
 from improvise.errors import UserError
+from improvise.leadsheet import FormBuilder, LeadSheet, quarter_beats
 
 _META = re.compile(r"^(title|time|key|section)\s*:\s*(.*)$", re.I)
 # repeat start, repeat end (with an optional ending number after it), ending, bar line, a word
@@ -26,8 +27,6 @@ def _strip_comment(line: str) -> str:
 
 
 def _time(meta: dict, name: str) -> int:
-    from improvise.leadsheet import quarter_beats
-
     if "time" not in meta:
         return 4
     m = re.match(r"^(\d{1,12})\s*/\s*(\d{1,12})$", meta["time"])
@@ -58,8 +57,6 @@ class _Reader:
     """Feeds the tokens of the body, bar by bar, into a FormBuilder."""
 
     def __init__(self, name: str):
-        from improvise.leadsheet import FormBuilder
-
         self.form = FormBuilder(name)
         self.words: list[str] = []
         self.unparsed: list[str] = []
@@ -95,8 +92,6 @@ class _Reader:
 
 def parse_text(text: str, name: str = "lead sheet"):
     """Read the text format; chords that do not parse are listed in the result's `unparsed`."""
-    from improvise.leadsheet import LeadSheet
-
     meta: dict[str, str] = {}
     reader = _Reader(name)
     for line in text.splitlines():

@@ -292,7 +292,7 @@ def parse_bars(text: str) -> tuple[int, int]:
 def _sheet(source: str, standards: Path | None, wjd: Path | None, key: str | None, choruses: int):
     """The lead sheet to solo over, in `key`; refused when a chord did not parse or the solo
     would be longer than MAX_BARS bars."""
-    from improvise.leadsheet import load_leadsheet
+    from improvise.leadsheet_load import load_leadsheet
 
     sheet = load_leadsheet(source, standards, wjd)
     if key:

@@ -4,7 +4,9 @@ import pytest
 
 from improvise.chords import ChordParseError, parse_chord
 from improvise.cli import dispatch
-from improvise.leadsheet import expand_standard, load_leadsheet, parse_text
+from improvise.leadsheet_load import load_leadsheet
+from improvise.leadsheet_sources import expand_standard
+from improvise.leadsheet_text import parse_text
 
 STANDARDS = Path(__file__).resolve().parents[2] / "shared" / "data" / "leadsheets" / "JazzStandards.json"
 
@@ -257,7 +259,7 @@ def test_format_standards_json(tmp_path):
 
 
 def test_sniffing(tmp_path):
-    from improvise.leadsheet import sniff_format
+    from improvise.leadsheet_load import sniff_format
 
     cases = {"a.txt": b"| C |", "b.ls": b"(title x)", "c": b"(title x)\nC |", "d.txt": b"<?xml version='1.0'?>",
              "e": b"PK\x03\x04", "f.html": b"<html>", "g.txt": b"irealb://x", "h.json": b"[]"}

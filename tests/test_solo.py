@@ -128,7 +128,7 @@ def test_solo_on_a_triplet_grid_over_a_wjd_solos_changes(tmp_path):
 def test_musicxml_lead_sheet(tmp_path):
     from music21 import harmony, key, meter, note, stream
 
-    from improvise.leadsheet import load_leadsheet
+    from improvise.leadsheet_load import load_leadsheet
 
     part = stream.Part()
     for k, fig in enumerate(["B-7", "E-7", "B-7", "F7"]):

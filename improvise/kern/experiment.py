@@ -101,9 +101,9 @@ def run_experiment(kern: Path, out: Path, run: Path, minutes: float = 30.0, n: i
                    temperature: float = 0.8, seed: int = 0, model: dict | None = None,
                    baseline_run: Path | None = None, command: str = COMMAND) -> dict:
     """Prepare, train (or reuse RUN), sample with and without the grammar; writes OUT/kern_results.json."""
+    from improvise.kern.config import KernTrainConfig
     from improvise.kern.outputs import sample_run
     from improvise.kern.sample import SampleConfig
-    from improvise.kern.train import KernTrainConfig
 
     kern, out, run = Path(kern), Path(out), Path(run)
     result = {"command": command, "prepare": prepare_folders(kern)}
@@ -180,7 +180,7 @@ def main(argv=None) -> None:
     """The command line: the figures for docs/results.md."""
     from improvise.checks import MAX_HIDDEN, float_flag, int_flag
     from improvise.kern.sample import MAX_N
-    from improvise.kern.train import MAX_LAYERS, MAX_MINUTES
+    from improvise.kern.config import MAX_LAYERS, MAX_MINUTES
 
     a = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     a.add_argument("--kern", required=True, help="folder with mozart/ and beethoven/")

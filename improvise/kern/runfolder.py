@@ -16,8 +16,8 @@ from pathlib import Path
 
 from improvise.checks import MAX_HIDDEN, check_in_dir, file_error
 from improvise.errors import UserError
+from improvise.kern.config import MAX_LAYERS, KernTrainConfig
 from improvise.kern.grammar import MAX_SPINES
-from improvise.kern.train import MAX_LAYERS, KernTrainConfig
 from improvise.models.char_lstm import CharLSTM, CharLSTMConfig
 from improvise.runs import load_checkpoint, read_json
 

@@ -11,59 +11,22 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from improvise.checks import MAX_EPOCHS, MAX_HIDDEN, MAX_SECONDS, check_memory, file_error, require
+from improvise.checks import MAX_EPOCHS, check_memory, file_error
 from improvise.errors import UserError
+from improvise.kern.config import KernTrainConfig
 from improvise.kern.files import save_checkpoint, write_json
 from improvise.kern.prepare import KernError, kern_files, prepare_text, read_kern_text, unusable
+from improvise.kern.runfolder import check_weights, open_checkpoint, read_run_config
 from improvise.models.char_lstm import CharLSTM, CharLSTMConfig
 from improvise.sequence_trainer import SequenceTrainConfig, fit_sequences
 
-MAX_LAYERS = 64  # stacked LSTM layers
-MAX_SEQ = 100_000  # characters of truncated BPTT
-MAX_BATCH = 100_000  # parallel rows of the stream
-MAX_THREADS = 256  # torch threads
-MAX_MINUTES = MAX_SECONDS / 60  # training time budget
 KEEP_CHECKPOINTS = 3  # named checkpoints kept (the latest improvements)
 RESUME_MAY_CHANGE = ("epochs", "patience", "minutes", "threads")  # settings --resume may change
-
-
-@dataclass
-class KernTrainConfig:
-    hidden: int = 128  # LSTM units a layer (char-rnn baseline)
-    layers: int = 3  # LSTM layers (char-rnn baseline)
-    dropout: float = 0.05  # between layers and before the output (seed 004's Mozart run)
-    seq: int = 50  # characters of truncated BPTT (char-rnn's -seq_length)
-    batch: int = 50  # parallel rows of the stream (char-rnn's -batch_size)
-    lr: float = 2e-3  # Adam (char-rnn's -learning_rate)
-    lr_decay: float = 0.5  # learning rate times this after an epoch without a better validation loss
-    clip: float = 5.0  # global gradient-norm clip (char-rnn's -grad_clip)
-    epochs: int = 200  # at most
-    patience: int = 6  # epochs without improvement before stopping
-    minutes: float = 30.0  # training time budget (0: none)
-    valid_fraction: float = 0.1  # files held out for validation
-    seed: int = 0  # fixes the split, the weights and the batches
-    threads: int = 1  # torch threads
-
-    def validate(self) -> None:
-        """Every setting in its documented range (the CLI's flags say the same)."""
-        for name, lo, hi in (("hidden", 1, MAX_HIDDEN), ("layers", 1, MAX_LAYERS), ("seq", 1, MAX_SEQ),
-                             ("batch", 1, MAX_BATCH), ("epochs", 1, MAX_EPOCHS), ("patience", 1, MAX_EPOCHS),
-                             ("threads", 1, MAX_THREADS)):
-            require(lo <= getattr(self, name) <= hi, f"{name} must be in [{lo}, {hi}], not {getattr(self, name)}")
-        require(0 <= self.dropout < 1, f"dropout must be in [0, 1), not {self.dropout}")
-        require(0 < self.lr <= 10 and 0 < self.clip <= 1e6 and 0 < self.lr_decay <= 1,
-                "lr must be in (0, 10], clip in (0, 1e6], lr_decay in (0, 1]")
-        require(0 < self.valid_fraction < 1, f"valid_fraction must be in (0, 1), not {self.valid_fraction}")
-        require(0 <= self.minutes <= MAX_MINUTES, f"minutes must be in [0, {MAX_MINUTES:g}], not {self.minutes}")
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 def split_by_file(names: list[str], valid_fraction: float, seed: int) -> dict:
@@ -166,8 +129,6 @@ def _finite(x: float) -> float | None:
 def _resume_state(run: Path, cfg: KernTrainConfig, chars: str) -> dict:
     """resume.pt's training state, after checking the run folder's config.json asks for the
     same corpus and settings and the checkpoint fits them."""
-    from improvise.kern.runfolder import check_weights, open_checkpoint, read_run_config
-
     old = read_run_config(run)
     same = {k: v for k, v in cfg.to_dict().items() if k not in RESUME_MAY_CHANGE}
     before = {k: v for k, v in old["train_config"].to_dict().items() if k not in RESUME_MAY_CHANGE}
@@ -268,11 +229,3 @@ def _refuse_divergence(run: Path, res: dict, model) -> None:
     if not finite:
         raise UserError(f"{run}: training diverged (the validation loss was never a finite number): "
                         "lower --lr; no model.pt was written for it")
-
-
-def load_kern_model(run: Path) -> tuple[CharLSTM, str, dict]:
-    """The best model of a run folder, its characters and its config.json, checked
-    (improvise.kern.runfolder)."""
-    from improvise.kern.runfolder import load_kern_model as load
-
-    return load(run)

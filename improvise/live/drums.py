@@ -17,10 +17,12 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from improvise.models.melody_rnn import MelodyRNN, MelodyRNNConfig
-from improvise.sequence_trainer import SequenceTrainConfig, fit_sequences
+from improvise.checks import file_error
 from improvise.errors import ConfigError
+from improvise.live.midifile import read_midi
+from improvise.models.melody_rnn import MelodyRNN, MelodyRNNConfig
 from improvise.sample import draw
+from improvise.sequence_trainer import SequenceTrainConfig, fit_sequences
 
 KICK, SNARE, HAT = 1, 2, 4
 N_TOKENS = 8
@@ -82,9 +84,6 @@ def midi_to_drum_pattern(path) -> list[int]:
     hats 42/44/46 (other drums are left out); a type-2 file's patterns one after another. A
     one-line UserError on an unreadable file, one with no such drums, or one longer than
     MAX_PATTERN_BARS bars."""
-    from improvise.checks import file_error
-    from improvise.live.session import read_midi
-
     mid = read_midi(path, "drum MIDI file")
     bits = {35: KICK, 36: KICK, 37: SNARE, 38: SNARE, 39: SNARE, 40: SNARE, 42: HAT, 44: HAT, 46: HAT}
     step_ticks = mid.ticks_per_beat / 4

@@ -59,7 +59,7 @@ def json_type(value) -> str:
 def lead_sheet_pcs(source: str, standards: Path | None, spec: LoopSpec) -> list[list[int]]:
     """The pitch classes of a lead sheet's chord at every 16th of its played form. A sheet
     the package's reader cannot read is a one-line error naming it."""
-    from improvise.leadsheet import load_leadsheet
+    from improvise.leadsheet_load import load_leadsheet
 
     if standards is not None:
         check_in_file(standards, "standards file")
