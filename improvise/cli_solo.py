@@ -1,6 +1,7 @@
 """`improvise solo`: train the chord-conditioned model on the WJD, and solo over lead sheets."""
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 
 from improvise.checks import (MAX_CHORUSES, MAX_EPOCHS, MAX_HIDDEN, SEED, TEMPERATURE, TEMPO, check_out_dir, float_flag,
@@ -48,7 +49,9 @@ def add_solo_parser(sub, parser_class) -> None:
                    help="-50 to 50: > 0 more notes, < 0 fewer")
     p.add_argument("--regenerate", default=None, help="bars A-B of the solo already in --out drawn again")
     p.add_argument("--synth", choices=["auto", "fluidsynth", "numpy", "none"], default="auto")
-    p.add_argument("--seed", type=SEED, default=k.seed, help="0 to 2**32 - 1: the same seed, the same files")
+    p.add_argument("--seed", type=SEED, default=None,
+                   help="0 to 2**32 - 1: the same seed, the same files (default: a new seed each call, "
+                        "printed and kept in solo.json)")
     p.add_argument("--out", required=True, help="folder to write")
     p.set_defaults(func=cmd_solo_generate)
 
@@ -70,7 +73,8 @@ def cmd_solo_train(a) -> int:
 def cmd_solo_generate(a) -> int:
     from improvise.solo import SoloControls, parse_bars, solo_over_leadsheet
 
-    controls = SoloControls(temperature=a.temperature, low=a.low, high=a.high, density=a.density, seed=a.seed)
+    seed = a.seed if a.seed is not None else secrets.randbits(32)  # a new solo each call unless asked
+    controls = SoloControls(temperature=a.temperature, low=a.low, high=a.high, density=a.density, seed=seed)
     controls.validate()
     check_out_dir(a.out)
     if key := a.key:
@@ -91,5 +95,6 @@ def cmd_solo_generate(a) -> int:
     print(f"{doc['leadsheet']} in {doc['key']}, {doc['choruses']} chorus(es): {m['notes']} notes in "
           f"{m['seconds']:.2f} s; chord-tone rate {m['chord_tone_rate']:.3f}, copied 2-bar fragments "
           f"{m['copy_rate']:.1%}")
-    print(f"wrote {Path(a.out) / 'solo.mid'}, solo.json" + (", solo.wav" if "audio" in doc else ""))
+    print(f"wrote {Path(a.out) / 'solo.mid'}, solo.json" + (", solo.wav" if "audio" in doc else "")
+          + (f"; seed {seed} (--seed {seed} repeats it)" if a.seed is None else ""))
     return 0

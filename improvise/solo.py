@@ -327,7 +327,7 @@ def solo_over_leadsheet(run: Path, source: str, out: Path, standards: Path | Non
                         choruses: int = 1, tempo: float = 160.0, controls: SoloControls | None = None,
                         regenerate: tuple[int, int] | None = None, audio: str | None = "auto",
                         wjd: Path | None = None) -> dict:
-    """A solo over the lead sheet `source` (any format `leadsheet.load_leadsheet` reads) in
+    """A solo over the lead sheet `source` (any format `leadsheet_load.load_leadsheet` reads) in
     `key`: solo.mid (solo and comping chords), solo.json (events, chords, metrics), solo.wav,
     solo.musicxml, solo.svg and report.html, the same bytes for the same seed (only solo.json's
     `metrics.seconds` is a timing). With `regenerate=(a, b)`, bars a..b of the solo already in
@@ -346,7 +346,12 @@ def solo_over_leadsheet(run: Path, source: str, out: Path, standards: Path | Non
         check_memory(len(chords) / spbeat * 60 / tempo * 22050 * 8 * 4, "the audio of this solo")
     keep = _kept(out, regenerate, len(chords), spb, enc.events.n_events) if regenerate else None
     t0 = time.perf_counter()
-    events = generate_solo(model, enc, chords, spb, controls, keep)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # a step is a tiny product: more threads only contend (8-13 ms a step, loaded)
+    try:
+        events = generate_solo(model, enc, chords, spb, controls, keep)
+    finally:
+        torch.set_num_threads(threads)
     seconds = time.perf_counter() - t0
     tune = events_to_tune(events, chords, enc, spb, tempo, spbeat)
     shift = (-(sheet.key_root() or 0)) % 12

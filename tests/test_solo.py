@@ -216,3 +216,22 @@ def _edit_checkpoint(run, **changes):
     blob = torch.load(run / "model.pt", weights_only=True)
     blob["model_config"].update(changes)
     torch.save(blob, run / "model.pt")
+
+
+def test_without_seed_each_call_draws_a_new_one_and_solo_json_keeps_it(tiny_run, tmp_path, capsys):
+    import json
+
+    from improvise.cli import dispatch
+
+    sheet = tmp_path / "t.txt"
+    sheet.write_text("title: T\nkey: F\n| F7 | Bb7 | C7 | F7 |\n")
+    base = ["solo", "--model", str(tiny_run), "--leadsheet", str(sheet), "--synth", "none"]
+    docs = []
+    for name in ("a", "b"):
+        assert dispatch(base + ["--out", str(tmp_path / name)]) == 0
+        docs.append(json.loads((tmp_path / name / "solo.json").read_text()))
+    seeds = [d["controls"]["seed"] for d in docs]
+    assert seeds[0] != seeds[1] and f"--seed {seeds[1]} repeats it" in capsys.readouterr().out
+    assert dispatch(base + ["--out", str(tmp_path / "again"), "--seed", str(seeds[0])]) == 0
+    again = json.loads((tmp_path / "again" / "solo.json").read_text())
+    assert again["events"] == docs[0]["events"] and again["controls"]["seed"] == seeds[0]
