@@ -4,11 +4,14 @@ A model follows one contract: `forward(x, targets=None, state=None) -> (logits, 
 x shaped (T, B, ...) time first, `loss` the mean over the targets that are not padding. Padding
 is marked in the targets: -1 for class ids (T, B), a row starting with -1 for multi-hot (T, B, K).
 
-`fit_sequences` trains on batches, validates each epoch, keeps the best weights, stops early,
-calls `checkpoint(state)` with a resumable state and can stop at a time budget. Batches come
-from `random_windows` (random windows of variable-length sequences, a zero state each) unless
-a `batches(rng, epoch)` iterator is given; it yields (x, y, carry) and `carry=True` goes on
-from the previous batch's state, detached (truncated BPTT over contiguous streams).
+`fit` is the package's one training loop, and every trainer is a batch source of it with
+`Hooks` for what it does its own way (improvise.train's looped streams: a reset mask, a step
+schedule, per-member clipping, its own history). `fit_sequences` trains on batches, validates
+each epoch, keeps the best weights, stops early, calls `checkpoint(state)` with a resumable
+state and can stop at a time budget. Batches come from `random_windows` (random windows of
+variable-length sequences, a zero state each) unless a `batches(rng, epoch)` iterator is given;
+it yields (x, y, carry) and `carry=True` goes on from the previous batch's state, detached
+(truncated BPTT over contiguous streams).
 
 Data-parallel: started under `torchrun --nproc_per_node N`, `init_distributed()` joins the
 gloo group and `fit_sequences` wraps the model in DistributedDataParallel. Every rank draws the
@@ -136,6 +139,179 @@ def _shard(t: torch.Tensor, rank: int, world: int) -> torch.Tensor:
     return t if world == 1 else t[:, rank::world]
 
 
+class Hooks:
+    """What a trainer built on the shared loop (`fit`) does its own way. These defaults are
+    fit_sequences': Adam with weight decay, one global gradient-norm clip, torch reseeded every
+    epoch from (seed, epoch) so that a resumed run repeats the uninterrupted one, a zero state at
+    each epoch's start carried (detached) where a batch says carry=True, data-parallel under
+    torchrun, each epoch's mean training loss, validation loss and seconds recorded."""
+
+    reseed_each_epoch = True
+    carry_between_epochs = False  # True: an epoch's first batch goes on from the previous epoch's state
+    data_parallel = True
+
+    def optimizer(self, model, cfg: SequenceTrainConfig) -> torch.optim.Optimizer:
+        """The optimizer of the run (made once, before a resume state is loaded into it)."""
+        return torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+
+    def clip(self, model, cfg: SequenceTrainConfig) -> None:
+        """Clip the gradients before each update."""
+        torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip, foreach=True)
+
+    def carry(self, state, carry):
+        """The state the next batch starts from, given the last batch's and the batch's `carry`."""
+        return detach(state) if carry else None
+
+    def after_update(self) -> None:
+        """Called after every update (a step-size schedule goes here)."""
+
+    def new_history(self) -> dict:
+        """The empty history of a run that is not resumed."""
+        return {"train_loss": [], "valid_nll": [], "seconds": []}
+
+    def batch_done(self, hist: dict, model, logits, loss, y) -> None:
+        """Called after every update, inside the timed part (figures of the batch just trained)."""
+
+    def epoch_done(self, hist: dict, losses: list[float], nll: float | None, spent: float) -> None:
+        """Called after every epoch with its batches' losses, its validation loss and the seconds so far."""
+        hist["train_loss"].append(float(np.mean(losses)))
+        hist["valid_nll"].append(nll)
+        hist["seconds"].append(spent)
+
+    def epochs_run(self, hist: dict) -> int:
+        """Epochs the history covers (resumed ones included)."""
+        return len(hist["valid_nll"])
+
+
+@dataclass
+class _Run:
+    """The counters of a training run: what a checkpoint saves and `resume` restores."""
+    hist: dict
+    best: float = float("inf")
+    best_state: dict | None = None
+    epoch: int = 0  # epochs done
+    stale: int = 0
+    spent: float = 0.0
+
+    @classmethod
+    def begin(cls, model, opt, hooks: Hooks, resume: dict | None) -> _Run:
+        """A fresh run, or `resume`'s, its weights and optimizer state loaded."""
+        if not resume:
+            return cls(hooks.new_history())
+        model.load_state_dict(resume["model"])
+        opt.load_state_dict(resume["optimizer"])
+        return cls(resume["history"], resume["best"], resume.get("best_model"), resume["epoch"], resume["stale"],
+                   resume.get("seconds", 0.0))
+
+    def validated(self, nll: float, model, opt, lr_decay: float) -> None:
+        """Keep the best weights; count a stale epoch and decay the step size otherwise."""
+        if nll < self.best:
+            self.best, self.stale = nll, 0
+            self.best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        else:
+            self.stale += 1
+            for g in opt.param_groups:
+                g["lr"] *= lr_decay
+
+    def state(self, model, opt) -> dict:
+        """What `checkpoint` gets: everything `resume` needs to go on exactly."""
+        return {"model": model.state_dict(), "optimizer": opt.state_dict(), "history": self.hist, "best": self.best,
+                "epoch": self.epoch, "stale": self.stale, "best_model": self.best_state, "seconds": self.spent}
+
+
+def _global_weighted(loss: torch.Tensor, y: torch.Tensor, world: int) -> torch.Tensor:
+    """This rank's loss weighted by its share of the global batch's targets."""
+    import torch.distributed as dist
+
+    counts = torch.tensor([float(target_count(y))])
+    mine = counts.clone()
+    dist.all_reduce(counts)
+    return loss * (mine[0] * world / counts[0])
+
+
+def _train_epoch(net, model, opt, cfg: SequenceTrainConfig, hooks: Hooks, hist: dict, epoch_batches, state,
+                 rank: int, world: int) -> tuple[list[float], object]:
+    """One update a batch; returns the batches' losses and the last state."""
+    losses = []
+    for x, y, carry in epoch_batches:
+        x, y = _shard(x, rank, world), _shard(y, rank, world)
+        logits, loss, state = net(x, y, hooks.carry(state, carry))
+        if world > 1:
+            loss = _global_weighted(loss, y, world)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        hooks.clip(model, cfg)
+        opt.step()
+        hooks.after_update()
+        losses.append(loss.item())
+        hooks.batch_done(hist, model, logits, loss, y)
+    return losses, state
+
+
+def _progress_bar(cfg: SequenceTrainConfig, start: int):
+    """A tqdm bar over the epochs (off when stderr is not a terminal)."""
+    from tqdm import tqdm
+
+    return tqdm(total=cfg.epochs, initial=start, desc="training", unit="epoch", leave=False, disable=None)
+
+
+def fit(model, cfg: SequenceTrainConfig, batches, hooks: Hooks | None = None, evaluate=None, checkpoint=None,
+        resume: dict | None = None, progress: bool = False, on_epoch=None) -> dict:
+    """The package's one training loop: `batches(rng, epoch)` yields (x, y, carry) a batch, one
+    update each; `hooks` (default `Hooks()`) set what differs between trainers. With
+    `evaluate(model) -> float` it validates each epoch, keeps the best weights, decays the step
+    size on a stale epoch and stops after `patience` of them; without, it keeps the last weights.
+    checkpoint(state) is called on rank 0 after every epoch with a state to pass back as `resume`;
+    on_epoch(epoch, model) after every epoch too. Neither, nor the progress bar, counts in "seconds"."""
+    cfg.validate()
+    torch.set_num_threads(cfg.threads)
+    torch.manual_seed(cfg.seed)
+    hooks = hooks or Hooks()
+    rank, world = _world() if hooks.data_parallel else (0, 1)
+    if cfg.batch % world:
+        raise ConfigError(f"batch {cfg.batch} does not split over {world} processes")
+    net = model
+    if world > 1:
+        from torch.nn.parallel import DistributedDataParallel
+
+        net = DistributedDataParallel(model)
+    opt = hooks.optimizer(model, cfg)
+    run = _Run.begin(model, opt, hooks, resume)
+    bar = _progress_bar(cfg, run.epoch) if progress and rank == 0 else None
+    state = None
+    for epoch in range(run.epoch, cfg.epochs):
+        t0 = time.perf_counter()
+        rng = np.random.default_rng([cfg.seed, epoch])  # batches and dropout drawn per epoch
+        if hooks.reseed_each_epoch:
+            torch.manual_seed(int(rng.integers(2**31)))
+        model.train()
+        state = state if hooks.carry_between_epochs else None
+        losses, state = _train_epoch(net, model, opt, cfg, hooks, run.hist, batches(rng, epoch), state, rank, world)
+        nll = float(evaluate(model)) if evaluate is not None else None
+        run.spent += time.perf_counter() - t0
+        hooks.epoch_done(run.hist, losses, nll, run.spent)
+        run.epoch = epoch + 1
+        if nll is not None:
+            run.validated(nll, model, opt, cfg.lr_decay)
+        if on_epoch is not None:
+            on_epoch(epoch + 1, model)
+        if bar is not None:
+            bar.update(1)
+            bar.set_postfix(**({"valid": f"{nll:.3f}"} if nll is not None else {"loss": f"{losses[-1]:.3f}"}),
+                            refresh=False)
+        if checkpoint is not None and rank == 0:
+            checkpoint(run.state(model, opt))
+        if run.stale >= cfg.patience or (cfg.max_seconds and run.spent >= cfg.max_seconds):
+            break
+    if bar is not None:
+        bar.close()
+    if run.best_state is not None:
+        model.load_state_dict(run.best_state)
+    model.eval()
+    return {"history": run.hist, "best_valid_nll": run.best, "epochs_run": hooks.epochs_run(run.hist),
+            "seconds": run.spent}
+
+
 def fit_sequences(model, train, valid, cfg: SequenceTrainConfig, checkpoint=None, resume: dict | None = None,
                   progress: bool = False, batches=None, evaluate=None) -> dict:
     """Train, validate each epoch, keep the best weights, stop after `patience` stale epochs.
@@ -144,80 +320,9 @@ def fit_sequences(model, train, valid, cfg: SequenceTrainConfig, checkpoint=None
     given, replaces the random windows (see the module doc); `evaluate(model) -> float` replaces
     the validation loss (`sequence_nll` on `valid`). checkpoint(state) is called on rank 0 after
     every epoch with a state to pass back as `resume`."""
-    cfg.validate()
-    torch.set_num_threads(cfg.threads)
-    torch.manual_seed(cfg.seed)
-    rank, world = _world()
-    if cfg.batch % world:
-        raise ConfigError(f"batch {cfg.batch} does not split over {world} processes")
-    net = model
-    if world > 1:
-        from torch.nn.parallel import DistributedDataParallel
-
-        net = DistributedDataParallel(model)
-    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    hist = {"train_loss": [], "valid_nll": [], "seconds": []}
-    best, best_state, start, stale, spent = float("inf"), None, 0, 0, 0.0
-    if resume:
-        model.load_state_dict(resume["model"])
-        opt.load_state_dict(resume["optimizer"])
-        hist, best, start, stale = resume["history"], resume["best"], resume["epoch"], resume["stale"]
-        best_state, spent = resume.get("best_model"), resume.get("seconds", 0.0)
-    evaluate = evaluate or (lambda m: sequence_nll(m, valid))
-    bar = None
-    if progress and rank == 0:
-        from tqdm import tqdm
-
-        bar = tqdm(total=cfg.epochs, initial=start, desc="training", unit="epoch", leave=False, disable=None)
-    for epoch in range(start, cfg.epochs):
-        t0 = time.perf_counter()
-        rng = np.random.default_rng([cfg.seed, epoch])  # windows and dropout drawn per epoch, so a
-        torch.manual_seed(int(rng.integers(2**31)))  # resumed run repeats the uninterrupted one exactly
-        model.train()
-        losses, state = [], None
-        if batches is None:
-            epoch_batches = ((*random_windows(train, rng, cfg.batch, cfg.window), False)
-                             for _ in range(max(1, cfg.windows // cfg.batch)))
-        else:
-            epoch_batches = batches(rng, epoch)
-        for x, y, carry in epoch_batches:
-            x, y = _shard(x, rank, world), _shard(y, rank, world)
-            _, loss, state = net(x, y, detach(state) if carry else None)
-            if world > 1:  # weight by this rank's share of the global batch's targets
-                import torch.distributed as dist
-
-                counts = torch.tensor([float(target_count(y))])
-                mine = counts.clone()
-                dist.all_reduce(counts)
-                loss = loss * (mine[0] * world / counts[0])
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip, foreach=True)
-            opt.step()
-            losses.append(loss.item())
-        nll = float(evaluate(model))
-        spent += time.perf_counter() - t0
-        hist["train_loss"].append(float(np.mean(losses)))
-        hist["valid_nll"].append(nll)
-        hist["seconds"].append(spent)
-        if nll < best:
-            best, stale = nll, 0
-            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-        else:
-            stale += 1
-            for g in opt.param_groups:
-                g["lr"] *= cfg.lr_decay
-        if bar is not None:
-            bar.update(1)
-            bar.set_postfix(valid=f"{nll:.3f}", refresh=False)
-        if checkpoint is not None and rank == 0:
-            checkpoint({"model": model.state_dict(), "optimizer": opt.state_dict(), "history": hist, "best": best,
-                        "epoch": epoch + 1, "stale": stale, "best_model": best_state, "seconds": spent})
-        if stale >= cfg.patience or (cfg.max_seconds and spent >= cfg.max_seconds):
-            break
-    if bar is not None:
-        bar.close()
-    if best_state is not None:
-        model.load_state_dict(best_state)
-    model.eval()
-    return {"history": hist, "best_valid_nll": best, "epochs_run": len(hist["valid_nll"]), "seconds": spent}
+    if batches is None:
+        def batches(rng: np.random.Generator, epoch: int):
+            return ((*random_windows(train, rng, cfg.batch, cfg.window), False)
+                    for _ in range(max(1, cfg.windows // cfg.batch)))
+    return fit(model, cfg, batches, evaluate=evaluate or (lambda m: sequence_nll(m, valid)), checkpoint=checkpoint,
+               resume=resume, progress=progress)

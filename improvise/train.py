@@ -10,19 +10,21 @@ every chorus top they reach, which is how generation starts.
 
 With the defaults (8 streams x 96 steps over 8 choruses) one epoch is one pass over the
 corpus and one Adam update, as in seed 000.
+
+The loop itself is the package's one (improvise.sequence_trainer.fit): `LoopedStreams` is its
+batch source and hooks.
 """
 from __future__ import annotations
 
-import time
 from dataclasses import asdict, dataclass
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
-from improvise.models.chord_melody import detach_state, mask_state
 from improvise.checks import MAX_EPOCHS, MAX_SEED
 from improvise.errors import ConfigError
+from improvise.models.chord_melody import detach_state, mask_state
+from improvise.sequence_trainer import Hooks, SequenceTrainConfig, fit
 
 
 @dataclass
@@ -70,6 +72,74 @@ def stream_offsets(loop_len: int, period: int, streams: int, restart: int) -> np
                      for b in range(streams)])
 
 
+class LoopedStreams(Hooks):
+    """The looped corpus as a batch source of the shared loop (`fit`), with its hooks: epoch e
+    is one chunk of every reader, (x, y, keep) with keep (B,) 0 for the readers restarting at a
+    chorus top; the state is carried from chunk to chunk, detached and masked by keep; torch is
+    seeded once (not each epoch); Adam (fused) with a step schedule stepped every update; each
+    member clipped on its own when the model has `clip_grad_`; the history is the chunks' loss
+    and the model's `describe` figures. Not data-parallel."""
+
+    reseed_each_epoch = False
+    carry_between_epochs = True
+    data_parallel = False
+
+    def __init__(self, x_loop: torch.Tensor, y_loop: torch.Tensor, cfg: TrainConfig, period: int):
+        self.x_loop, self.y_loop, self.cfg, self.period = x_loop, y_loop, cfg, period
+        self.loop_len = x_loop.shape[0]
+        self.offsets = torch.from_numpy(stream_offsets(self.loop_len, period, cfg.streams, cfg.restart_streams))
+        self.restarting = torch.arange(cfg.streams) < cfg.restart_streams
+        self.steps = torch.arange(cfg.chunk)
+        self.params: list[torch.nn.Parameter] = []
+        self.sched = None
+
+    def __call__(self, rng: np.random.Generator, epoch: int):
+        """batches(rng, epoch): the one chunk of epoch `epoch` (rng unused: nothing is drawn)."""
+        pos = self.offsets[None, :] + epoch * self.cfg.chunk + self.steps[:, None]  # (T, B) positions in the loop
+        idx = pos % self.loop_len
+        keep = 1.0 - (self.restarting & (pos[0] % self.period == 0)).float()
+        yield self.x_loop[idx], self.y_loop[idx], keep
+
+    def carry(self, state, keep: torch.Tensor):
+        return mask_state(detach_state(state), keep)
+
+    def optimizer(self, model: torch.nn.Module, cfg: SequenceTrainConfig) -> torch.optim.Optimizer:
+        self.params = [p for p in model.parameters() if p.requires_grad]
+        opt = torch.optim.Adam(self.params, lr=cfg.lr, fused=True)
+        self.sched = torch.optim.lr_scheduler.StepLR(opt, step_size=self.cfg.lr_decay_every, gamma=self.cfg.lr_decay)
+        return opt
+
+    def clip(self, model: torch.nn.Module, cfg: SequenceTrainConfig) -> None:
+        if hasattr(model, "clip_grad_"):  # several networks in one module: each clipped on its own
+            model.clip_grad_(cfg.clip)
+        else:
+            torch.nn.utils.clip_grad_norm_(self.params, cfg.clip, foreach=True)
+
+    def after_update(self) -> None:
+        self.sched.step()
+
+    def new_history(self) -> History:
+        return {"loss": []}
+
+    @torch.no_grad()
+    def batch_done(self, hist: History, model, logits, loss, y) -> None:
+        hist["loss"].append(float(loss))
+        for key, value in model.describe(logits, y).items():
+            hist.setdefault(key, []).append(value)
+
+    def epoch_done(self, hist: History, losses: list[float], nll: float | None, spent: float) -> None:
+        """Nothing more an epoch: its one chunk's figures are in already."""
+
+    def epochs_run(self, hist: History) -> int:
+        return len(hist["loss"])
+
+
+def shared_loop_config(cfg: TrainConfig) -> SequenceTrainConfig:
+    """The shared loop's settings for a looped run: a batch is the streams, a window a chunk."""
+    return SequenceTrainConfig(epochs=cfg.epochs, windows=cfg.streams, window=cfg.chunk, batch=cfg.streams,
+                               lr=cfg.lr, clip=cfg.clip, patience=cfg.epochs, seed=cfg.seed, threads=cfg.threads)
+
+
 def fit_looped(model: torch.nn.Module, x_loop: torch.Tensor, y_loop: torch.Tensor, cfg: TrainConfig,
                period: int, on_epoch=None, progress: bool = False) -> tuple[History, float]:
     """Train `model` in place on a looped stream; returns the history and seconds spent.
@@ -80,58 +150,13 @@ def fit_looped(model: torch.nn.Module, x_loop: torch.Tensor, y_loop: torch.Tenso
     (y_loop[t] belongs to step t + 1, wrapping at the end). `period` is the length
     of one chorus: the first `restart_streams` readers restart from a zero state there.
     `on_epoch(epoch, model)` is called after each update (for snapshots); its time and the
-    progress bar's are left out of the seconds returned.
+    progress bar's are left out of the seconds returned. The loop is the shared one
+    (improvise.sequence_trainer.fit) reading `LoopedStreams`.
     """
     cfg.validate()
-    torch.manual_seed(cfg.seed)
-    torch.set_num_threads(cfg.threads)
-    loop_len = x_loop.shape[0]
-    offsets = torch.from_numpy(stream_offsets(loop_len, period, cfg.streams, cfg.restart_streams))
-    restarting = torch.arange(cfg.streams) < cfg.restart_streams
-    steps = torch.arange(cfg.chunk)
-    params = [p for p in model.parameters() if p.requires_grad]
-    opt = torch.optim.Adam(params, lr=cfg.lr, fused=True)
-    sched = torch.optim.lr_scheduler.StepLR(opt, step_size=cfg.lr_decay_every, gamma=cfg.lr_decay)
-    hist: History = {"loss": []}
-    state = None
-    bar = None
-    if progress:
-        from tqdm import tqdm
-
-        bar = tqdm(total=cfg.epochs, desc="training", unit="epoch", leave=False, disable=None)
-    spent = 0.0
-    model.train()
-    for epoch in range(cfg.epochs):
-        t0 = time.perf_counter()
-        pos = offsets[None, :] + epoch * cfg.chunk + steps[:, None]  # (T, B) positions in the loop
-        idx = pos % loop_len
-        x, y = x_loop[idx], y_loop[idx]
-        if state is not None:
-            keep = 1.0 - (restarting & (pos[0] % period == 0)).float()
-            state = mask_state(detach_state(state), keep)
-        logits, loss, state = model(x, y, state)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        if hasattr(model, "clip_grad_"):  # several networks in one module: each clipped on its own
-            model.clip_grad_(cfg.clip)
-        else:
-            torch.nn.utils.clip_grad_norm_(params, cfg.clip, foreach=True)
-        opt.step()
-        sched.step()
-        with torch.no_grad():
-            hist["loss"].append(float(loss))
-            for key, value in model.describe(logits, y).items():
-                hist.setdefault(key, []).append(value)
-        spent += time.perf_counter() - t0  # everything but the callback and the progress bar
-        if on_epoch is not None:
-            on_epoch(epoch + 1, model)
-        if bar is not None:
-            bar.update(1)
-            bar.set_postfix(loss=f"{hist['loss'][-1]:.3f}", refresh=False)
-    if bar is not None:
-        bar.close()
-    model.eval()
-    return hist, spent
+    streams = LoopedStreams(x_loop, y_loop, cfg, period)
+    res = fit(model, shared_loop_config(cfg), streams, hooks=streams, on_epoch=on_epoch, progress=progress)
+    return res["history"], res["seconds"]
 
 
 @torch.no_grad()

@@ -2,7 +2,13 @@ import numpy as np
 import pytest
 import torch
 
-from improvise.blues import BluesConfig, build_model, corpus_arrays, loop_tensors, train_blues
+from improvise.blues import (
+    BluesConfig,
+    build_model,
+    corpus_arrays,
+    loop_tensors,
+    train_blues,
+)
 from improvise.encodings import BluesEncoding
 from improvise.models import NumpyChordMelody
 from improvise.train import TrainConfig, stream_offsets
@@ -73,3 +79,74 @@ def test_bad_training_values_rejected(field, value):
     cfg = BluesConfig(train=TrainConfig(**{field: value}))
     with pytest.raises(ValueError):
         train_blues(cfg)
+
+
+def _reference_looped(model, x_loop, y_loop, cfg, period):
+    """fit_looped as it was before it ran in the shared loop (sequence_trainer.fit): the figures
+    in docs/results.md were trained by this, so the shared loop must repeat it bit for bit."""
+    from improvise.models.chord_melody import detach_state, mask_state
+
+    torch.manual_seed(cfg.seed)
+    torch.set_num_threads(cfg.threads)
+    loop_len = x_loop.shape[0]
+    offsets = torch.from_numpy(stream_offsets(loop_len, period, cfg.streams, cfg.restart_streams))
+    restarting = torch.arange(cfg.streams) < cfg.restart_streams
+    params = [p for p in model.parameters() if p.requires_grad]
+    opt = torch.optim.Adam(params, lr=cfg.lr, fused=True)
+    sched = torch.optim.lr_scheduler.StepLR(opt, step_size=cfg.lr_decay_every, gamma=cfg.lr_decay)
+    hist, state = {"loss": []}, None
+    model.train()
+    for epoch in range(cfg.epochs):
+        pos = offsets[None, :] + epoch * cfg.chunk + torch.arange(cfg.chunk)[:, None]
+        x, y = x_loop[pos % loop_len], y_loop[pos % loop_len]
+        if state is not None:
+            state = mask_state(detach_state(state), 1.0 - (restarting & (pos[0] % period == 0)).float())
+        logits, loss, state = model(x, y, state)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        if hasattr(model, "clip_grad_"):
+            model.clip_grad_(cfg.clip)
+        else:
+            torch.nn.utils.clip_grad_norm_(params, cfg.clip, foreach=True)
+        opt.step()
+        sched.step()
+        with torch.no_grad():
+            hist["loss"].append(float(loss))
+            for key, value in model.describe(logits, y).items():
+                hist.setdefault(key, []).append(value)
+    model.eval()
+    return hist
+
+
+def _assert_same_training(make, x, y, cfg, period):
+    from improvise.train import fit_looped
+
+    a, b = make(), make()
+    epochs = []
+    hist, _ = fit_looped(a, x, y, cfg, period, on_epoch=lambda e, m: epochs.append(e))
+    assert hist == _reference_looped(b, x, y, cfg, period)
+    assert epochs == list(range(1, cfg.epochs + 1)) and not a.training
+    for k, v in b.state_dict().items():
+        assert torch.equal(a.state_dict()[k], v), k
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_looped_training_in_the_shared_loop_repeats_the_old_loop_exactly(cell):
+    train = TrainConfig(seed=3, epochs=9, lr_decay_every=4, restart_streams=3, clip=0.5)
+    cfg = BluesConfig(cell=cell, chord_hidden=8, melody_hidden=6, train=train)
+    enc = BluesEncoding()
+    x, y = loop_tensors(*corpus_arrays(cfg, enc), enc)
+    _assert_same_training(lambda: build_model(cfg, enc), x, y, train, 96)
+
+
+def test_member_clipped_block_lstm_in_the_shared_loop_repeats_the_old_loop_exactly():
+    from improvise.eck2002 import Eck2002Config, model_config
+    from improvise.encodings import ChromaticEncoding
+    from improvise.models.block_lstm import BlockLSTM
+
+    enc = ChromaticEncoding(melody=False)
+    rng = np.random.default_rng(0)
+    loop = torch.from_numpy((rng.random((192, 2, enc.size)) < 0.3).astype(np.float32))  # two members' loops
+    train = TrainConfig(epochs=8, lr=3e-3, lr_decay_every=3, chunk=48, clip=0.05)  # clips every update
+    _assert_same_training(lambda: BlockLSTM(model_config(Eck2002Config(), enc), [0, 1]), loop,
+                          torch.roll(loop, -1, dims=0), train, 96)
