@@ -116,95 +116,127 @@ def _checked_metrics_config(run_dir: Path) -> tuple[dict, dict]:
 def render_run(run_dir: Path, cfg: RenderConfig | None = None) -> dict:
     """Write chorus.mid, chorus.wav, score.musicxml/.svg/.png, the plots, training.gif and
     report.html into `run_dir`; returns what was written and how long each part took."""
-    from improvise.render import plots
-    from improvise.render.audio import midi_to_wav
     from improvise.render.report import write_report
-    from improvise.render.score import musicxml_to_svg, write_musicxml
 
     cfg = cfg or RenderConfig()
     cfg.validate()
     run_dir = require_run_dir(run_dir)
     _require_blues(run_dir)
-    enc = BluesEncoding()
+    run = _open_for_render(run_dir)  # every file checked before anything is written
+    job = _Job(run_dir, cfg, run)
+    audio, engraving = job.sound_and_score()
+    pictures = job.pictures()
+    grid = chorus_grid(run["chords"], run["pitches"], job.enc)
+    job.timed("report", lambda: write_report(
+        run_dir, title=f"improvise: {run_dir.name}", metrics=run["metrics"], config=run["config"], grid=grid,
+        pictures=pictures, audio="chorus.wav", score_svg="score.svg",
+        downloads=[f for f in ("chorus.mid", "excerpt.mid", "chorus.wav", "score.musicxml", "score.png",
+                               "tokens.json", "metrics.json", "config.json") if (run_dir / f).is_file()],
+        notes=job.notes))
+    job.written += [src for _, src in pictures] + ["report.html"]
+    result = {"written": job.written, "seconds": job.timings, "audio": audio, "engraving": engraving,
+              "choruses": job.total, "shown": job.shown, "config": asdict(cfg)}
+    write_json(run_dir / "render.json", result)
+    return result
+
+
+def _open_for_render(run_dir: Path) -> dict:
+    """Tokens, metrics, config, history, snapshots and model of a blues run folder, each checked."""
     chords, pitches = _load_tokens(run_dir)
     metrics, config = _checked_metrics_config(run_dir)
     history = _checked_history(run_dir / "history.json")
-    snapshots = _checked_snapshots(run_dir / "snapshots.json", history)
-    model = load_blues_run(run_dir)[0] if (run_dir / CHECKPOINT).is_file() else None  # checked on opening
-    total = len(chords) // PERIOD
-    shown = min(max(total, 1), cfg.max_choruses)
-    ex_c, ex_p = chords[:shown * PERIOD], pitches[:shown * PERIOD]
-    style = MidiStyle(swing=cfg.swing)
-    timings, written, notes = {}, [], []
+    return {"chords": chords, "pitches": pitches, "metrics": metrics, "config": config, "history": history,
+            "snapshots": _checked_snapshots(run_dir / "snapshots.json", history),
+            "model": load_blues_run(run_dir)[0] if (run_dir / CHECKPOINT).is_file() else None}
 
-    def timed(name, fn):
+
+class _Job:
+    """One render of a checked run: writes the files, times each part, collects the page's notes."""
+
+    def __init__(self, run_dir: Path, cfg: RenderConfig, run: dict):
+        self.run_dir, self.cfg, self.run, self.enc = run_dir, cfg, run, BluesEncoding()
+        self.total = len(run["chords"]) // PERIOD
+        self.shown = min(max(self.total, 1), cfg.max_choruses)
+        self.timings, self.written, self.notes = {}, [], []
+
+    def timed(self, name: str, fn):
         t0 = time.perf_counter()
         out = fn()
-        timings[name] = round(time.perf_counter() - t0, 3)
+        self.timings[name] = round(time.perf_counter() - t0, 3)
         return out
 
-    tune = enc.tokens_to_tune(chords, pitches, cfg.tempo_bpm)
-    timed("midi", lambda: write_midi(tune, run_dir / "chorus.mid", style))
-    written.append("chorus.mid")
-    audio_midi = "chorus.mid"
-    if shown < total:
-        write_midi(enc.tokens_to_tune(ex_c, ex_p, cfg.tempo_bpm), run_dir / "excerpt.mid", style)
-        audio_midi = "excerpt.mid"
-        written.append("excerpt.mid")
-        notes.append(f"Audio, score and piano roll show the first {shown} of {total} choruses "
-                     f"(excerpt.mid); chorus.mid holds them all.")
-    audio = timed("audio", lambda: midi_to_wav(run_dir / audio_midi, run_dir / "chorus.wav", cfg.synth,
-                                               Path(cfg.soundfont) if cfg.soundfont else None))
-    written.append("chorus.wav")
-    notes.append(f"Audio: {audio['synth']}" + (f" with {Path(audio['soundfont']).name}" if audio["soundfont"] else "")
-                 + f"; tempo {cfg.tempo_bpm:g} bpm" + (f", swing {cfg.swing:g}" if cfg.swing != 0.5 else "") + ".")
+    def sound_and_score(self) -> tuple[dict, dict]:
+        """chorus.mid (and excerpt.mid), chorus.wav and the engraved score of the excerpt."""
+        from improvise.render.audio import midi_to_wav
+        from improvise.render.score import musicxml_to_svg, write_musicxml
 
-    excerpt_tune = enc.tokens_to_tune(ex_c, ex_p, cfg.tempo_bpm)
-    timed("musicxml", lambda: write_musicxml(excerpt_tune, run_dir / "score.musicxml", title=f"improvise: {run_dir.name}"))
-    engraving = timed("engrave", lambda: musicxml_to_svg(run_dir / "score.musicxml", run_dir / "score.svg",
-                                                         run_dir / "score.png"))
-    written += ["score.musicxml", "score.svg", "score.png"]
+        cfg, d, enc = self.cfg, self.run_dir, self.enc
+        chords, pitches, n = self.run["chords"], self.run["pitches"], self.shown * PERIOD
+        style = MidiStyle(swing=cfg.swing)
+        tune = enc.tokens_to_tune(chords, pitches, cfg.tempo_bpm)
+        self.timed("midi", lambda: write_midi(tune, d / "chorus.mid", style))
+        self.written.append("chorus.mid")
+        excerpt = enc.tokens_to_tune(chords[:n], pitches[:n], cfg.tempo_bpm)
+        audio_midi = "chorus.mid"
+        if self.shown < self.total:
+            write_midi(excerpt, d / "excerpt.mid", style)
+            audio_midi = "excerpt.mid"
+            self.written.append("excerpt.mid")
+            self.notes.append(f"Audio, score and piano roll show the first {self.shown} of {self.total} choruses "
+                              f"(excerpt.mid); chorus.mid holds them all.")
+        audio = self.timed("audio", lambda: midi_to_wav(d / audio_midi, d / "chorus.wav", cfg.synth,
+                                                        Path(cfg.soundfont) if cfg.soundfont else None))
+        self.written.append("chorus.wav")
+        self.notes.append(f"Audio: {audio['synth']}" + (f" with {Path(audio['soundfont']).name}"
+                                                         if audio["soundfont"] else "")
+                          + f"; tempo {cfg.tempo_bpm:g} bpm" + (f", swing {cfg.swing:g}" if cfg.swing != 0.5 else "")
+                          + ".")
+        self.timed("musicxml", lambda: write_musicxml(excerpt, d / "score.musicxml", title=f"improvise: {d.name}"))
+        engraving = self.timed("engrave", lambda: musicxml_to_svg(d / "score.musicxml", d / "score.svg",
+                                                                  d / "score.png"))
+        self.written += ["score.musicxml", "score.svg", "score.png"]
+        return audio, engraving
 
-    pictures = []
-    roll_c, roll_p = chords[:min(shown, 4) * PERIOD], pitches[:min(shown, 4) * PERIOD]
-    timed("pianoroll", lambda: plots.pianoroll(roll_c, roll_p, enc, run_dir / "pianoroll.png",
-                                               f"generated: the first {len(roll_c) // PERIOD} chorus(es)"))
-    pictures.append(("Generated piano roll", "pianoroll.png"))
-    if total > 1 and "per_chorus_bar_onset" in metrics.get("generation", {}):
-        timed("chord_match", lambda: plots.chord_match(metrics["generation"]["per_chorus_bar_onset"],
-                                                       run_dir / "chord_match.png"))
-        pictures.append(("Bar-onset chord match per chorus", "chord_match.png"))
-    if "blues" in config:
-        cfg_blues = BluesConfig.from_dict(config["blues"], run_dir / CONFIG)
-        corpus_c, corpus_p = corpus_arrays(cfg_blues, enc)
-        timed("corpus", lambda: plots.pianoroll(corpus_c[:PERIOD], corpus_p[:PERIOD], enc,
-                                                run_dir / "corpus_pianoroll.png", "training corpus: chorus 1"))
-        pictures.append(("Training corpus, chorus 1", "corpus_pianoroll.png"))
-    if history:
-        timed("curves", lambda: plots.training_curves(history, enc.n_chords, enc.n_pitches,
-                                                      run_dir / "training_curves.png"))
-        pictures.append(("Training curves", "training_curves.png"))
-    if model is not None:
-        timed("weights", lambda: plots.weights({k: v.numpy() for k, v in model.state_dict().items()},
-                                               run_dir / "weights.png"))
-        pictures.append(("Weights per gate", "weights.png"))
-    if snapshots and history:
-        timed("gif", lambda: write_gif(snapshots[::cfg.gif_every], history, enc, run_dir / "training.gif"))
-        pictures.append(("Training: the free-running chorus as the network learns", "training.gif"))
-    written += [src for _, src in pictures]
+    def pictures(self) -> list[tuple[str, str]]:
+        """The piano rolls, chord-match plot, training curves, weights and GIF the run allows."""
+        from improvise.render import plots
 
-    grid = chorus_grid(chords, pitches, enc)
-    timed("report", lambda: write_report(
-        run_dir, title=f"improvise: {run_dir.name}", metrics=metrics, config=config, grid=grid, pictures=pictures,
-        audio="chorus.wav", score_svg="score.svg",
-        downloads=[f for f in ("chorus.mid", "excerpt.mid", "chorus.wav", "score.musicxml", "score.png",
-                               "tokens.json", "metrics.json", "config.json") if (run_dir / f).is_file()],
-        notes=notes))
-    written.append("report.html")
-    result = {"written": written, "seconds": timings, "audio": audio, "engraving": engraving,
-              "choruses": total, "shown": shown, "config": asdict(cfg)}
-    write_json(run_dir / "render.json", result)
-    return result
+        d, enc, run = self.run_dir, self.enc, self.run
+        k = min(self.shown, 4) * PERIOD
+        out = []
+        self.timed("pianoroll", lambda: plots.pianoroll(run["chords"][:k], run["pitches"][:k], enc,
+                                                        d / "pianoroll.png",
+                                                        f"generated: the first {k // PERIOD} chorus(es)"))
+        out.append(("Generated piano roll", "pianoroll.png"))
+        per_chorus = run["metrics"].get("generation", {}).get("per_chorus_bar_onset")
+        if self.total > 1 and per_chorus is not None:
+            self.timed("chord_match", lambda: plots.chord_match(per_chorus, d / "chord_match.png"))
+            out.append(("Bar-onset chord match per chorus", "chord_match.png"))
+        if "blues" in run["config"]:
+            corpus_c, corpus_p = corpus_arrays(BluesConfig.from_dict(run["config"]["blues"], d / CONFIG), enc)
+            self.timed("corpus", lambda: plots.pianoroll(corpus_c[:PERIOD], corpus_p[:PERIOD], enc,
+                                                         d / "corpus_pianoroll.png", "training corpus: chorus 1"))
+            out.append(("Training corpus, chorus 1", "corpus_pianoroll.png"))
+        return out + self._training_pictures()
+
+    def _training_pictures(self) -> list[tuple[str, str]]:
+        from improvise.render import plots
+
+        d, enc, run, history = self.run_dir, self.enc, self.run, self.run["history"]
+        out = []
+        if history:
+            self.timed("curves", lambda: plots.training_curves(history, enc.n_chords, enc.n_pitches,
+                                                               d / "training_curves.png"))
+            out.append(("Training curves", "training_curves.png"))
+        if run["model"] is not None:
+            weights = {k: v.numpy() for k, v in run["model"].state_dict().items()}
+            self.timed("weights", lambda: plots.weights(weights, d / "weights.png"))
+            out.append(("Weights per gate", "weights.png"))
+        if run["snapshots"] and history:
+            self.timed("gif", lambda: write_gif(run["snapshots"][::self.cfg.gif_every], history, enc,
+                                                d / "training.gif"))
+            out.append(("Training: the free-running chorus as the network learns", "training.gif"))
+        return out
 
 
 def write_gif(snapshots: list[dict], history: dict, encoding, path: Path, ms_per_frame: int = 400) -> None:
