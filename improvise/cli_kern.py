@@ -137,7 +137,7 @@ def cmd_kern_sample(a) -> int:
 
 def cmd_kern_validate(a) -> int:
     """`kern validate`: 0 when every file is valid, 1 when one is not."""
-    from improvise.kern.files import write_json
+    from improvise.runs import write_json
     from improvise.kern.validate import validate_files
 
     if a.json:

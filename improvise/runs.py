@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -40,18 +41,15 @@ def _atomic(path: Path, write) -> None:
         if os.path.exists(tmp):
             os.unlink(tmp)
         if isinstance(e, OSError) and not isinstance(e, UserError):
-            raise UserError(f"{path}: could not write ({e.strerror or e})") from None
-        if isinstance(e, RuntimeError) and _disk_full(path.parent):  # torch.save's zip writer on a full disk
-            raise UserError(f"{path}: could not write (no space left on the device)") from None
+            raise UserError(f"{path}: could not write this file ({e.strerror or e})") from None
+        if isinstance(e, RuntimeError) and _WRITER_FAILED.search(str(e)):
+            # torch.save's zip writer reports a full disk or a file-size limit only as "unexpected pos"
+            raise UserError(f"{path}: could not write this file ({str(e).split('. ')[-1][:80]}); "
+                            "is the disk full?") from None
         raise
 
 
-def _disk_full(folder: Path, need: int = 1 << 20) -> bool:
-    try:
-        st = os.statvfs(folder)
-    except OSError:
-        return False
-    return st.f_bavail * st.f_frsize < need
+_WRITER_FAILED = re.compile(r"unexpected pos|PytorchStreamWriter|inline_container")
 
 
 def write_bytes(path: Path, data: bytes) -> None:
@@ -147,10 +145,11 @@ def _type_ok(value, hint) -> bool:
     return True  # a type we do not check here: the config's validate() has the last word
 
 
-def config_from_json(cls, data, where) -> object:
+def config_from_json(cls, data, where, complete: bool = False) -> object:
     """Build the config dataclass `cls` (nested dataclasses too) from JSON `data`, checking that
     every key is known and every value has the field's type, then `validate()` it. Anything
-    wrong is one UserError naming `where` (the file) and the key."""
+    wrong is one UserError naming `where` (the file) and the key. A key left out takes its
+    default, unless `complete`: then every field must be there."""
     import dataclasses
     import typing
 
@@ -162,15 +161,15 @@ def config_from_json(cls, data, where) -> object:
     if unknown:
         raise UserError(f"{where}: unknown {cls.__name__} key(s) {', '.join(map(repr, unknown[:5]))}: "
                         "written by another version or another kind of run?")
-    missing = [n for n, f in fields.items() if n not in data and f.default is dataclasses.MISSING
-               and f.default_factory is dataclasses.MISSING]
+    missing = [n for n, f in fields.items() if n not in data and (complete or (
+        f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING))]
     if missing:
         raise UserError(f"{where}: {cls.__name__} lacks {', '.join(map(repr, missing[:5]))}")
     kwargs = {}
     for name, value in data.items():
         hint = hints.get(name)
         if dataclasses.is_dataclass(hint):
-            kwargs[name] = config_from_json(hint, value, where)
+            kwargs[name] = config_from_json(hint, value, where, complete)
         elif not _type_ok(value, hint):
             raise UserError(f"{where}: {cls.__name__}.{name} should be {_hint_name(hint)}, not {value!r:.60}")
         else:

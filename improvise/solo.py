@@ -19,7 +19,7 @@ import torch
 from improvise.checks import MAX_BARS, MAX_HIDDEN, check_memory, check_out_dir
 from improvise.conditioning import ChordConditionedEncoding, transpose_tune
 from improvise.errors import ConfigError, UserError
-from improvise.models.melody_rnn import CELLS, MelodyRNN, MelodyRNNConfig
+from improvise.models.melody_rnn import MelodyRNN, MelodyRNNConfig
 from improvise.music import QUALITIES, Tune
 from improvise.sample import check_temperature, draw
 from improvise.sequence_trainer import SequenceTrainConfig, fit_sequences, sequence_nll
@@ -200,39 +200,13 @@ def save_solo_run(trained: dict, out: Path, wjd: Path) -> dict:
     return metrics
 
 
-_MODEL_FIELDS = {"input_size": int, "n_events": int, "hidden": int, "layers": int, "cell": str, "dropout": float}
-
-
-def _typed(value, kind) -> bool:
-    if kind is float:
-        return isinstance(value, (int, float)) and not isinstance(value, bool)
-    return isinstance(value, kind) and (kind is bool or not isinstance(value, bool))
-
-
-def _check_fields(where: str, data, fields: dict) -> dict:
-    """`data` must be a JSON object with exactly `fields` (name -> type); a UserError naming
-    `where` and the key that does not match."""
-    if not isinstance(data, dict):
-        raise UserError(f"{where}: expected an object, not {type(data).__name__}")
-    unknown = sorted(set(data) - set(fields))
-    missing = sorted(set(fields) - set(data))
-    if unknown or missing:
-        raise UserError(f"{where}: " + "; ".join(([f"unknown keys {', '.join(map(str, unknown))[:120]}"] if unknown else [])
-                                                + ([f"missing keys {', '.join(missing)}"] if missing else [])))
-    for key, kind in fields.items():
-        if not _typed(data[key], kind):
-            raise UserError(f"{where}: {key} must be a {kind.__name__}, not {type(data[key]).__name__}")
-    return data
-
-
 def _solo_config(run: Path) -> SoloConfig:
-    from improvise.runs import read_json
+    from improvise.runs import config_from_json, read_json
 
     doc = read_json(run / "config.json")
     if doc.get("task") != "solo":
         raise UserError(f"{run / 'config.json'}: not a solo run (task {str(doc.get('task'))[:40]!r})")
-    fields = {k: type(v) for k, v in SoloConfig().to_dict().items()}
-    cfg = SoloConfig(**_check_fields(f"{run / 'config.json'}: solo", doc.get("solo"), fields))
+    cfg = config_from_json(SoloConfig, doc.get("solo"), run / "config.json", complete=True)
     if cfg.subset not in ("all", "blues") or cfg.steps_per_beat not in (3, 4) or not 1 <= cfg.hidden <= MAX_HIDDEN:
         raise UserError(f"{run / 'config.json'}: solo: subset, steps_per_beat (3 or 4) or hidden out of range")
     return cfg
@@ -240,23 +214,18 @@ def _solo_config(run: Path) -> SoloConfig:
 
 def _model(run: Path, enc: ChordConditionedEncoding) -> MelodyRNN:
     """The checkpoint's network, checked against the soloist's architecture before building it."""
-    from improvise.runs import load_checkpoint
+    from improvise.runs import config_from_json, load_checkpoint, load_state_checked
 
     where = run / "model.pt"
     blob = load_checkpoint(where)
-    mc = _check_fields(f"{where}: model_config", blob.get("model_config"), _MODEL_FIELDS)
+    mc = config_from_json(MelodyRNNConfig, blob.get("model_config"), where, complete=True)
     want = {"input_size": enc.size, "n_events": enc.events.n_events}
-    wrong = [f"{k} {mc[k]} (a soloist has {v})" for k, v in want.items() if mc[k] != v]
-    if wrong or not 1 <= mc["hidden"] <= MAX_HIDDEN or not 1 <= mc["layers"] <= 8 or mc["cell"] not in CELLS \
-            or not 0 <= mc["dropout"] < 1:
-        raise UserError(f"{where}: not a soloist's network: " + (", ".join(wrong) or "hidden, layers, cell or dropout "
+    wrong = [f"{k} {getattr(mc, k)} (a soloist has {v})" for k, v in want.items() if getattr(mc, k) != v]
+    if wrong or not 1 <= mc.hidden <= MAX_HIDDEN or not 1 <= mc.layers <= 8 or not 0 <= mc.dropout < 1:
+        raise UserError(f"{where}: not a soloist's network: " + (", ".join(wrong) or "hidden, layers or dropout "
                                                                    "out of range"))
-    model = MelodyRNN(MelodyRNNConfig(**mc))
-    try:
-        model.load_state_dict(blob["state_dict"])
-    except (RuntimeError, TypeError, KeyError, ValueError) as e:
-        raise UserError(f"{where}: the weights do not match the network its config describes "
-                        f"({' '.join(str(e).split())[:160]})") from None
+    model = MelodyRNN(mc)
+    load_state_checked(model, blob["state_dict"], where)
     return model.eval()
 
 

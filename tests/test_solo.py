@@ -190,11 +190,11 @@ def test_same_seed_writes_the_same_bytes(tiny_run, tmp_path):
 
 @pytest.mark.parametrize("damage,match", [
     (lambda run: (run / "config.json").write_text('{"task": "solo", "solo": {"colour": 1}, "model": {}}'),
-     "unknown keys colour"),
+     "unknown SoloConfig key.s. 'colour'"),
     (lambda run: (run / "config.json").write_text((run / "config.json").read_text().replace('"hidden": 8',
                                                                                            '"hidden": "8"')),
-     "hidden must be a int"),
-    (lambda run: _edit_checkpoint(run, hidden=32), "the weights do not match"),
+     "SoloConfig.hidden should be int, not '8'"),
+    (lambda run: _edit_checkpoint(run, hidden=32), "has shape .* the config says"),
     (lambda run: _edit_checkpoint(run, input_size=99), "input_size 99 .a soloist has 115"),
     (lambda run: (run / "fragments.npy").write_bytes(b"junk"), "fragments.npy"),
 ])

@@ -15,7 +15,7 @@ from improvise.kern.grammar import BARLINE, KernGrammar
 from improvise.kern.prepare import KernError, next_spine_types
 from improvise.checks import file_error
 from improvise.errors import UserError
-from improvise.kern.files import write_bytes, write_json
+from improvise.runs import write_bytes, write_json
 from improvise.kern.sample import (DEFAULT_LAYOUT, SampleConfig, finish_body, meter_of, preamble, primer_state,
                                    sample_body)
 from improvise.kern.validate import validate_kern

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from improvise.errors import UserError
-from improvise.kern.files import write_bytes
+from improvise.runs import write_bytes
 
 KNOWN_SPINES = ("**kern", "**dynam", "**dyn", "**text", "**silbe", "**harm", "**recip", "**fing")
 BARLINE_TOKEN = "@"

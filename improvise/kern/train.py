@@ -19,7 +19,7 @@ import torch
 from improvise.checks import MAX_EPOCHS, check_memory, file_error
 from improvise.errors import UserError
 from improvise.kern.config import KernTrainConfig
-from improvise.kern.files import save_checkpoint, write_json
+from improvise.runs import save_checkpoint, write_json
 from improvise.kern.prepare import KernError, kern_files, prepare_text, read_kern_text, unusable
 from improvise.kern.runfolder import check_weights, open_checkpoint, read_run_config
 from improvise.models.char_lstm import CharLSTM, CharLSTMConfig
