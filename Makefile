@@ -43,12 +43,12 @@ fuzz: install
 	$(BIN)/python -m improvise.live.bench --append docs/reliability.md
 
 bench: install
-	$(BIN)/python -m improvise.bench --out docs/benchmarks.md
+	$(BIN)/python -m improvise.experiments.bench --out docs/benchmarks.md
 
 WJD := ../shared/data/wjd
 
 results: install
-	$(BIN)/python -m improvise.results --out docs/results.md $(if $(wildcard $(WJD)/wjd_solos.csv),--wjd $(WJD))
+	$(BIN)/python -m improvise.experiments.results --out docs/results.md $(if $(wildcard $(WJD)/wjd_solos.csv),--wjd $(WJD))
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache
@@ -58,7 +58,7 @@ KERN := ../shared/data/kern
 # The **kern character LSTM (issue 6): docs/kern/ (two runs of at most 30 minutes, 100 + 100 samples).
 .PHONY: results-kern
 results-kern: install
-	$(BIN)/python -m improvise.kern.experiment --kern $(KERN) --out docs/kern --run runs/kern-mozart-2x256-d035 \
+	$(BIN)/python -m improvise.experiments.kern --kern $(KERN) --out docs/kern --run runs/kern-mozart-2x256-d035 \
 	  --hidden 256 --layers 2 --dropout 0.35 --minutes 29 --baseline-run runs/kern-mozart
 
 # The polyphonic piano-roll bench (issue 5): docs/polyphonic/{jsb,nottingham}.json and .png.
@@ -71,4 +71,4 @@ results-polyphonic: install
 NOTTINGHAM := ../shared/data/nottingham
 .PHONY: results-zoo
 results-zoo: install
-	$(BIN)/python -m improvise.zoo_results $(if $(wildcard $(WJD)/wjd_solos.csv),--wjd $(WJD)) $(if $(wildcard $(NOTTINGHAM)/*.abc),--nottingham $(NOTTINGHAM))
+	$(BIN)/python -m improvise.experiments.zoo_results $(if $(wildcard $(WJD)/wjd_solos.csv),--wjd $(WJD)) $(if $(wildcard $(NOTTINGHAM)/*.abc),--nottingham $(NOTTINGHAM))

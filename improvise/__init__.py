@@ -1,21 +1,21 @@
 """improvise: learn the structure of music with recurrent networks and improvise over it.
 
-The public names below are imported on first use (PEP 562), so `import improvise.chords` or
+The public names below are imported on first use (PEP 562), so `import improvise.core.chords` or
 `improvise --help` does not pay for torch, and a Ctrl-C while they load is handled by the CLI.
 """
 from importlib import import_module
 
-from improvise.errors import ConfigError, UserError
+from improvise.core.errors import ConfigError, UserError
 
 __version__ = "0.1.0"
 
 _WHERE = {  # public name -> the module that defines it
-    "BluesConfig": "blues", "generate_run": "blues", "improvise_blues": "blues", "load_blues_run": "blues",
-    "save_trained": "blues", "score_rollout": "blues", "train_blues": "blues",
-    "BLUES_FORM": "corpora.blues", "synth_blues_corpus": "corpora.blues", "BluesEncoding": "encodings",
-    "GenerateConfig": "generate", "generate": "generate", "jam_live": "live.jam", "jam_simulate": "live.jam",
-    "tune_to_midi": "midi", "write_midi": "midi", "Chord": "music", "Note": "music", "Progression": "music",
-    "Tune": "music", "blues_sweep": "sweep", "TrainConfig": "train",
+    "BluesConfig": "blues.task", "generate_run": "blues.task", "improvise_blues": "blues.task", "load_blues_run": "blues.task",
+    "save_trained": "blues.task", "score_rollout": "blues.task", "train_blues": "blues.task",
+    "BLUES_FORM": "data.blues_synth", "synth_blues_corpus": "data.blues_synth", "BluesEncoding": "encodings.blues",
+    "GenerateConfig": "blues.generate", "generate": "blues.generate", "jam_live": "live.jam", "jam_simulate": "live.jam",
+    "tune_to_midi": "core.midi", "write_midi": "core.midi", "Chord": "core.music", "Note": "core.music", "Progression": "core.music",
+    "Tune": "core.music", "blues_sweep": "blues.sweep", "TrainConfig": "train.looped",
 }
 __all__ = sorted([*_WHERE, "ConfigError", "UserError"])
 

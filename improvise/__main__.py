@@ -2,7 +2,7 @@
 import sys
 
 try:
-    from improvise.cli import main
+    from improvise.cli.main import main
 except KeyboardInterrupt:  # Ctrl-C while the command loads
     print("improvise: interrupted", file=sys.stderr)
     sys.exit(130)

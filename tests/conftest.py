@@ -1,7 +1,7 @@
 import pytest
 
-from improvise.blues import BluesConfig, train_blues
-from improvise.train import TrainConfig
+from improvise.blues.task import BluesConfig, train_blues
+from improvise.train.looped import TrainConfig
 
 
 @pytest.fixture(scope="session")
@@ -12,7 +12,7 @@ def trained():
 
 @pytest.fixture(scope="session")
 def run_dir(tmp_path_factory, trained):
-    from improvise.blues import save_trained
+    from improvise.blues.task import save_trained
 
     out = tmp_path_factory.mktemp("run")
     save_trained(trained, out)

@@ -6,8 +6,8 @@ import sys
 import numpy as np
 import torch
 
-from improvise.models.melody_rnn import MelodyRNN, MelodyRNNConfig
-from improvise.sequence_trainer import SequenceTrainConfig, close_distributed, fit_sequences, init_distributed
+from improvise.nn.melody_rnn import MelodyRNN, MelodyRNNConfig
+from improvise.train.loop import SequenceTrainConfig, close_distributed, fit_sequences, init_distributed
 
 
 def data(n: int, seed: int):

@@ -2,11 +2,11 @@ from pathlib import Path
 
 import pytest
 
-from improvise.chords import ChordParseError, parse_chord
-from improvise.cli import dispatch
-from improvise.leadsheet_load import load_leadsheet
-from improvise.leadsheet_sources import expand_standard
-from improvise.leadsheet_text import parse_text
+from improvise.core.chords import ChordParseError, parse_chord
+from improvise.cli.main import dispatch
+from improvise.leadsheet.load import load_leadsheet
+from improvise.leadsheet.sources import expand_standard
+from improvise.leadsheet.text import parse_text
 
 STANDARDS = Path(__file__).resolve().parents[2] / "shared" / "data" / "leadsheets" / "JazzStandards.json"
 
@@ -132,7 +132,7 @@ def test_text_comments_and_sharps():
 
 
 def test_text_repeats_are_bounded():
-    from improvise.errors import UserError
+    from improvise.core.errors import UserError
 
     sheet = parse_text("|: C7 | F7 |\n")  # a repeat never closed: played once, and said so
     assert len(sheet.bars) == 2 and "never closed" in sheet.warnings[0]
@@ -211,7 +211,7 @@ def test_format_impro_visor(tmp_path):
 def test_format_ireal(tmp_path):
     from urllib.parse import quote
 
-    from improvise.leadsheet_ireal import obfuscate50, scramble, unscramble
+    from improvise.leadsheet.ireal import obfuscate50, scramble, unscramble
 
     block = "".join(chr(48 + k) for k in range(50))
     assert obfuscate50(obfuscate50(block)) == block and obfuscate50(block)[:5] == block[45:][::-1]
@@ -224,7 +224,7 @@ def test_format_ireal(tmp_path):
     page = tmp_path / "list.html"
     other = "irealbook://Other=You=Ballad=C=n=C7 |F7 Z"
     page.write_text(f'<a href="{link}">Test</a> <a href="{other.replace("=", "&#61;")}">Other</a>')
-    from improvise.errors import UserError
+    from improvise.core.errors import UserError
 
     with pytest.raises(UserError, match="2 songs; pick one"):
         load_leadsheet(str(page))
@@ -233,7 +233,7 @@ def test_format_ireal(tmp_path):
 
 
 def test_ireal_bars_repeats_and_three_chords(tmp_path):
-    from improvise.leadsheet_ireal import parse_chart
+    from improvise.leadsheet.ireal import parse_chart
 
     song = {"title": "T", "composer": "", "key": "C", "chart": "T44C7 |x |D-7 G7 C^7 |r| |p n Z<D.C. al Fine>"}
     sheet = parse_chart(song, "t")
@@ -259,7 +259,7 @@ def test_format_standards_json(tmp_path):
 
 
 def test_sniffing(tmp_path):
-    from improvise.leadsheet_load import sniff_format
+    from improvise.leadsheet.load import sniff_format
 
     cases = {"a.txt": b"| C |", "b.ls": b"(title x)", "c": b"(title x)\nC |", "d.txt": b"<?xml version='1.0'?>",
              "e": b"PK\x03\x04", "f.html": b"<html>", "g.txt": b"irealb://x", "h.json": b"[]"}

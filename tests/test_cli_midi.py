@@ -5,7 +5,7 @@ import sys
 import mido
 import pytest
 
-from improvise.cli import dispatch
+from improvise.cli.main import dispatch
 
 
 def _midi_notes(path):

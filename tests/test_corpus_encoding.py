@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from improvise.corpora.blues import BLUES_FORM, BLUES_SCALE, PALETTES, synth_blues_corpus
-from improvise.encodings import BluesEncoding
+from improvise.data.blues_synth import BLUES_FORM, BLUES_SCALE, PALETTES, synth_blues_corpus
+from improvise.encodings.blues import BluesEncoding
 
 
 def test_corpus_is_seeded_and_follows_the_form():

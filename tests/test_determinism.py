@@ -6,7 +6,7 @@ test_solo.py. JSON files are compared with every key that holds a duration remov
 import json
 from pathlib import Path
 
-from improvise.cli import dispatch
+from improvise.cli.main import dispatch
 
 TIMING = ("seconds", "train_seconds", "compute_seconds")
 

@@ -3,12 +3,12 @@ import numpy as np
 import pytest
 import torch
 
-from improvise.corpora.eck2002 import PENTATONIC, eck2002_corpus
-from improvise.eck2002 import Eck2002Config, improvise_eck2002, model_config, train_eck2002
-from improvise.encodings import ChromaticEncoding
-from improvise.models.block_lstm import BlockLSTM, NumpyBlockLSTM
-from improvise.music import Chord
-from improvise.train import TrainConfig
+from improvise.data.eck2002 import PENTATONIC, eck2002_corpus
+from improvise.blues.eck2002 import Eck2002Config, improvise_eck2002, model_config, train_eck2002
+from improvise.encodings.chromatic import ChromaticEncoding
+from improvise.nn.block_lstm import BlockLSTM, NumpyBlockLSTM
+from improvise.core.music import Chord
+from improvise.train.looped import TrainConfig
 
 
 def test_corpus_changes_one_or_two_bars_per_chorus():
@@ -46,7 +46,7 @@ def test_experiment_2_mask_keeps_melody_out_of_the_chord_blocks():
 @pytest.mark.parametrize("identity", [True, False])
 @pytest.mark.parametrize("peepholes", [True, False])
 def test_hand_written_backward_matches_autograd(identity, peepholes):
-    from improvise.models.block_cells import BlockCells, block_cells_reference
+    from improvise.nn.block_cells import BlockCells, block_cells_reference
 
     torch.manual_seed(0)
     T, E, B, nb, cpb = 4, 2, 3, 2, 2
@@ -67,7 +67,7 @@ def test_hand_written_backward_matches_autograd(identity, peepholes):
 
 
 def test_networks_trained_together_follow_their_solo_paths():
-    from improvise.eck2002 import train_eck2002_seeds
+    from improvise.blues.eck2002 import train_eck2002_seeds
 
     cfg = Eck2002Config(experiment=2, train=TrainConfig(epochs=8, lr=3e-3))
     together = train_eck2002_seeds(cfg, [3, 4])

@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
-from improvise.encodings import MelodyEventEncoding
-from improvise.models.baselines import MarkovChain, fit_markov
-from improvise.music import Note, Tune
+from improvise.encodings.events import MelodyEventEncoding
+from improvise.nn.baselines import MarkovChain, fit_markov
+from improvise.core.music import Note, Tune
 
 
 def test_event_layout_and_round_trip():

@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
-from improvise.blues import improvise_blues
-from improvise.generate import GenerateConfig
-from improvise.sample import draw
+from improvise.blues.task import improvise_blues
+from improvise.blues.generate import GenerateConfig
+from improvise.core.sample import draw
 
 
 def test_draw_argmax_and_temperature():

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from improvise.cli import dispatch
+from improvise.cli.main import dispatch
 from improvise.kern.train import split_by_file
 
 PIECE = """**kern\t**kern\t**dynam

@@ -8,7 +8,7 @@ import torch
 from improvise.kern.grammar import KernGrammar, advance, check_body, initial_state
 from improvise.kern.prepare import prepare_text, read_kern_text
 from improvise.kern.sample import SampleConfig, finish_body, sample_body
-from improvise.models.char_lstm import CharLSTM, CharLSTMConfig, NumpyCharStep
+from improvise.nn.char_lstm import CharLSTM, CharLSTMConfig, NumpyCharStep
 
 KERN = Path(__file__).resolve().parents[2] / "shared" / "data" / "kern"
 BODY = ["@", "4C\t8e/L\t.", ".\t8g/J\tp", "*\t*^\t*", "8D/ 8F/\t4r\t(16a\\LL\t.", ".\t.\t16b\\JJ)\t.",

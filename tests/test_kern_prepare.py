@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from improvise.cli import dispatch
+from improvise.cli.main import dispatch
 from improvise.kern.prepare import KernError, next_spine_count, prepare_text
 
 KERN = Path(__file__).resolve().parents[2] / "shared" / "data" / "kern"

@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 import torch
 
-from improvise.cli import dispatch
+from improvise.cli.main import dispatch
 from improvise.kern.runfolder import expected_shapes
-from improvise.sample import draw
-from improvise.models.char_lstm import CharLSTM, CharLSTMConfig
+from improvise.core.sample import draw
+from improvise.nn.char_lstm import CharLSTM, CharLSTMConfig
 
 from tests.test_kern_cli import PIECE, _tiny_args, tiny_run  # noqa: F401  (tiny_run: a fixture)
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from improvise.cli import dispatch
+from improvise.cli.main import dispatch
 from improvise.kern import validate
 from improvise.kern.sample import finish_body
 from improvise.kern.validate import grammar_check, validate_kern

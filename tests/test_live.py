@@ -186,7 +186,7 @@ def test_session_midi_and_bad_performance(tmp_path):
     assert names[:2] == ["performer", "bass"] and "drums" in names and "click" in names
     bad = tmp_path / "bad.mid"
     bad.write_bytes(b"MThd garbage")
-    from improvise.errors import UserError
+    from improvise.core.errors import UserError
 
     with pytest.raises(UserError, match="bad.mid"):
         performance_from_midi(bad)
@@ -378,7 +378,7 @@ def test_midi_to_drum_pattern(tmp_path):
 def test_jam_cli_simulate_demo(tmp_path, run_dir, capsys):
     import json
 
-    from improvise.cli import dispatch
+    from improvise.cli.main import dispatch
 
     out = tmp_path / "jam"
     assert dispatch(["jam", "--simulate", "demo", "--out", str(out), "--model", str(run_dir), "--synth", "numpy",
@@ -432,7 +432,7 @@ def test_improv_pitches_come_from_the_blues_model(run_dir):
 
 
 def test_missing_midi_port_is_a_user_error():
-    from improvise.errors import UserError
+    from improvise.core.errors import UserError
     from improvise.live.ports import open_midi
 
     with pytest.raises(UserError, match="cannot open MIDI ports"):
@@ -621,7 +621,7 @@ def test_type2_performance_plays_its_tracks_one_after_another(tmp_path):
 
 
 def test_performances_and_sessions_are_bounded(tmp_path):
-    from improvise.errors import ConfigError, UserError
+    from improvise.core.errors import ConfigError, UserError
     from improvise.live.session import MAX_PERFORMANCE_SECONDS, check_session_length
 
     on, off = mido.Message("note_on", note=60, velocity=80), mido.Message("note_off", note=60)
@@ -635,7 +635,7 @@ def test_performances_and_sessions_are_bounded(tmp_path):
 
 def test_write_session_leaves_nothing_behind_on_failure(tmp_path, monkeypatch):
     import improvise.render.audio as audio
-    from improvise.errors import UserError
+    from improvise.core.errors import UserError
     from improvise.live.session import write_session
 
     def fail(*a, **k):
@@ -657,7 +657,7 @@ def test_write_session_leaves_nothing_behind_on_failure(tmp_path, monkeypatch):
     (["--osc", "--seconds", "0.2", "--osc-in", "0", "--host", "nosuchhost.invalid", "--model", "markov"], "--host"),
 ])
 def test_jam_cli_refuses_absurd_flags_in_one_line(argv, flag, tmp_path, capsys):
-    from improvise.cli import dispatch
+    from improvise.cli.main import dispatch
 
     assert dispatch(["jam", *argv, "--out", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err.strip().splitlines()

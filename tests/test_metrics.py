@@ -1,8 +1,8 @@
 import numpy as np
 
-from improvise import metrics
-from improvise.blues import form_ids, score_rollout
-from improvise.encodings import BluesEncoding
+from improvise.core import metrics
+from improvise.blues.task import form_ids, score_rollout
+from improvise.encodings.blues import BluesEncoding
 
 FORM = form_ids()
 

@@ -2,16 +2,16 @@ import numpy as np
 import pytest
 import torch
 
-from improvise.blues import (
+from improvise.blues.task import (
     BluesConfig,
     build_model,
     corpus_arrays,
     loop_tensors,
     train_blues,
 )
-from improvise.encodings import BluesEncoding
-from improvise.models import NumpyChordMelody
-from improvise.train import TrainConfig, stream_offsets
+from improvise.encodings.blues import BluesEncoding
+from improvise.nn import NumpyChordMelody
+from improvise.train.looped import TrainConfig, stream_offsets
 
 
 @pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
@@ -84,7 +84,7 @@ def test_bad_training_values_rejected(field, value):
 def _reference_looped(model, x_loop, y_loop, cfg, period):
     """fit_looped as it was before it ran in the shared loop (sequence_trainer.fit): the figures
     in docs/results.md were trained by this, so the shared loop must repeat it bit for bit."""
-    from improvise.models.chord_melody import detach_state, mask_state
+    from improvise.nn.chord_melody import detach_state, mask_state
 
     torch.manual_seed(cfg.seed)
     torch.set_num_threads(cfg.threads)
@@ -119,7 +119,7 @@ def _reference_looped(model, x_loop, y_loop, cfg, period):
 
 
 def _assert_same_training(make, x, y, cfg, period):
-    from improvise.train import fit_looped
+    from improvise.train.looped import fit_looped
 
     a, b = make(), make()
     epochs = []
@@ -140,9 +140,9 @@ def test_looped_training_in_the_shared_loop_repeats_the_old_loop_exactly(cell):
 
 
 def test_member_clipped_block_lstm_in_the_shared_loop_repeats_the_old_loop_exactly():
-    from improvise.eck2002 import Eck2002Config, model_config
-    from improvise.encodings import ChromaticEncoding
-    from improvise.models.block_lstm import BlockLSTM
+    from improvise.blues.eck2002 import Eck2002Config, model_config
+    from improvise.encodings.chromatic import ChromaticEncoding
+    from improvise.nn.block_lstm import BlockLSTM
 
     enc = ChromaticEncoding(melody=False)
     rng = np.random.default_rng(0)

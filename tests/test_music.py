@@ -1,6 +1,6 @@
 import pytest
 
-from improvise.music import Chord, Progression, Tune, parse_pitch_class, pitch_name
+from improvise.core.music import Chord, Progression, Tune, parse_pitch_class, pitch_name
 
 
 def test_pitch_names():

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from improvise.cli import dispatch
-from improvise.models.pianoroll_lstm import PianorollLSTM, PianorollLSTMConfig, multihot_nll
-from improvise.polyphonic import roll_pair, rolls_nll, shift_range, shift_roll, training_batches, config_for
+from improvise.cli.main import dispatch
+from improvise.nn.pianoroll_lstm import PianorollLSTM, PianorollLSTMConfig, multihot_nll
+from improvise.polyphonic.task import roll_pair, rolls_nll, shift_range, shift_roll, training_batches, config_for
 
 
 def _roll(t, seed):

@@ -3,13 +3,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from improvise.cli import dispatch  # noqa: F401  (the readers' errors reach users through it)
-from improvise.corpora.midi_io import read_midi
-from improvise.corpora.music21_io import read_music21
-from improvise.corpora.pianoroll import read_pianoroll
-from improvise.encodings import BluesEncoding
-from improvise.errors import UserError
-from improvise.midi import write_midi
+from improvise.cli.main import dispatch  # noqa: F401  (the readers' errors reach users through it)
+from improvise.data.midi_io import read_midi
+from improvise.data.music21_io import read_music21
+from improvise.data.pianoroll import read_pianoroll
+from improvise.encodings.blues import BluesEncoding
+from improvise.core.errors import UserError
+from improvise.core.midi import write_midi
 
 ABC = """X:1
 T:Tiny

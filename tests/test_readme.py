@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from improvise.cli import build_parser
-from improvise.errors import UserError
+from improvise.cli.main import build_parser
+from improvise.core.errors import UserError
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
@@ -119,8 +119,8 @@ _DESCRIBED = re.compile(r"(?<![\w/.])((?:[\w]+/)*\w+\.(?:py|scd|json|md))\b")
 def _layout_paths() -> list[str]:
     """Every file or folder the Layout block names, as a path from the repository root.
 
-    An entry is a name column (`music.py`, `models/`, `zoo.py, compare.py, ...`,
-    `corpora/music21_io.py, midi_io.py, ...`) and a description, continued on deeper-indented
+    An entry is a name column (`music.py`, `nn/`, `zoo.py, compare.py, ...`,
+    `data/music21_io.py, midi_io.py, ...`) and a description, continued on deeper-indented
     lines; a bare file name in the description (`melody_eval.py`, `hmm.py`) lies in the
     entry's folder, and a path with a slash in it (`docs/results.md`) is from the root.
     """
@@ -155,8 +155,8 @@ def _layout_paths() -> list[str]:
 
 def test_layout_names_only_files_that_exist():
     paths = _layout_paths()
-    assert "improvise/music.py" in paths and "improvise/models/reference.py" in paths, paths
-    assert "improvise/live/engine.py" in paths and "improvise/corpora/midi_io.py" in paths, paths
+    assert "improvise/core/music.py" in paths and "improvise/nn/reference.py" in paths, paths
+    assert "improvise/live/engine.py" in paths and "improvise/data/midi_io.py" in paths, paths
     missing = []
     for path in paths:
         p = ROOT / path
@@ -197,7 +197,7 @@ def test_controls_file_is_the_built_in_mapping():
 
 
 def test_readme_code_paths_exist():
-    # `live/drums.py`, `models/block_lstm.py`, `improvise/checks.py`, tests/ddp_worker.py ...: files
+    # `live/drums.py`, `nn/block_lstm.py`, `improvise/core/checks.py`, tests/ddp_worker.py ...: files
     # README names in its prose, resolved against the repository and the package.
     text = README.read_text(encoding="utf-8")
     missing = []
@@ -208,12 +208,12 @@ def test_readme_code_paths_exist():
 
 
 def test_readme_dotted_names_exist():
-    # `improvise.chords.parse_chord`, `improvise.zoo.ZooModel`, ...: each imports and resolves.
+    # `improvise.core.chords.parse_chord`, `improvise.zoo.model.ZooModel`, ...: each imports and resolves.
     import importlib
 
     text = README.read_text(encoding="utf-8")
     names = sorted(set(re.findall(r"`(improvise(?:\.\w+)+)", text)))
-    assert "improvise.chords.parse_chord" in names, names
+    assert "improvise.core.chords.parse_chord" in names, names
     missing = []
     for name in names:
         parts = name.split(".")

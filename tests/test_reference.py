@@ -2,10 +2,10 @@ import numpy as np
 import pytest
 import torch
 
-from improvise.blues import BluesConfig, build_model, corpus_arrays, loop_tensors
-from improvise.encodings import BluesEncoding
-from improvise.models.chord_melody import ChordMelodyConfig, ChordMelodyNet
-from improvise.models.reference import NumpyChordMelody, gradcheck, loss_and_grads
+from improvise.blues.task import BluesConfig, build_model, corpus_arrays, loop_tensors
+from improvise.encodings.blues import BluesEncoding
+from improvise.nn.chord_melody import ChordMelodyConfig, ChordMelodyNet
+from improvise.nn.reference import NumpyChordMelody, gradcheck, loss_and_grads
 
 
 def _tiny(seed=0, T=12, B=2):
@@ -43,7 +43,7 @@ def test_gradcheck_central_differences():
 
 
 def test_gradcheck_catches_a_wrong_gradient(monkeypatch):
-    import improvise.models.reference as ref
+    import improvise.nn.reference as ref
 
     model, x, y = _tiny()
     params = {k: v.detach().numpy() for k, v in model.state_dict().items()}

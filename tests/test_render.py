@@ -8,9 +8,9 @@ import mido
 import numpy as np
 import pytest
 
-from improvise.cli import dispatch
-from improvise.encodings import BluesEncoding
-from improvise.midi import MidiStyle, tune_to_midi
+from improvise.cli.main import dispatch
+from improvise.encodings.blues import BluesEncoding
+from improvise.core.midi import MidiStyle, tune_to_midi
 from improvise.render.audio import find_soundfont, fluidsynth_available, midi_to_wav
 from improvise.render.run import RenderConfig, render_run
 

@@ -4,9 +4,9 @@ import shutil
 
 import pytest
 
-from improvise.cli import dispatch
-from improvise.errors import UserError
-from improvise.run_kinds import KINDS, load_run, run_kind
+from improvise.cli.main import dispatch
+from improvise.core.errors import UserError
+from improvise.core.run_kinds import KINDS, load_run, run_kind
 from tests.fuzz.cases_solo import write_tiny_wjd
 from tests.fuzz.cases_zoo import ABC
 

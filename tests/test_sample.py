@@ -1,11 +1,11 @@
-"""improvise.sample.draw: the package's one meaning of temperature."""
+"""improvise.core.sample.draw: the package's one meaning of temperature."""
 import warnings
 
 import numpy as np
 import pytest
 
-from improvise.errors import ConfigError
-from improvise.sample import draw
+from improvise.core.errors import ConfigError
+from improvise.core.sample import draw
 
 
 def test_temperature_zero_is_the_argmax_lowest_index_on_ties_and_draws_nothing():

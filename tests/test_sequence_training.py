@@ -1,8 +1,8 @@
 import numpy as np
 import torch
 
-from improvise.models.melody_rnn import MelodyRNN, MelodyRNNConfig
-from improvise.sequence_trainer import SequenceTrainConfig, fit_sequences, sequence_nll
+from improvise.nn.melody_rnn import MelodyRNN, MelodyRNNConfig
+from improvise.train.loop import SequenceTrainConfig, fit_sequences, sequence_nll
 
 
 def _data(n, length, seed):

@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 import torch
 
-from improvise.chords import parse_chord
-from improvise.conditioning import ChordConditionedEncoding, transpose_tune
-from improvise.models.melody_rnn import MelodyRNN, MelodyRNNConfig
-from improvise.music import Note, Tune
-from improvise.solo import SoloControls, chord_tone_rate, copy_rate, fragments, generate_solo
+from improvise.core.chords import parse_chord
+from improvise.encodings.conditioned import ChordConditionedEncoding, transpose_tune
+from improvise.nn.melody_rnn import MelodyRNN, MelodyRNNConfig
+from improvise.core.music import Note, Tune
+from improvise.solo.soloist import SoloControls, chord_tone_rate, copy_rate, fragments, generate_solo
 
 WJD = Path(__file__).resolve().parents[2] / "shared" / "data" / "wjd"
 ENC = ChordConditionedEncoding()
@@ -81,7 +81,7 @@ def test_chord_tone_and_copy_rates():
 def test_solo_cli_train_generate_regenerate(tmp_path, capsys):
     import json
 
-    from improvise.cli import dispatch
+    from improvise.cli.main import dispatch
 
     run = tmp_path / "run"
     assert dispatch(["solo-train", "--wjd", str(WJD), "--subset", "blues", "--no-augment", "--epochs", "2",
@@ -109,7 +109,7 @@ def test_solo_cli_train_generate_regenerate(tmp_path, capsys):
 def test_solo_on_a_triplet_grid_over_a_wjd_solos_changes(tmp_path):
     import json
 
-    from improvise.cli import dispatch
+    from improvise.cli.main import dispatch
 
     run = tmp_path / "run"
     assert dispatch(["solo-train", "--wjd", str(WJD), "--subset", "blues", "--no-augment", "--epochs", "1",
@@ -128,7 +128,7 @@ def test_solo_on_a_triplet_grid_over_a_wjd_solos_changes(tmp_path):
 def test_musicxml_lead_sheet(tmp_path):
     from music21 import harmony, key, meter, note, stream
 
-    from improvise.leadsheet_load import load_leadsheet
+    from improvise.leadsheet.load import load_leadsheet
 
     part = stream.Part()
     for k, fig in enumerate(["B-7", "E-7", "B-7", "F7"]):
@@ -152,7 +152,7 @@ def test_musicxml_lead_sheet(tmp_path):
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory):
     """A soloist trained for one epoch on a tiny WJD-like corpus written here (no shared/data)."""
-    from improvise.cli import dispatch
+    from improvise.cli.main import dispatch
     from tests.fuzz.cases_solo import write_tiny_wjd
 
     root = tmp_path_factory.mktemp("tiny")
@@ -167,7 +167,7 @@ def test_same_seed_writes_the_same_bytes(tiny_run, tmp_path):
     """Two runs with the same --seed: every file byte for byte the same, timing aside."""
     import json
 
-    from improvise.cli import dispatch
+    from improvise.cli.main import dispatch
 
     sheet = tmp_path / "t.txt"
     sheet.write_text("title: T\nkey: F\n|: F7 | Bb7 :| C-7 F7 | F#m7b5 B7b9 |\n")
@@ -201,8 +201,8 @@ def test_same_seed_writes_the_same_bytes(tiny_run, tmp_path):
 def test_a_damaged_run_is_named_when_opened(tiny_run, tmp_path, damage, match):
     import shutil
 
-    from improvise.errors import UserError
-    from improvise.solo import load_solo_run
+    from improvise.core.errors import UserError
+    from improvise.solo.soloist import load_solo_run
 
     run = tmp_path / "run"
     shutil.copytree(tiny_run, run)
@@ -221,7 +221,7 @@ def _edit_checkpoint(run, **changes):
 def test_without_seed_each_call_draws_a_new_one_and_solo_json_keeps_it(tiny_run, tmp_path, capsys):
     import json
 
-    from improvise.cli import dispatch
+    from improvise.cli.main import dispatch
 
     sheet = tmp_path / "t.txt"
     sheet.write_text("title: T\nkey: F\n| F7 | Bb7 | C7 | F7 |\n")

@@ -1,4 +1,4 @@
-"""One conformance test for every stepper (improvise.sample.Stepper): the numpy fast paths
+"""One conformance test for every stepper (improvise.core.sample.Stepper): the numpy fast paths
 and the zoo's networks (ZooStepper). After reset(), the step-by-step logits equal the torch
 model's whole-sequence forward (for the zoo: log-probabilities, ZooModel.log_probs), both in
 float64.
@@ -15,13 +15,13 @@ import numpy as np
 import pytest
 import torch
 
-from improvise.models.block_lstm import BlockLSTM, BlockLSTMConfig, NumpyBlockLSTM
-from improvise.models.char_lstm import CharLSTM, CharLSTMConfig, NumpyCharStep
-from improvise.models.chord_melody import ChordMelodyConfig, ChordMelodyNet
-from improvise.models.reference import NumpyChordMelody
-from improvise.encodings import MelodyEventEncoding
-from improvise.sample import Stepper
-from improvise.zoo import ZooConfig, ZooModel, ZooStepper, build_network
+from improvise.nn.block_lstm import BlockLSTM, BlockLSTMConfig, NumpyBlockLSTM
+from improvise.nn.char_lstm import CharLSTM, CharLSTMConfig, NumpyCharStep
+from improvise.nn.chord_melody import ChordMelodyConfig, ChordMelodyNet
+from improvise.nn.reference import NumpyChordMelody
+from improvise.encodings.events import MelodyEventEncoding
+from improvise.core.sample import Stepper
+from improvise.zoo.model import ZooConfig, ZooModel, ZooStepper, build_network
 
 TOL = 1e-9
 T = 40

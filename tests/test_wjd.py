@@ -3,9 +3,9 @@ from pathlib import Path
 
 import pytest
 
-from improvise.chords import parse_wjd_chord
-from improvise.cli import dispatch
-from improvise.corpora.wjd import chord_tone_rate, key_shift_to_c, read_wjd, split_by_piece
+from improvise.core.chords import parse_wjd_chord
+from improvise.cli.main import dispatch
+from improvise.data.wjd import chord_tone_rate, key_shift_to_c, read_wjd, split_by_piece
 
 WJD = Path(__file__).resolve().parents[2] / "shared" / "data" / "wjd"
 HEADER = "melid,bar,beat,tatum,division,beats_per_bar,chorus,phrase,onset_s,duration_s,pitch,chord,key\n"
@@ -77,7 +77,7 @@ def test_real_blues_solos_match_the_human_reference():
 
 @pytest.mark.skipif(not WJD.is_dir(), reason="shared/data is not beside the checkout")
 def test_melody_model_table_on_wjd_blues():
-    from improvise.melody_eval import evaluate_wjd_blues, render_section
+    from improvise.zoo.melody_eval import evaluate_wjd_blues, render_section
 
     res = evaluate_wjd_blues(WJD, epochs=1)
     assert res["split"] == {"train": 76, "valid": 11, "test": 10}
@@ -97,7 +97,7 @@ def test_melody_model_table_on_wjd_blues():
     (HEADER + "1,1,1\n", "fewer fields"),
 ])
 def test_malformed_notes_are_one_line_errors_naming_the_file(tmp_path, notes, match):
-    from improvise.errors import UserError
+    from improvise.core.errors import UserError
 
     _tiny(tmp_path)
     with gzip.open(tmp_path / "wjd_notes.csv.gz", "wt") as f:

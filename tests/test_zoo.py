@@ -7,13 +7,13 @@ import numpy as np
 import pytest
 import torch
 
-from improvise import melody_encodings as me
-from improvise.cli import dispatch
-from improvise.corpora.load import load_corpus
-from improvise.encodings import MelodyEventEncoding
-from improvise.models.attention_rnn import AttentionRNN, AttentionRNNConfig
-from improvise.models.hmm import HMM, fit_hmm
-from improvise.zoo import ZooConfig, load_zoo_model, sample_events
+from improvise.encodings import zoo_inputs as me
+from improvise.cli.main import dispatch
+from improvise.data.load import load_corpus
+from improvise.encodings.events import MelodyEventEncoding
+from improvise.nn.attention_rnn import AttentionRNN, AttentionRNNConfig
+from improvise.nn.hmm import HMM, fit_hmm
+from improvise.zoo.model import ZooConfig, load_zoo_model, sample_events
 
 ABC = """X:1
 T:Up And Down
@@ -151,7 +151,7 @@ def test_zoo_rejects_unknown_models(tmp_path, capsys):
 
 
 def test_resume_goes_on_exactly_where_training_stopped(tmp_path):
-    from improvise.compare import corpus_events, fit_zoo_model
+    from improvise.zoo.compare import corpus_events, fit_zoo_model
 
     corpus = load_corpus(str(_abc_folder(tmp_path, 5)))
     enc = MelodyEventEncoding()

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from improvise.checks import MAX_EPOCHS, MAX_HIDDEN, MAX_SECONDS, require
+from improvise.core.checks import MAX_EPOCHS, MAX_HIDDEN, MAX_SECONDS, require
 
 MAX_LAYERS = 64  # stacked LSTM layers
 MAX_SEQ = 100_000  # characters of truncated BPTT

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 import numpy as np
-from improvise.errors import ConfigError
+from improvise.core.errors import ConfigError
 
 MAX_SPINES = 8  # active spines a split may reach (the corpora reach 7 once)
 STRICT, CLOSING = 1, 2  # LineState.strict

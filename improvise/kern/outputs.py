@@ -13,9 +13,9 @@ from pathlib import Path
 
 from improvise.kern.grammar import BARLINE, KernGrammar
 from improvise.kern.prepare import KernError, next_spine_types
-from improvise.checks import file_error
-from improvise.errors import UserError
-from improvise.runs import write_bytes, write_json
+from improvise.core.checks import file_error
+from improvise.core.errors import UserError
+from improvise.core.runs import write_bytes, write_json
 from improvise.kern.sample import (DEFAULT_LAYOUT, SampleConfig, finish_body, meter_of, preamble, primer_state,
                                    sample_body)
 from improvise.kern.validate import validate_kern
@@ -155,7 +155,7 @@ def sample_run(run: Path, out: Path, cfg: SampleConfig, files: bool = True) -> d
     """Draw cfg.n samples from a run folder into `out`; returns validity.json's content. The
     settings, the run folder and the primer are checked before `out` is made."""
     from improvise.kern.runfolder import load_kern_model
-    from improvise.models.char_lstm import NumpyCharStep
+    from improvise.nn.char_lstm import NumpyCharStep
 
     cfg.validate()
     check_synth(cfg.synth)

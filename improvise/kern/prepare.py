@@ -15,8 +15,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from improvise.errors import UserError
-from improvise.runs import write_bytes
+from improvise.core.errors import UserError
+from improvise.core.runs import write_bytes
 
 KNOWN_SPINES = ("**kern", "**dynam", "**dyn", "**text", "**silbe", "**harm", "**recip", "**fing")
 BARLINE_TOKEN = "@"

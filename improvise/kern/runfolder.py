@@ -14,12 +14,12 @@ import dataclasses
 import math
 from pathlib import Path
 
-from improvise.checks import MAX_HIDDEN, check_in_dir, file_error
-from improvise.errors import UserError
+from improvise.core.checks import MAX_HIDDEN, check_in_dir, file_error
+from improvise.core.errors import UserError
 from improvise.kern.config import MAX_LAYERS, KernTrainConfig
 from improvise.kern.grammar import MAX_SPINES
-from improvise.models.char_lstm import CharLSTM, CharLSTMConfig
-from improvise.runs import load_checkpoint, read_json
+from improvise.nn.char_lstm import CharLSTM, CharLSTMConfig
+from improvise.core.runs import load_checkpoint, read_json
 
 TASK = "kern"  # config.json's "task" (runs written before it was recorded have none)
 CONFIG_KEYS = ("task", "model", "train", "chars", "layout", "corpus")

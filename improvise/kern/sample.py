@@ -1,7 +1,7 @@
 """Sampling a **kern character model, with or without the grammar mask, and the finishing
 pass that makes a sample a complete **kern file.
 
-`sample_body` draws characters one at a time (NumpyCharStep) at a temperature (improvise.sample.draw); with the grammar
+`sample_body` draws characters one at a time (NumpyCharStep) at a temperature (improvise.core.sample.draw); with the grammar
 each step's choices are limited to the characters that keep the line valid. After `length`
 characters it goes on to the end of the line in progress (with the grammar: to the end of a line
 after which the spines' last notes end together, the grammar then closing: no new note may
@@ -23,11 +23,11 @@ from fractions import Fraction
 
 import numpy as np
 
-from improvise.checks import require
-from improvise.errors import UserError
+from improvise.core.checks import require
+from improvise.core.errors import UserError
 from improvise.kern.grammar import (BARLINE, CLOSING, MAX_SPINES, KernGrammar, advance, field_quarters,
                                     initial_state)
-from improvise.sample import draw
+from improvise.core.sample import draw
 
 DEFAULT_LAYOUT = ("kern", "kern", "dynam")  # left hand, right hand, dynamics: 68 of the 69 Mozart files
 BASIC_REPAIRS = ("preamble", "barline numbers", "terminators")

@@ -16,14 +16,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from improvise.checks import MAX_EPOCHS, check_memory, file_error
-from improvise.errors import UserError
+from improvise.core.checks import MAX_EPOCHS, check_memory, file_error
+from improvise.core.errors import UserError
 from improvise.kern.config import KernTrainConfig
-from improvise.runs import save_checkpoint, write_json
+from improvise.core.runs import save_checkpoint, write_json
 from improvise.kern.prepare import KernError, kern_files, prepare_text, read_kern_text, unusable
 from improvise.kern.runfolder import check_weights, open_checkpoint, read_run_config
-from improvise.models.char_lstm import CharLSTM, CharLSTMConfig
-from improvise.sequence_trainer import SequenceTrainConfig, fit_sequences
+from improvise.nn.char_lstm import CharLSTM, CharLSTMConfig
+from improvise.train.loop import SequenceTrainConfig, fit_sequences
 
 KEEP_CHECKPOINTS = 3  # named checkpoints kept (the latest improvements)
 RESUME_MAY_CHANGE = ("epochs", "patience", "minutes", "threads")  # settings --resume may change

@@ -180,7 +180,7 @@ def validate_kern(text: str, path: Path | None = None, svg_path: Path | None = N
 def read_checked(paths: list[Path]) -> list[tuple[Path, str]]:
     """Each file's text, every file read before any is validated: a file that is missing, a
     folder, empty, binary or too large is a UserError `FILE: what is wrong`."""
-    from improvise.checks import file_error
+    from improvise.core.checks import file_error
     from improvise.kern.prepare import KernError, read_kern_text
 
     texts = []

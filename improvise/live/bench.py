@@ -333,7 +333,7 @@ def main(argv: list[str] | None = None) -> int:
     import argparse
     import tempfile
 
-    from improvise.checks import float_flag, int_flag
+    from improvise.core.checks import float_flag, int_flag
 
     ap = argparse.ArgumentParser(prog="python -m improvise.live.bench")
     ap.add_argument("--messages", type=int_flag(1, 1_000_000), default=10_000, help="OSC messages, 1-1000000")

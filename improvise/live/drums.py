@@ -17,12 +17,12 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from improvise.checks import file_error
-from improvise.errors import ConfigError
+from improvise.core.checks import file_error
+from improvise.core.errors import ConfigError
 from improvise.live.midifile import read_midi
-from improvise.models.melody_rnn import MelodyRNN, MelodyRNNConfig
-from improvise.sample import draw
-from improvise.sequence_trainer import SequenceTrainConfig, fit_sequences
+from improvise.nn.melody_rnn import MelodyRNN, MelodyRNNConfig
+from improvise.core.sample import draw
+from improvise.train.loop import SequenceTrainConfig, fit_sequences
 
 KICK, SNARE, HAT = 1, 2, 4
 N_TOKENS = 8

@@ -38,7 +38,7 @@ from improvise.live.drums import rule_pattern
 from improvise.live.grid import LoopSpec, tap_tempo
 from improvise.live.pitches import fit_pitch
 from improvise.live.ports import OutPort
-from improvise.errors import ConfigError
+from improvise.core.errors import ConfigError
 
 MODES = ("free", "bass", "chords", "improv")
 BLUES_PCS = (0, 3, 5, 6, 7, 10)  # the blues scale, relative to the key

@@ -5,8 +5,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from improvise.checks import MAX_BEATS_PER_BAR
-from improvise.errors import ConfigError
+from improvise.core.checks import MAX_BEATS_PER_BAR
+from improvise.core.errors import ConfigError
 
 MAX_LOOP_BARS = 256  # bars in a loop (at most 131,072 grid steps: 256 bars of 64/2)
 BEAT_UNITS = (2, 4, 8, 16)  # time-signature denominators on a 16th-note grid

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import mido
 
-from improvise.checks import check_in_file, file_error
-from improvise.errors import ConfigError, UserError
+from improvise.core.checks import check_in_file, file_error
+from improvise.core.errors import ConfigError, UserError
 from improvise.live.engine import DEFAULT_CONTROLS, MODES, JamConfig
 from improvise.live.grid import LoopSpec
 from improvise.live.pitches import BluesPitchSource
@@ -59,7 +59,7 @@ def json_type(value) -> str:
 def lead_sheet_pcs(source: str, standards: Path | None, spec: LoopSpec) -> list[list[int]]:
     """The pitch classes of a lead sheet's chord at every 16th of its played form. A sheet
     the package's reader cannot read is a one-line error naming it."""
-    from improvise.leadsheet_load import load_leadsheet
+    from improvise.leadsheet.load import load_leadsheet
 
     if standards is not None:
         check_in_file(standards, "standards file")
@@ -121,9 +121,9 @@ def make_source(model: Path | str | None, key: int = 0, seed: int = 0, temperatu
         return MarkovPitchSource.train(order=parse_markov(str(model)), seed=seed)
     if model is not None:
         return BluesPitchSource.from_run(model, key=key, seed=seed, temperature=temperature)
-    from improvise.blues import BluesConfig, train_blues
-    from improvise.encodings import BluesEncoding
-    from improvise.models.reference import NumpyChordMelody
+    from improvise.blues.task import BluesConfig, train_blues
+    from improvise.encodings.blues import BluesEncoding
+    from improvise.nn.reference import NumpyChordMelody
 
     if progress:
         print("no --model: training the headline blues model (seed 0) ...", flush=True)

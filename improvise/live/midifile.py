@@ -7,7 +7,7 @@ from pathlib import Path
 
 import mido
 
-from improvise.checks import check_in_file, file_error
+from improvise.core.checks import check_in_file, file_error
 
 MAX_MIDI_BYTES = 8 << 20  # a performance or drum-pattern MIDI file (hours of dense playing)
 

@@ -18,7 +18,7 @@ from pythonosc.osc_message import OscMessage
 from pythonosc.osc_packet import OscPacket
 from pythonosc.udp_client import SimpleUDPClient
 
-from improvise.errors import UserError
+from improvise.core.errors import UserError
 
 RECEIVE_BUFFER = 4 << 20  # bytes asked for; Linux gives at most net.core.rmem_max
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from improvise.generate import input_vector
-from improvise.sample import draw
-from improvise.errors import ConfigError
+from improvise.blues.generate import input_vector
+from improvise.core.sample import draw
+from improvise.core.errors import ConfigError
 
 
 class CyclePitchSource:
@@ -48,9 +48,9 @@ class BluesPitchSource:
 
     @classmethod
     def from_run(cls, run_dir, **kw) -> "BluesPitchSource":
-        from improvise.blues import load_blues_run
-        from improvise.encodings import BluesEncoding
-        from improvise.models.reference import NumpyChordMelody
+        from improvise.blues.task import load_blues_run
+        from improvise.encodings.blues import BluesEncoding
+        from improvise.nn.reference import NumpyChordMelody
 
         model, _ = load_blues_run(run_dir)
         return cls(NumpyChordMelody.from_module(model), BluesEncoding(), **kw)
@@ -88,7 +88,7 @@ class BluesPitchSource:
 
 
 class MarkovPitchSource:
-    """The package's Markov chain (models.baselines) over intervals between successive notes,
+    """The package's Markov chain (nn.baselines) over intervals between successive notes,
     -24..+24 semitones (ids 0..48). Primed with the performer's intervals; generates from the
     performer's last pitch."""
 
@@ -103,10 +103,10 @@ class MarkovPitchSource:
     @classmethod
     def train(cls, melodies: list[list[int]] | None = None, order: int = 2, **kw) -> "MarkovPitchSource":
         """Fit on MIDI pitch sequences (default: the melodies of the synthesized blues corpus)."""
-        from improvise.models.baselines import MarkovChain
+        from improvise.nn.baselines import MarkovChain
 
         if melodies is None:
-            from improvise.corpora.blues import synth_blues_corpus
+            from improvise.data.blues_synth import synth_blues_corpus
 
             melodies = [[n.pitch for n in t.melody] for t in synth_blues_corpus(8)]
         seqs = [cls._ids(m) for m in melodies if len(m) > 1]

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 
 import mido
 
-from improvise.errors import UserError
+from improvise.core.errors import UserError
 
 
 class OutPort:

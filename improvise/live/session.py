@@ -22,8 +22,8 @@ from pathlib import Path
 import mido
 import numpy as np
 
-from improvise.checks import file_error
-from improvise.errors import ConfigError
+from improvise.core.checks import file_error
+from improvise.core.errors import ConfigError
 from improvise.live.clock import RealClock, SimClock
 from improvise.live.engine import JamConfig, JamEngine
 from improvise.live.inbox import Inbox, serve

@@ -12,8 +12,8 @@ from pathlib import Path
 import mido
 import numpy as np
 
-from improvise.errors import UserError
-from improvise.runs import write_bytes
+from improvise.core.errors import UserError
+from improvise.core.runs import write_bytes
 
 SOUNDFONT_DIRS = ("/usr/share/sounds/sf2", "/usr/share/soundfonts", "/usr/local/share/soundfonts",
                   "/usr/share/sounds/sf3", "/opt/homebrew/share/soundfonts")

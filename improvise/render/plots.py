@@ -12,7 +12,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.colors import ListedColormap  # noqa: E402
 
-from improvise.runs import write_bytes  # noqa: E402
+from improvise.core.runs import write_bytes  # noqa: E402
 
 CHORD_COLOURS = ("#4C72B0", "#DD8452", "#55A868", "#C44E52", "#8172B3", "#937860")
 GATES = ("input", "forget", "cell", "output")

@@ -10,7 +10,7 @@ import html
 import json
 from pathlib import Path
 
-from improvise.runs import write_bytes
+from improvise.core.runs import write_bytes
 
 CHECK_SCRIPT = """
 <script>

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import numpy as np
 
-from improvise.blues import BluesConfig, corpus_arrays, load_blues_run
-from improvise.encodings import BluesEncoding
-from improvise.checks import MAX_CHORUSES
-from improvise.errors import ConfigError, UserError
-from improvise.midi import MidiStyle, write_midi
-from improvise.runs import CHECKPOINT, CONFIG, METRICS, read_json, read_optional_json, require_run_dir, write_json
-from improvise.summary import chorus_grid
+from improvise.blues.task import BluesConfig, corpus_arrays, load_blues_run
+from improvise.encodings.blues import BluesEncoding
+from improvise.core.checks import MAX_CHORUSES
+from improvise.core.errors import ConfigError, UserError
+from improvise.core.midi import MidiStyle, write_midi
+from improvise.core.runs import CHECKPOINT, CONFIG, METRICS, read_json, read_optional_json, require_run_dir, write_json
+from improvise.blues.summary import chorus_grid
 
 PERIOD = 96
 
@@ -94,7 +94,7 @@ def _checked_snapshots(path: Path, history: dict | None) -> list[dict] | None:
 
 def _require_blues(run_dir: Path) -> None:
     """A folder that says what it holds must hold a blues run (generate --out writes none)."""
-    from improvise.run_kinds import KINDS, run_kind
+    from improvise.core.run_kinds import KINDS, run_kind
 
     if (run_dir / CONFIG).exists() or (run_dir / "session.json").exists() or (run_dir / "sweep.json").exists():
         kind = run_kind(run_dir)
@@ -245,7 +245,7 @@ def write_gif(snapshots: list[dict], history: dict, encoding, path: Path, ms_per
     from PIL import Image
 
     from improvise.render.plots import gif_frame
-    from improvise.runs import write_bytes
+    from improvise.core.runs import write_bytes
 
     epochs = len(history["loss"])
     frames = [Image.fromarray(gif_frame(s, history, encoding, epochs)) for s in snapshots]

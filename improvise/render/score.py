@@ -8,9 +8,9 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
-from improvise.errors import UserError
-from improvise.music import Tune
-from improvise.runs import write_bytes
+from improvise.core.errors import UserError
+from improvise.core.music import Tune
+from improvise.core.runs import write_bytes
 
 
 def tune_to_score(tune: Tune, title: str = "improvise"):

@@ -194,8 +194,8 @@ def _blob(name: str, edit):
 def _other_model(hidden: int, layers: int, more_chars: int = 0):
     """model.pt replaced by an untrained CharLSTM of another size, its model_config honest."""
     def apply(run: Path) -> None:
-        from improvise.models.char_lstm import CharLSTM, CharLSTMConfig
-        from improvise.runs import save_checkpoint
+        from improvise.nn.char_lstm import CharLSTM, CharLSTMConfig
+        from improvise.core.runs import save_checkpoint
 
         vocab = len(json.loads((run / "config.json").read_text())["chars"]) + more_chars
         cfg = CharLSTMConfig(vocab, hidden, layers)

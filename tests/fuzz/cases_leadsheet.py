@@ -48,7 +48,7 @@ def mxl(score: bytes, root_name: str = "score.xml", container: bool = True) -> b
 
 def ireal_link(chart: str = CHART, title: str = "Fuzz Tune", key: str = "F", more: str = "") -> str:
     """An irealb:// link of one song (and `more` songs' fields after it), scrambled as iReal Pro does."""
-    from improvise.leadsheet_ireal import scramble
+    from improvise.leadsheet.ireal import scramble
 
     song = f"{title}=Writer A==Medium Swing={key}=={scramble(chart)}=Jazz-Medium Swing=140=3"
     return "irealb://" + quote(song + more + "===Fuzz List", safe="")
@@ -206,7 +206,7 @@ def _ireal_cases(fx) -> list[Case]:
 
 
 def _scr(chart: str) -> str:
-    from improvise.leadsheet_ireal import scramble
+    from improvise.leadsheet.ireal import scramble
 
     return scramble(chart)
 

@@ -88,7 +88,7 @@ def cli(*argv: str, timeout: float = 600) -> None:
 
 def run_case(case: Case, scratch: Path) -> Outcome:
     """Fork, run the case in the child, judge it in the parent."""
-    from improvise.cli import dispatch
+    from improvise.cli.main import dispatch
 
     scratch.mkdir(parents=True, exist_ok=True)
     out_f, err_f = scratch / "stdout", scratch / "stderr"

@@ -1,0 +1,1 @@
+"""The `improvise` command: one module a command group, each a thin wrapper over a package function."""

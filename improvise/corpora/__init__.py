@@ -1,1 +1,0 @@
-"""Corpus readers and generators: each turns a source into `improvise.music.Tune`s."""

@@ -1,0 +1,267 @@
+"""`make bench`: timings for docs/benchmarks.md, each against a baseline measured in the same run.
+
+1. Headline training (seed 0, 200 epochs, defaults) vs a plain PyTorch loop over nn.LSTM
+   training the same network shape for the same epochs the textbook way (one chorus a
+   sequence from a zero state, torch.optim.Adam and clip_grad_norm_ with their defaults).
+2. Free-running generation: the numpy step path vs the same model stepped in PyTorch.
+3. The acceptance sweep: 10 seeds x (training + 2 x 100 choruses).
+
+Run: python -m improvise.experiments.bench --out docs/benchmarks.md
+"""
+from __future__ import annotations
+
+import argparse
+import platform
+import statistics
+import time
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from improvise.blues.task import BluesConfig, build_model, corpus_arrays, improvise_blues, loop_tensors, train_blues
+from improvise.encodings.blues import BluesEncoding
+from improvise.blues.generate import GenerateConfig
+from improvise.nn.chord_melody import head_losses
+from improvise.core.runs import write_bytes
+from improvise.blues.sweep import blues_sweep
+
+
+def plain_loop_seconds(cfg: BluesConfig, epochs: int) -> float:
+    """The baseline: the same network, trained chorus-by-chorus in a plain PyTorch loop."""
+    enc = BluesEncoding()
+    chords, pitches = corpus_arrays(cfg, enc)
+    x, y = loop_tensors(chords, pitches, enc)
+    n = cfg.choruses
+    xb = x.view(n, 96, -1).transpose(0, 1).contiguous()  # (T, B, D): one chorus per sequence
+    yb = y.view(n, 96, -1).transpose(0, 1).contiguous()
+    model = build_model(cfg, enc)
+    opt = torch.optim.Adam(model.parameters(), lr=cfg.train.lr)
+    t0 = time.perf_counter()
+    for _ in range(epochs):
+        logits, _, _ = model(xb)
+        lc, lp = head_losses(logits, yb, enc.n_chords)
+        opt.zero_grad()
+        (lc + lp).backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.train.clip)
+        opt.step()
+    return time.perf_counter() - t0
+
+
+def numpy_step_microseconds(model, batches: int = 50, per_batch: int = 200) -> list[float]:
+    """Per-step time of the numpy path, one figure per batch of steps, cycling over 8 inputs."""
+    from improvise.nn.reference import NumpyChordMelody
+
+    stepper = NumpyChordMelody.from_module(model)
+    enc = BluesEncoding()
+    xs = [enc.encode_inputs(np.array([0]), np.array([0]), np.array([k % 8]), start_step=k)[0] for k in range(8)]
+    for k in range(8):
+        stepper.step_key(k, lambda: xs[k])
+    out = []
+    for _ in range(batches):
+        t0 = time.perf_counter()
+        for i in range(per_batch):
+            stepper.step_key(i & 7, None)
+        out.append((time.perf_counter() - t0) / per_batch * 1e6)
+    return out
+
+
+def torch_step_seconds(model, steps: int) -> float:
+    """The same model stepped one token at a time in PyTorch (no grad)."""
+    enc = BluesEncoding()
+    x = torch.zeros(1, 1, enc.input_size)
+    x[0, 0, 0] = 1
+    state = None
+    with torch.no_grad():
+        t0 = time.perf_counter()
+        for _ in range(steps):
+            logits, _, state = model(x, None, state)
+            int(logits[0, 0, :3].argmax())
+        return time.perf_counter() - t0
+
+
+def machine() -> str:
+    cpu = platform.processor() or "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    import os
+
+    return f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.machine()}, Python {platform.python_version()}, torch {torch.__version__}, numpy {np.__version__}"
+
+
+def live_section(trained) -> list[str]:
+    """The live engine's timings (issue 7), on the headline model's numpy path."""
+    from improvise.encodings.blues import BluesEncoding
+    from improvise.live.bench import live_figures, osc_round_trip_ms
+    from improvise.live.pitches import BluesPitchSource
+    from improvise.nn.reference import NumpyChordMelody
+
+    source = BluesPitchSource(NumpyChordMelody.from_module(trained.model), BluesEncoding())
+    f = live_figures(source)
+    rt = osc_round_trip_ms(source)
+    rows = [f"| {name} | {v['latency_ms_median']:.3f} | {v['latency_ms_p99']:.3f} | {v['latency_ms_max']:.3f} | "
+            f"{v['generate32_ms_median']:.3f} | {v['generate32_ms_p99']:.3f} |" for name, v in
+            (("idle", f["idle"]), ("other core busy (a spinning process)", f["busy"]))]
+    return [
+        "",
+        "## The live engine (`improvise jam`, improv mode)",
+        "",
+        "From a performer's note-on reaching `JamEngine.handle` to the re-pitched note being sent",
+        f"({f['idle']['notes']:,} notes, a grid step every other note so the pitch buffer refills as it does",
+        "live), and the blues model generating the next 32 pitches through the numpy path:",
+        "",
+        "| machine state | latency median ms | p99 ms | max ms | 32 pitches median ms | p99 ms |",
+        "|---|---|---|---|---|---|",
+        *rows,
+        "",
+        f"OSC on 127.0.0.1, a client's /note to the engine's answering /note ({len(rt)} round trips, "
+        f"single process): median {np.median(rt):.3f} ms, p99 {np.percentile(rt, 99):.3f} ms.",
+    ]
+
+
+def block_cells_milliseconds(fn, members: int, repeats: int) -> list[float]:
+    """Forward and backward of experiment 2's recurrence (8 blocks of 2 cells, 96 steps, 8
+    streams) for `members` networks at once, through `fn` (BlockCells or the autograd reference)."""
+    g = torch.Generator().manual_seed(0)
+    nb, H = 8, 16
+    G = 3 * nb + H
+    zx = torch.randn(96, members, 8, G, generator=g).requires_grad_()
+    w_rec = (0.3 * torch.randn(members, H, G, generator=g)).requires_grad_()
+    peep = torch.zeros(members, 3, H, requires_grad=True)
+    expand = torch.kron(torch.eye(nb), torch.ones(2, 1))
+    zero = torch.zeros(members, 8, H)
+    out = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        hs, _, _ = fn(zx, zero, zero, w_rec, peep, expand, True, True, 10.0)
+        hs.square().sum().backward()
+        out.append((time.perf_counter() - t0) * 1e3)
+    return out
+
+
+def eck2002_section(repeats: int = 30) -> list[str]:
+    from improvise.nn.block_cells import BlockCells, block_cells_reference
+
+    hand, auto, one = [], [], []
+    for _ in range(3):  # interleaved
+        hand += block_cells_milliseconds(BlockCells.apply, 10, repeats)
+        auto += block_cells_milliseconds(block_cells_reference, 10, repeats)
+        one += block_cells_milliseconds(BlockCells.apply, 1, repeats)
+    h, a, o = statistics.median(hand), statistics.median(auto), statistics.median(one)
+    return [
+        "",
+        "## Training eck2002's networks: one update of the recurrence",
+        "",
+        "Forward and backward through experiment 2's memory blocks (8 blocks of 2 cells, peepholes,",
+        "96 steps, 8 streams), the part of an update that runs step by step in Python.",
+        "",
+        "| path | median ms an update |",
+        "|---|---|",
+        f"| 10 networks together, hand-written backward (`BlockCells`, what training uses) | {h:.2f} |",
+        f"| 10 networks together, autograd through the same steps (`block_cells_reference`) | {a:.2f} |",
+        f"| 1 network, hand-written backward | {o:.2f} |",
+        "",
+        f"Hand-written backward vs autograd: **{a / h:.1f}x** faster. Ten networks together vs one at a time "
+        f"(10 x {o:.2f} ms): **{10 * o / h:.1f}x** faster, since a step's cost is mostly Python and dispatch, "
+        "not arithmetic, at these sizes.",
+    ]
+
+
+def run(repeats: int = 7, sweep: bool = True) -> str:
+    cfg = BluesConfig()
+    torch.set_num_threads(cfg.train.threads)
+    ours, plain = [], []
+    for _ in range(repeats):  # interleaved so drifts in machine load hit both alike
+        trained = train_blues(cfg)
+        ours.append(trained.train_seconds)
+        plain.append(plain_loop_seconds(cfg, cfg.train.epochs))
+    o, p = statistics.median(ours), statistics.median(plain)
+
+    steps = 96 * 100
+    per_step, per_gen, per_torch = [], [], []
+    for _ in range(5):
+        per_step += numpy_step_microseconds(trained.model)
+        r = improvise_blues(trained.model, GenerateConfig(choruses=100, seed=0, chord_temperature=0.85))
+        per_gen.append(r["seconds"] / (steps - 1) * 1e6)
+        per_torch.append(torch_step_seconds(trained.model, 2000) / 2000 * 1e6)
+    g_np, g_gen, g_t = statistics.median(per_step), statistics.median(per_gen), statistics.median(per_torch)
+
+    lines = [
+        "# Benchmarks",
+        "",
+        f"Regenerated by `make bench` (`python -m improvise.experiments.bench --out docs/benchmarks.md`) on {date.today()}.",
+        f"Machine: {machine()}. One torch thread (the default). Figures are medians; every ratio",
+        "compares two things measured in the same run, interleaved.",
+        "",
+        "## Training the headline blues model (seed 0, 200 epochs, defaults)",
+        "",
+        "| what | median seconds | runs |",
+        "|---|---|---|",
+        f"| `train_blues()`: looped corpus, carried state, fused Adam | {o:.3f} | {repeats} |",
+        f"| plain PyTorch loop over nn.LSTM, same network and epochs | {p:.3f} | {repeats} |",
+        "",
+        f"Ratio plain / ours: **{p / o:.2f}x**. All runs: ours {', '.join(f'{v:.2f}' for v in ours)}; "
+        f"plain {', '.join(f'{v:.2f}' for v in plain)}.",
+        "The seed-000 numpy peer (hand-written BPTT, smaller network) takes 3.1 to 3.5 s for its 200 epochs on a",
+        "machine like this one (shared/findings.md; not re-measured here).",
+        "Both loops do the same number of updates on the same data and spend their time in the same",
+        "oneDNN LSTM kernels; " + (
+            "ours is faster by its fused optimizer and less Python around them." if p / o >= 1.05 else
+            "they are level (within 5%): what ours adds (readers that carry their state across the loop, one "
+            "restarting at the chorus top) costs next to nothing." if p / o >= 0.95 else
+            f"ours is {o / p - 1:.0%} slower here, the price of carrying and masking state across the loop."),
+        "The machine's timings drift by about 30% from minute to minute (earlier runs on this machine gave",
+        "1.2 s for ours), so compare ratios from one run, not figures across runs.",
+        "",
+        "## Free-running generation, per step (the headline model)",
+        "",
+        "| path | median microseconds a step |",
+        "|---|---|",
+        f"| numpy single step (`NumpyChordMelody.step_key`): state in, logits out | {g_np:.1f} |",
+        f"| the same model stepped in PyTorch (`model(x, state=...)`, no grad) | {g_t:.1f} |",
+        f"| a whole generation step in `generate()`: numpy step, two draws at T = 0.85, bookkeeping | {g_gen:.1f} |",
+        "",
+        f"Ratio PyTorch / numpy step: **{g_t / g_np:.1f}x**. The seed-000 numpy generator takes 100 to 130 µs a step",
+        "here, sampling included (shared/findings.md). The numpy step medians are taken over batches of",
+        "200 steps; each numpy call costs about a microsecond on this machine, so the step is written",
+        "to make few of them (preallocated buffers, one matrix for the logits and the next step's",
+        "recurrent terms, the input projection cached per distinct input).",
+    ]
+    lines += live_section(trained)
+    lines += eck2002_section()
+    if sweep:
+        t0 = time.perf_counter()
+        result = blues_sweep(list(range(10)), 100)
+        wall = time.perf_counter() - t0
+        s = result["summary"]
+        lines += [
+            "",
+            "## The acceptance sweep",
+            "",
+            "`improvise blues sweep --seeds 0-9 --choruses 100` (10 models, each free-run for 2 x 100 choruses):",
+            f"{wall:.1f} s in all; median training {s['train_seconds_median']:.2f} s; deterministic bar-onset match",
+            f"mean {s['deterministic']['bar_onset_match_mean']:.3f} (worst seed {s['deterministic']['bar_onset_match_min']:.3f}),"
+            f" sampled chords (T = 0.85) mean {s['sampled']['bar_onset_match_mean']:.3f}.",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--out", default="docs/benchmarks.md")
+    ap.add_argument("--repeats", type=int, default=7)
+    ap.add_argument("--no-sweep", action="store_true")
+    a = ap.parse_args()
+    text = run(a.repeats, sweep=not a.no_sweep)
+    write_bytes(Path(a.out), text.encode())
+    print(text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,5 +1,0 @@
-"""Models. Nothing here imports music code: models see index lists and class counts only."""
-from improvise.models.chord_melody import ChordMelodyConfig, ChordMelodyNet
-from improvise.models.reference import NumpyChordMelody
-
-__all__ = ["ChordMelodyConfig", "ChordMelodyNet", "NumpyChordMelody"]

@@ -1,0 +1,1 @@
+"""Training: the package's one loop (`loop.fit`), with looped streams (`looped`) as one of its batch sources."""
