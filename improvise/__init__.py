@@ -3,6 +3,7 @@
 The public names below are imported on first use (PEP 562), so `import improvise.core.chords` or
 `improvise --help` does not pay for torch, and a Ctrl-C while they load is handled by the CLI.
 """
+
 from importlib import import_module
 
 from improvise.core.errors import ConfigError, UserError
@@ -10,12 +11,28 @@ from improvise.core.errors import ConfigError, UserError
 __version__ = "0.1.0"
 
 _WHERE = {  # public name -> the module that defines it
-    "BluesConfig": "blues.task", "generate_run": "blues.task", "improvise_blues": "blues.task", "load_blues_run": "blues.task",
-    "save_trained": "blues.task", "score_rollout": "blues.task", "train_blues": "blues.task",
-    "BLUES_FORM": "data.blues_synth", "synth_blues_corpus": "data.blues_synth", "BluesEncoding": "encodings.blues",
-    "GenerateConfig": "blues.generate", "generate": "blues.generate", "jam_live": "live.jam", "jam_simulate": "live.jam",
-    "tune_to_midi": "core.midi", "write_midi": "core.midi", "Chord": "core.music", "Note": "core.music", "Progression": "core.music",
-    "Tune": "core.music", "blues_sweep": "blues.sweep", "TrainConfig": "train.looped",
+    "BluesConfig": "blues.task",
+    "generate_run": "blues.task",
+    "improvise_blues": "blues.task",
+    "load_blues_run": "blues.task",
+    "save_trained": "blues.task",
+    "score_rollout": "blues.task",
+    "train_blues": "blues.task",
+    "BLUES_FORM": "data.blues_synth",
+    "synth_blues_corpus": "data.blues_synth",
+    "BluesEncoding": "encodings.blues",
+    "GenerateConfig": "blues.generate",
+    "generate": "blues.generate",
+    "jam_live": "live.jam",
+    "jam_simulate": "live.jam",
+    "tune_to_midi": "core.midi",
+    "write_midi": "core.midi",
+    "Chord": "core.music",
+    "Note": "core.music",
+    "Progression": "core.music",
+    "Tune": "core.music",
+    "blues_sweep": "blues.sweep",
+    "TrainConfig": "train.looped",
 }
 __all__ = sorted([*_WHERE, "ConfigError", "UserError"])
 

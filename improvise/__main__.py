@@ -1,4 +1,5 @@
 """python -m improvise: the improvise command."""
+
 import sys
 
 try:

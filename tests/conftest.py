@@ -46,8 +46,15 @@ if _os.environ.get("IMPROVISE_MARGINS"):
             r = _ratio(a, b, rtol, atol)
         except Exception:  # noqa: BLE001 - a comparison of shapes we cannot measure: skip it
             return
-        _log.append({"test": _os.environ.get("PYTEST_CURRENT_TEST", "?").split(" ")[0], "check": name,
-                     "ratio": r, "rtol": rtol, "atol": atol})
+        _log.append(
+            {
+                "test": _os.environ.get("PYTEST_CURRENT_TEST", "?").split(" ")[0],
+                "check": name,
+                "ratio": r,
+                "rtol": rtol,
+                "atol": atol,
+            }
+        )
 
     def _wrap(mod, attr, name, rtol0, atol0):
         orig = getattr(mod, attr)

@@ -1,5 +1,6 @@
 """Run by tests/test_distributed.py under torchrun (and in-process): a tiny event LSTM trained
 with the shared trainer; prints the validation curve as JSON on rank 0."""
+
 import json
 import sys
 
@@ -15,7 +16,9 @@ def data(n: int, seed: int):
     out = []
     for _ in range(n):
         length = int(rng.integers(20, 60))  # short pieces: windows get padded, so ranks hold unequal targets
-        ev = (np.arange(length) * int(rng.integers(1, 3)) + int(rng.integers(5))) % 5 + int(rng.integers(2)) % 2
+        ev = (np.arange(length) * int(rng.integers(1, 3)) + int(rng.integers(5))) % 5 + int(
+            rng.integers(2)
+        ) % 2
         x = torch.from_numpy(np.eye(6, dtype=np.float32)[ev[:-1]])
         out.append((x, torch.from_numpy(ev[1:].astype(np.int64))))
     return out

@@ -2,8 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from improvise.core.chords import ChordParseError, parse_chord
 from improvise.cli.main import dispatch
+from improvise.core.chords import ChordParseError, parse_chord
 from improvise.leadsheet.load import load_leadsheet
 from improvise.leadsheet.sources import expand_standard
 from improvise.leadsheet.text import parse_text
@@ -11,13 +11,26 @@ from improvise.leadsheet.text import parse_text
 STANDARDS = Path(__file__).resolve().parents[2] / "shared" / "data" / "leadsheets" / "JazzStandards.json"
 
 
-@pytest.mark.parametrize("text,root,quality,pcs", [
-    ("C7", 0, "7", {0, 4, 7, 10}), ("Bb-7", 10, "m7", {10, 1, 5, 8}), ("F#m7b5", 6, "m7b5", {6, 9, 0, 4}),
-    ("Ebmaj7", 3, "maj7", {3, 7, 10, 2}), ("Ebj7", 3, "maj7", {3, 7, 10, 2}), ("C-6", 0, "m6", {0, 3, 7, 9}),
-    ("Bbo7", 10, "dim7", {10, 1, 4, 7}), ("Gb07", 6, "dim7", {6, 9, 0, 3}), ("A7sus4", 9, "7sus4", {9, 2, 4, 7}),
-    ("E7sus", 4, "7sus4", {4, 9, 11, 2}), ("Cø7", 0, "m7b5", {0, 3, 6, 10}), ("F^7", 5, "maj7", {5, 9, 0, 4}),
-    ("Fm/maj7", 5, "mmaj7", {5, 8, 0, 4}), ("C69", 0, "6", {0, 4, 7, 9, 2}), ("C+", 0, "aug", {0, 4, 8}),
-])
+@pytest.mark.parametrize(
+    "text,root,quality,pcs",
+    [
+        ("C7", 0, "7", {0, 4, 7, 10}),
+        ("Bb-7", 10, "m7", {10, 1, 5, 8}),
+        ("F#m7b5", 6, "m7b5", {6, 9, 0, 4}),
+        ("Ebmaj7", 3, "maj7", {3, 7, 10, 2}),
+        ("Ebj7", 3, "maj7", {3, 7, 10, 2}),
+        ("C-6", 0, "m6", {0, 3, 7, 9}),
+        ("Bbo7", 10, "dim7", {10, 1, 4, 7}),
+        ("Gb07", 6, "dim7", {6, 9, 0, 3}),
+        ("A7sus4", 9, "7sus4", {9, 2, 4, 7}),
+        ("E7sus", 4, "7sus4", {4, 9, 11, 2}),
+        ("Cø7", 0, "m7b5", {0, 3, 6, 10}),
+        ("F^7", 5, "maj7", {5, 9, 0, 4}),
+        ("Fm/maj7", 5, "mmaj7", {5, 8, 0, 4}),
+        ("C69", 0, "6", {0, 4, 7, 9, 2}),
+        ("C+", 0, "aug", {0, 4, 8}),
+    ],
+)
 def test_chord_spellings(text, root, quality, pcs):
     c = parse_chord(text)
     assert (c.root, c.quality, set(c.pitch_classes)) == (root, quality, pcs)
@@ -43,7 +56,14 @@ def test_unknown_spellings_are_errors(bad):
 def test_text_format_repeats_and_split_bars():
     sheet = parse_text("title: Test\ntime: 3/4\nkey: F\n|: F7 | Bb7 :| C7 F7 | % |")
     assert sheet.title == "Test" and sheet.beats_per_bar == 3 and sheet.key == "F"
-    assert [[c.symbol for c in bar] for bar in sheet.bars] == [["F7"], ["Bb7"], ["F7"], ["Bb7"], ["C7", "F7"], ["F7"]]
+    assert [[c.symbol for c in bar] for bar in sheet.bars] == [
+        ["F7"],
+        ["Bb7"],
+        ["F7"],
+        ["Bb7"],
+        ["C7", "F7"],
+        ["F7"],
+    ]
     steps = sheet.chord_per_step(2)  # 6 steps a bar; two slots share a bar evenly
     assert len(steps) == 36 and [c.symbol for c in steps[24:30]] == ["C7"] * 3 + ["F7"] * 3
     eb = sheet.to_key("Eb")
@@ -60,12 +80,30 @@ def test_text_format_records_a_chord_it_cannot_read(tmp_path, capsys):
 
 
 def test_standard_sections_endings_and_alternates():
-    tune = {"Title": "T", "TimeSignature": "4/4", "Key": "C", "Sections": [
-        {"Label": "A", "MainSegment": {"Chords": "C7|F7"}, "Endings": [{"Chords": "G7"}, {"Chords": "C7,(A7)"}]},
-        {"Label": "B", "MainSegment": {"Chords": "Dm7,,G7,|"}}]}
+    tune = {
+        "Title": "T",
+        "TimeSignature": "4/4",
+        "Key": "C",
+        "Sections": [
+            {
+                "Label": "A",
+                "MainSegment": {"Chords": "C7|F7"},
+                "Endings": [{"Chords": "G7"}, {"Chords": "C7,(A7)"}],
+            },
+            {"Label": "B", "MainSegment": {"Chords": "Dm7,,G7,|"}},
+        ],
+    }
     sheet = expand_standard(tune)
     assert [[c.symbol for c in b] for b in sheet.bars] == [
-        ["C7"], ["F7"], ["G7"], ["C7"], ["F7"], ["C7", "C7"], ["Dm7", "Dm7", "G7", "G7"], ["G7"]]  # empty slot = chord goes on
+        ["C7"],
+        ["F7"],
+        ["G7"],
+        ["C7"],
+        ["F7"],
+        ["C7", "C7"],
+        ["Dm7", "Dm7", "G7", "G7"],
+        ["G7"],
+    ]  # empty slot = chord goes on
     assert sheet.unparsed == []
 
 
@@ -87,15 +125,24 @@ def test_leadsheet_cli(tmp_path, capsys):
     assert "--standards" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("text,symbol,pcs", [
-    ("CM69", "C6(9)", {0, 2, 4, 7, 9}), ("FM6", "F6", {5, 9, 0, 2}), ("C6/9", "C6(9)", {0, 2, 4, 7, 9}),
-    ("CM", "C", {0, 4, 7}), ("A7b6/E", "A7(b13)/E", {9, 1, 4, 7, 5}),
-    ("D13b9", "D7(13,b9)", {2, 6, 9, 0, 11, 3}),  # the b9 replaces the 13's natural 9 (E)
-    ("Bb13b9/Eb", "Bb7(13,b9)/Eb", {10, 2, 5, 8, 7, 11, 3}), ("C7-9", "C7(b9)", {0, 4, 7, 10, 1}),
-    ("Bbm+", "Bbm(#5)", {10, 1, 6}), ("CmM7", "Cmmaj7", {0, 3, 7, 11}), ("C-^7", "Cmmaj7", {0, 3, 7, 11}),
-    ("Eb7/B6", "Eb7\\B6", {3, 7, 10, 1, 11, 6, 8}),  # a polychord: Eb7 over B6 (bass B)
-    ("Eb7\\B6", "Eb7\\B6", {3, 7, 10, 1, 11, 6, 8}),
-])
+@pytest.mark.parametrize(
+    "text,symbol,pcs",
+    [
+        ("CM69", "C6(9)", {0, 2, 4, 7, 9}),
+        ("FM6", "F6", {5, 9, 0, 2}),
+        ("C6/9", "C6(9)", {0, 2, 4, 7, 9}),
+        ("CM", "C", {0, 4, 7}),
+        ("A7b6/E", "A7(b13)/E", {9, 1, 4, 7, 5}),
+        ("D13b9", "D7(13,b9)", {2, 6, 9, 0, 11, 3}),  # the b9 replaces the 13's natural 9 (E)
+        ("Bb13b9/Eb", "Bb7(13,b9)/Eb", {10, 2, 5, 8, 7, 11, 3}),
+        ("C7-9", "C7(b9)", {0, 4, 7, 10, 1}),
+        ("Bbm+", "Bbm(#5)", {10, 1, 6}),
+        ("CmM7", "Cmmaj7", {0, 3, 7, 11}),
+        ("C-^7", "Cmmaj7", {0, 3, 7, 11}),
+        ("Eb7/B6", "Eb7\\B6", {3, 7, 10, 1, 11, 6, 8}),  # a polychord: Eb7 over B6 (bass B)
+        ("Eb7\\B6", "Eb7\\B6", {3, 7, 10, 1, 11, 6, 8}),
+    ],
+)
 def test_more_spellings(text, symbol, pcs):
     c = parse_chord(text)
     assert c.symbol == symbol and set(c.pitch_classes) == pcs
@@ -155,19 +202,38 @@ def test_format_musicxml(tmp_path):
         return f'<measure number="{n}">{left}{body}<note><rest/><duration>{dur}</duration></note>{right}</measure>'
 
     rest2 = "<note><rest/><duration>2</duration></note>"
-    body = (m(1, '<attributes><divisions>1</divisions><key><fifths>-1</fifths></key><time><beats>4</beats>'
-                 '<beat-type>4</beat-type></time></attributes>' + h("F", "minor-seventh", "1"),
-              left='<barline location="left"><repeat direction="forward"/></barline>')
-            + m(2, h("B", "dominant", "-1", "D"))
-            + m(3, '<harmony><kind>none</kind></harmony>', left='<barline location="left"><ending number="1" '
-                'type="start"/></barline>', right='<barline location="right"><ending number="1" type="stop"/>'
-                '<repeat direction="backward"/></barline>')
-            + m(4, h("E", "major-seventh", "-1") + rest2 + h("C", "dominant") .replace(
-                "</harmony>", "<degree><degree-value>9</degree-value><degree-alter>1</degree-alter>"
-                "<degree-type>add</degree-type></degree></harmony>"), dur="2",
-                left='<barline location="left"><ending number="2" type="start"/></barline>'))
-    text = ('<?xml version="1.0"?><score-partwise version="3.1"><part-list><score-part id="P1"><part-name>x'
-            f'</part-name></score-part></part-list><part id="P1">{body}</part></score-partwise>')
+    body = (
+        m(
+            1,
+            "<attributes><divisions>1</divisions><key><fifths>-1</fifths></key><time><beats>4</beats>"
+            "<beat-type>4</beat-type></time></attributes>" + h("F", "minor-seventh", "1"),
+            left='<barline location="left"><repeat direction="forward"/></barline>',
+        )
+        + m(2, h("B", "dominant", "-1", "D"))
+        + m(
+            3,
+            "<harmony><kind>none</kind></harmony>",
+            left='<barline location="left"><ending number="1" type="start"/></barline>',
+            right='<barline location="right"><ending number="1" type="stop"/>'
+            '<repeat direction="backward"/></barline>',
+        )
+        + m(
+            4,
+            h("E", "major-seventh", "-1")
+            + rest2
+            + h("C", "dominant").replace(
+                "</harmony>",
+                "<degree><degree-value>9</degree-value><degree-alter>1</degree-alter>"
+                "<degree-type>add</degree-type></degree></harmony>",
+            ),
+            dur="2",
+            left='<barline location="left"><ending number="2" type="start"/></barline>',
+        )
+    )
+    text = (
+        '<?xml version="1.0"?><score-partwise version="3.1"><part-list><score-part id="P1"><part-name>x'
+        f'</part-name></score-part></part-list><part id="P1">{body}</part></score-partwise>'
+    )
     f = tmp_path / "t.musicxml"
     f.write_text(text)
     sheet = load_leadsheet(str(f))
@@ -203,7 +269,11 @@ def test_format_impro_visor(tmp_path):
     first = [(n.pitch, float(n.start), float(n.length)) for n in sheet.melody[:4]]
     assert first == [(78, 0, 1), (73, 1, 0.5), (69, 1.5, 0.5), (70, 4, 1.5)]
     assert [float(n.length) for n in sheet.melody[4:7]] == pytest.approx([1 / 3] * 3)
-    assert (sheet.melody[-1].pitch, float(sheet.melody[-1].start), float(sheet.melody[-1].length)) == (60, 24, 2.5)
+    assert (sheet.melody[-1].pitch, float(sheet.melody[-1].start), float(sheet.melody[-1].length)) == (
+        60,
+        24,
+        2.5,
+    )
     solo = sheet.solo_tune(4)  # the melody as a solo: two choruses of the 6-bar form, 16 steps a bar
     assert solo.steps == 2 * 6 * 16 and solo.melody[0].pitch == 78 and solo.melody[-1].start == 96
 
@@ -220,7 +290,12 @@ def test_format_ireal(tmp_path):
     assert unscramble("XyQKclLZ") == "   | x |"
     link = "irealb://" + quote(f"Test=Me==Swing=F#-=={scramble(chart)}=Jazz=120=3===List", safe="")
     sheet = load_leadsheet(link)
-    assert _bars(sheet) == PLAYED and sheet.title == "Test" and sheet.key == "F#m" and sheet.sections == [(0, "A")]
+    assert (
+        _bars(sheet) == PLAYED
+        and sheet.title == "Test"
+        and sheet.key == "F#m"
+        and sheet.sections == [(0, "A")]
+    )
     page = tmp_path / "list.html"
     other = "irealbook://Other=You=Ballad=C=n=C7 |F7 Z"
     page.write_text(f'<a href="{link}">Test</a> <a href="{other.replace("=", "&#61;")}">Other</a>')
@@ -235,9 +310,18 @@ def test_format_ireal(tmp_path):
 def test_ireal_bars_repeats_and_three_chords(tmp_path):
     from improvise.leadsheet.ireal import parse_chart
 
-    song = {"title": "T", "composer": "", "key": "C", "chart": "T44C7 |x |D-7 G7 C^7 |r| |p n Z<D.C. al Fine>"}
+    song = {
+        "title": "T",
+        "composer": "",
+        "key": "C",
+        "chart": "T44C7 |x |D-7 G7 C^7 |r| |p n Z<D.C. al Fine>",
+    }
     sheet = parse_chart(song, "t")
-    assert _bars(sheet)[:3] == [["C7"], ["C7"], ["Dm7", "Dm7", "G7", "Cmaj7"]]  # 3 chords: the first takes 2 beats
+    assert _bars(sheet)[:3] == [
+        ["C7"],
+        ["C7"],
+        ["Dm7", "Dm7", "G7", "Cmaj7"],
+    ]  # 3 chords: the first takes 2 beats
     assert _bars(sheet)[3:5] == [["C7"], ["Dm7", "Dm7", "G7", "Cmaj7"]]  # r: the two bars before
     assert "not followed" in sheet.warnings[0]
 
@@ -245,10 +329,22 @@ def test_ireal_bars_repeats_and_three_chords(tmp_path):
 def test_format_standards_json(tmp_path):
     import json
 
-    tunes = [{"Title": None, "Sections": []}, {"Title": 7, "Sections": []},
-             {"Title": "Test", "Key": "F#m", "TimeSignature": "4/4", "Sections": [
-                 {"Label": "A", "MainSegment": {"Chords": "F#m7|Bb7/D"},
-                  "Endings": [{"Chords": "N.C."}, {"Chords": "Ebmaj7,C7#9(A7b6/E)"}]}]}]
+    tunes = [
+        {"Title": None, "Sections": []},
+        {"Title": 7, "Sections": []},
+        {
+            "Title": "Test",
+            "Key": "F#m",
+            "TimeSignature": "4/4",
+            "Sections": [
+                {
+                    "Label": "A",
+                    "MainSegment": {"Chords": "F#m7|Bb7/D"},
+                    "Endings": [{"Chords": "N.C."}, {"Chords": "Ebmaj7,C7#9(A7b6/E)"}],
+                }
+            ],
+        },
+    ]
     f = tmp_path / "s.json"
     f.write_text(json.dumps(tunes))
     sheet = load_leadsheet("test", f)  # titles that are not strings no longer break the look-up
@@ -261,8 +357,26 @@ def test_format_standards_json(tmp_path):
 def test_sniffing(tmp_path):
     from improvise.leadsheet.load import sniff_format
 
-    cases = {"a.txt": b"| C |", "b.ls": b"(title x)", "c": b"(title x)\nC |", "d.txt": b"<?xml version='1.0'?>",
-             "e": b"PK\x03\x04", "f.html": b"<html>", "g.txt": b"irealb://x", "h.json": b"[]"}
-    kinds = {n: sniff_format((tmp_path / n)) for n in cases if (tmp_path / n).write_bytes(cases[n]) is not None}
-    assert kinds == {"a.txt": "text", "b.ls": "impro", "c": "impro", "d.txt": "musicxml", "e": "mxl",
-                     "f.html": "ireal", "g.txt": "ireal", "h.json": "standards"}
+    cases = {
+        "a.txt": b"| C |",
+        "b.ls": b"(title x)",
+        "c": b"(title x)\nC |",
+        "d.txt": b"<?xml version='1.0'?>",
+        "e": b"PK\x03\x04",
+        "f.html": b"<html>",
+        "g.txt": b"irealb://x",
+        "h.json": b"[]",
+    }
+    kinds = {
+        n: sniff_format(tmp_path / n) for n in cases if (tmp_path / n).write_bytes(cases[n]) is not None
+    }
+    assert kinds == {
+        "a.txt": "text",
+        "b.ls": "impro",
+        "c": "impro",
+        "d.txt": "musicxml",
+        "e": "mxl",
+        "f.html": "ireal",
+        "g.txt": "ireal",
+        "h.json": "standards",
+    }

@@ -26,7 +26,10 @@ def _midi_notes(path):
 
 def test_generate_writes_tokens_midi_metrics(run_dir, tmp_path, capsys):
     out = tmp_path / "gen"
-    assert dispatch(["blues", "generate", str(run_dir), "--choruses", "3", "--out", str(out), "--seed", "2"]) == 0
+    assert (
+        dispatch(["blues", "generate", str(run_dir), "--choruses", "3", "--out", str(out), "--seed", "2"])
+        == 0
+    )
     printed = capsys.readouterr().out
     assert "bar 12" in printed and "bar_onset_match" in printed
     tokens = json.loads((out / "tokens.json").read_text())
@@ -78,23 +81,69 @@ def test_corpus_print(capsys):
 
 def test_sweep_json_shape(tmp_path, capsys):
     out = tmp_path / "sweep"
-    assert dispatch(["blues", "sweep", "--seeds", "0", "--choruses", "2", "--epochs", "5", "--out", str(out),
-                     "--quiet"]) == 0
+    assert (
+        dispatch(
+            [
+                "blues",
+                "sweep",
+                "--seeds",
+                "0",
+                "--choruses",
+                "2",
+                "--epochs",
+                "5",
+                "--out",
+                str(out),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     doc = json.loads((out / "sweep.json").read_text())
     row = doc["seeds"][0]
     assert row["seed"] == 0 and row["train_seconds"] > 0
     assert set(row["teacher_forced"]) == {"chord_acc", "pitch_acc"}
     for mode in ("deterministic", "sampled"):
-        assert {"bar_onset_match", "step_match", "on_beat_rate", "palette_rate", "chord_tone_rate",
-                "per_chorus_bar_onset"} <= set(row[mode])
+        assert {
+            "bar_onset_match",
+            "step_match",
+            "on_beat_rate",
+            "palette_rate",
+            "chord_tone_rate",
+            "per_chorus_bar_onset",
+        } <= set(row[mode])
     assert "summary" in doc and "mean" in capsys.readouterr().out
     assert doc["config"]["blues"]["train"]["epochs"] == 5 and doc["config"]["blues"]["train"]["lr"] == 1.5e-2
 
 
 def test_sweep_eck2002_setup(tmp_path, capsys):
     out = tmp_path / "eck"
-    assert dispatch(["blues", "sweep", "--setup", "eck2002", "--experiment", "2", "--seeds", "0", "--choruses", "1",
-                     "--epochs", "3", "--cell-output", "tanh", "--state-clip", "5", "--out", str(out), "--quiet"]) == 0
+    assert (
+        dispatch(
+            [
+                "blues",
+                "sweep",
+                "--setup",
+                "eck2002",
+                "--experiment",
+                "2",
+                "--seeds",
+                "0",
+                "--choruses",
+                "1",
+                "--epochs",
+                "3",
+                "--cell-output",
+                "tanh",
+                "--state-clip",
+                "5",
+                "--out",
+                str(out),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     doc = json.loads((out / "sweep.json").read_text())
     # flags given override the setup's defaults; the others stay the setup's (lr 0.003, not the headline's)
     assert doc["setup"] == "eck2002" and doc["experiment"] == 2
@@ -104,13 +153,16 @@ def test_sweep_eck2002_setup(tmp_path, capsys):
     assert "seeds >= 0.99" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("argv,needle", [
-    (["blues", "train", "--out", "x", "--bogus"], "unrecognized arguments"),
-    (["blues", "train", "--out", "x", "--epochs", "-3"], "--epochs: must be in [1, 1000000], not -3"),
-    (["blues", "generate", "nowhere-at-all"], "no such run folder"),
-    (["blues", "sweep", "--seeds", "a-b"], "seeds must look like"),
-    (["frobnicate"], "invalid choice"),
-])
+@pytest.mark.parametrize(
+    "argv,needle",
+    [
+        (["blues", "train", "--out", "x", "--bogus"], "unrecognized arguments"),
+        (["blues", "train", "--out", "x", "--epochs", "-3"], "--epochs: must be in [1, 1000000], not -3"),
+        (["blues", "generate", "nowhere-at-all"], "no such run folder"),
+        (["blues", "sweep", "--seeds", "a-b"], "seeds must look like"),
+        (["frobnicate"], "invalid choice"),
+    ],
+)
 def test_user_errors_are_one_line_exit_2(argv, needle, capsys):
     assert dispatch(argv) == 2
     err = capsys.readouterr().err
@@ -129,8 +181,11 @@ def test_negative_temperature_and_corrupt_checkpoint(run_dir, tmp_path, capsys):
 
 
 def test_console_script_exit_code(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "improvise", "blues", "generate", str(tmp_path / "none")],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "improvise", "blues", "generate", str(tmp_path / "none")],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 2
     assert proc.stderr.strip().startswith("improvise: error:") and "Traceback" not in proc.stderr
 

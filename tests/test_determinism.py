@@ -3,6 +3,7 @@
 Blues here (train, generate, render); kern sample and solo have theirs in test_kern_cli.py and
 test_solo.py. JSON files are compared with every key that holds a duration removed.
 """
+
 import json
 from pathlib import Path
 
@@ -39,8 +40,12 @@ def test_blues_train_generate_render_write_the_same_bytes(tmp_path):
     runs = []
     for k in (1, 2):
         run = tmp_path / str(k) / "run"  # the same folder name: it is the report's title
-        assert dispatch(["blues", "train", "--out", str(run), "--epochs", "12", "--snapshot-every", "6",
-                         "--quiet"]) == 0
+        assert (
+            dispatch(
+                ["blues", "train", "--out", str(run), "--epochs", "12", "--snapshot-every", "6", "--quiet"]
+            )
+            == 0
+        )
         assert dispatch(["blues", "generate", str(run), "--choruses", "2", "--seed", "3"]) == 0
         assert dispatch(["render", str(run), "--synth", "numpy", "--max-choruses", "1"]) == 0
         runs.append(run)
@@ -55,8 +60,23 @@ def test_ctrl_c_stops_with_one_line_and_leaves_no_run_folder(tmp_path):
     import time
 
     out = tmp_path / "run"
-    proc = subprocess.Popen([sys.executable, "-m", "improvise", "blues", "train", "--out", str(out), "--epochs",
-                             "1000000", "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "improvise",
+            "blues",
+            "train",
+            "--out",
+            str(out),
+            "--epochs",
+            "1000000",
+            "--quiet",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     time.sleep(4.0)  # imports done, training under way
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=30)
@@ -75,13 +95,35 @@ def test_a_full_disk_is_one_line_and_leaves_nothing(tmp_path):
 
     disk = tmp_path / "disk"
     disk.mkdir()
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=200k", "tmpfs", str(disk)],
-                      capture_output=True).returncode != 0:
+    if (
+        subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "size=200k", "tmpfs", str(disk)], capture_output=True
+        ).returncode
+        != 0
+    ):
         pytest.skip("cannot mount a small tmpfs here")
     try:
-        proc = subprocess.run([sys.executable, "-m", "improvise", "blues", "train", "--out", str(disk / "run"),
-                               "--epochs", "2", "--quiet", "--chord-hidden", "200", "--melody-hidden", "200"],
-                              capture_output=True, text=True, timeout=120)
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "improvise",
+                "blues",
+                "train",
+                "--out",
+                str(disk / "run"),
+                "--epochs",
+                "2",
+                "--quiet",
+                "--chord-hidden",
+                "200",
+                "--melody-hidden",
+                "200",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert proc.returncode == 2
         lines = proc.stderr.strip().splitlines()
         assert len(lines) == 1 and f"{disk / 'run'}/model.pt: could not write" in lines[0], proc.stderr
@@ -97,8 +139,23 @@ def test_sigterm_stops_with_one_line_and_leaves_no_run_folder(tmp_path):
     import time
 
     out = tmp_path / "run"
-    proc = subprocess.Popen([sys.executable, "-m", "improvise", "blues", "train", "--out", str(out), "--epochs",
-                             "1000000", "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "improvise",
+            "blues",
+            "train",
+            "--out",
+            str(out),
+            "--epochs",
+            "1000000",
+            "--quiet",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     time.sleep(4.0)
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=30)

@@ -1,4 +1,5 @@
 """Data-parallel training: 2 processes under torchrun follow the single process's path."""
+
 import json
 import os
 import subprocess
@@ -19,8 +20,15 @@ def test_two_processes_match_one_for_the_same_global_batch():
     if Path("/sys/class/net/lo").exists():
         env.setdefault("GLOO_SOCKET_IFNAME", "lo")  # one machine: keep gloo on the loopback interface
     # --standalone: a rendezvous on a free local port (a fixed port can still be held by an earlier run)
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-           str(HERE / "ddp_worker.py")]
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc_per_node",
+        "2",
+        str(HERE / "ddp_worker.py"),
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=180, env=env)
     if proc.returncode != 0 and "gloo" in proc.stderr.lower() and "not available" in proc.stderr.lower():
         pytest.skip("this torch build has no gloo backend")

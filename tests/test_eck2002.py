@@ -1,19 +1,20 @@
 import copy
+
 import numpy as np
 import pytest
 import torch
 
-from improvise.data.eck2002 import PENTATONIC, eck2002_corpus
 from improvise.blues.eck2002 import Eck2002Config, improvise_eck2002, model_config, train_eck2002
+from improvise.core.music import Chord
+from improvise.data.eck2002 import PENTATONIC, eck2002_corpus
 from improvise.encodings.chromatic import ChromaticEncoding
 from improvise.nn.block_lstm import BlockLSTM, NumpyBlockLSTM
-from improvise.core.music import Chord
 from improvise.train.looped import TrainConfig
 
 
 def test_corpus_changes_one_or_two_bars_per_chorus():
     tunes = eck2002_corpus(6, seed=2)
-    bars = [[tuple(n.pitch for n in t.melody[b * 8:(b + 1) * 8]) for b in range(12)] for t in tunes]
+    bars = [[tuple(n.pitch for n in t.melody[b * 8 : (b + 1) * 8]) for b in range(12)] for t in tunes]
     for a, b in zip(bars, bars[1:]):
         assert 1 <= sum(x != y for x, y in zip(a, b)) <= 2
     assert all(n.pitch in PENTATONIC for t in tunes for n in t.melody)
@@ -52,8 +53,13 @@ def test_hand_written_backward_matches_autograd(identity, peepholes):
     T, E, B, nb, cpb = 4, 2, 3, 2, 2
     H, G = nb * cpb, 3 * nb + nb * cpb
     expand = torch.kron(torch.eye(nb), torch.ones(cpb, 1)).double()
-    args = [torch.randn(T, E, B, G), torch.randn(E, B, H), torch.randn(E, B, H), 0.5 * torch.randn(E, H, G),
-            0.5 * torch.randn(E, 3, H)]
+    args = [
+        torch.randn(T, E, B, G),
+        torch.randn(E, B, H),
+        torch.randn(E, B, H),
+        0.5 * torch.randn(E, H, G),
+        0.5 * torch.randn(E, 3, H),
+    ]
     args = [a.double().requires_grad_() for a in args]
     fused = lambda *a: BlockCells.apply(*a, expand, identity, peepholes)  # noqa: E731
     assert torch.autograd.gradcheck(fused, args)

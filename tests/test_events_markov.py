@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
+from improvise.core.music import Note, Tune
 from improvise.encodings.events import MelodyEventEncoding
 from improvise.nn.baselines import MarkovChain, fit_markov
-from improvise.core.music import Note, Tune
 
 
 def test_event_layout_and_round_trip():
@@ -12,7 +12,11 @@ def test_event_layout_and_round_trip():
     tune = Tune(chords=[None] * 12, melody=[Note(60, 1, 2), Note(62, 3, 1), Note(96, 6, 3)])
     ev = enc.tune_to_events(tune)
     assert ev.tolist() == [1, 14, 0, 16, 1, 0, 2 + 84 - 48, 0, 0, 1, 0, 0]  # 96 folds to 84
-    assert [(n.pitch, n.start, n.length) for n in enc.events_to_notes(ev)] == [(60, 1, 2), (62, 3, 1), (84, 6, 3)]
+    assert [(n.pitch, n.start, n.length) for n in enc.events_to_notes(ev)] == [
+        (60, 1, 2),
+        (62, 3, 1),
+        (84, 6, 3),
+    ]
 
 
 def test_markov_chain_counts_smooths_and_prefers_order_that_fits():

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from improvise.blues.task import improvise_blues
 from improvise.blues.generate import GenerateConfig
+from improvise.blues.task import improvise_blues
 from improvise.core.sample import draw
 
 
@@ -34,8 +34,9 @@ def test_headline_model_holds_the_form_for_100_choruses(trained):
 
 def test_sample_feedback_differs_from_belief(trained):
     belief = improvise_blues(trained.model, GenerateConfig(choruses=20, chord_temperature=1.5, seed=1))
-    sample = improvise_blues(trained.model, GenerateConfig(choruses=20, chord_temperature=1.5, seed=1,
-                                                           feedback="sample"))
+    sample = improvise_blues(
+        trained.model, GenerateConfig(choruses=20, chord_temperature=1.5, seed=1, feedback="sample")
+    )
     assert not np.array_equal(belief["chords"], sample["chords"])
 
 

@@ -155,8 +155,13 @@ def find_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 
 def test_graph_sees_the_package():
     graph = import_graph()
-    assert "improvise.cli.main" in graph and "improvise.live.engine" in graph and "improvise.kern.train" in graph
-    assert "improvise.core.chords" in graph["improvise.leadsheet.model"] or "improvise.core.music" in graph["improvise.leadsheet.model"]
+    assert (
+        "improvise.cli.main" in graph and "improvise.live.engine" in graph and "improvise.kern.train" in graph
+    )
+    assert (
+        "improvise.core.chords" in graph["improvise.leadsheet.model"]
+        or "improvise.core.music" in graph["improvise.leadsheet.model"]
+    )
     # imports inside functions count (solo.py imports the lead-sheet loader where it reads one)
     assert "improvise.leadsheet.load" in graph["improvise.solo.soloist"]
     assert "improvise.kern.train" in graph["improvise.cli.kern"]
@@ -183,7 +188,9 @@ def _run(code: str) -> subprocess.CompletedProcess:
 
 
 def test_chord_parser_imports_no_torch():
-    r = _run(f"{_CHORDS}; import sys; print(sorted(m for m in sys.modules if m == 'torch' or m.startswith('torch.')))")
+    r = _run(
+        f"{_CHORDS}; import sys; print(sorted(m for m in sys.modules if m == 'torch' or m.startswith('torch.')))"
+    )
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "[]", r.stdout
 

@@ -1,5 +1,6 @@
 """`improvise kern train` and `kern sample` end to end on a tiny corpus and a tiny model; the same
 seed writes the same bytes."""
+
 import json
 from pathlib import Path
 
@@ -32,15 +33,49 @@ def test_train_then_sample_writes_every_output(tmp_path, capsys):
     for i in range(4):
         (tmp_path / f"p{i}.krn").write_text(PIECE)
     run, out = tmp_path / "run", tmp_path / "out"
-    args = ["kern", "train", str(tmp_path), "--out", str(run), "--hidden", "16", "--layers", "1", "--batch", "2",
-            "--seq", "20", "--quiet"]
+    args = [
+        "kern",
+        "train",
+        str(tmp_path),
+        "--out",
+        str(run),
+        "--hidden",
+        "16",
+        "--layers",
+        "1",
+        "--batch",
+        "2",
+        "--seq",
+        "20",
+        "--quiet",
+    ]
     assert dispatch(args + ["--epochs", "2"]) == 0
-    assert {"config.json", "split.json", "metrics.json", "model.pt", "resume.pt"} <= {p.name for p in run.iterdir()}
+    assert {"config.json", "split.json", "metrics.json", "model.pt", "resume.pt"} <= {
+        p.name for p in run.iterdir()
+    }
     assert list((run / "checkpoints").glob("epoch00*_*.pt"))  # named by the validation loss
     assert dispatch(args + ["--epochs", "3", "--resume"]) == 0
     assert json.loads((run / "metrics.json").read_text())["epochs_run"] == 3
-    assert dispatch(["kern", "sample", str(run), "--n", "1", "--length", "150", "--out", str(out),
-                     "--synth", "numpy", "--seed", "2"]) == 0
+    assert (
+        dispatch(
+            [
+                "kern",
+                "sample",
+                str(run),
+                "--n",
+                "1",
+                "--length",
+                "150",
+                "--out",
+                str(out),
+                "--synth",
+                "numpy",
+                "--seed",
+                "2",
+            ]
+        )
+        == 0
+    )
     names = {p.name for p in out.iterdir()}
     assert {"sample_000.krn", "sample_000.raw.txt", "validity.json"} <= names
     doc = json.loads((out / "validity.json").read_text())
@@ -57,8 +92,24 @@ TIMING_KEYS = {"sample_seconds", "validate_seconds"}  # validity.json's only fie
 
 
 def _tiny_args(corpus: Path, run: Path) -> list[str]:
-    return ["kern", "train", str(corpus), "--out", str(run), "--hidden", "16", "--layers", "1", "--batch", "2",
-            "--seq", "20", "--quiet", "--epochs", "2"]
+    return [
+        "kern",
+        "train",
+        str(corpus),
+        "--out",
+        str(run),
+        "--hidden",
+        "16",
+        "--layers",
+        "1",
+        "--batch",
+        "2",
+        "--seq",
+        "20",
+        "--quiet",
+        "--epochs",
+        "2",
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -84,8 +135,26 @@ def test_kern_sample_with_one_seed_writes_the_same_bytes_twice(tiny_run, tmp_pat
     for its timing fields: verovio's SVG ids are seeded, MusicXML's part ids and date stable."""
     outs = [tmp_path / "a", tmp_path / "b"]
     for out in outs:
-        assert dispatch(["kern", "sample", str(tiny_run), "--n", "2", "--length", "150", "--seed", "7",
-                         "--synth", "numpy", "--out", str(out)]) == 0
+        assert (
+            dispatch(
+                [
+                    "kern",
+                    "sample",
+                    str(tiny_run),
+                    "--n",
+                    "2",
+                    "--length",
+                    "150",
+                    "--seed",
+                    "7",
+                    "--synth",
+                    "numpy",
+                    "--out",
+                    str(out),
+                ]
+            )
+            == 0
+        )
     names = sorted(p.name for p in outs[0].iterdir())
     assert names == sorted(p.name for p in outs[1].iterdir())
     assert {".krn", ".musicxml", ".svg", ".mid", ".wav"} <= {Path(n).suffix for n in names}, names

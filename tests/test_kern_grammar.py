@@ -1,4 +1,5 @@
 """The **kern grammar: the real corpus passes, broken lines do not, masked sampling stays valid."""
+
 import time
 from pathlib import Path
 
@@ -11,8 +12,19 @@ from improvise.kern.sample import SampleConfig, finish_body, sample_body
 from improvise.nn.char_lstm import CharLSTM, CharLSTMConfig, NumpyCharStep
 
 KERN = Path(__file__).resolve().parents[2] / "shared" / "data" / "kern"
-BODY = ["@", "4C\t8e/L\t.", ".\t8g/J\tp", "*\t*^\t*", "8D/ 8F/\t4r\t(16a\\LL\t.", ".\t.\t16b\\JJ)\t.",
-        "8G\\\t.\t16cc\\\t<", ".\t.\t16dd\\\t.", "*\t*v\t*v\t*", "@", "2C\t2e 2g\t."]
+BODY = [
+    "@",
+    "4C\t8e/L\t.",
+    ".\t8g/J\tp",
+    "*\t*^\t*",
+    "8D/ 8F/\t4r\t(16a\\LL\t.",
+    ".\t.\t16b\\JJ)\t.",
+    "8G\\\t.\t16cc\\\t<",
+    ".\t.\t16dd\\\t.",
+    "*\t*v\t*v\t*",
+    "@",
+    "2C\t2e 2g\t.",
+]
 
 
 def _fails(lines, layout=("kern", "kern", "dynam"), strict=False):
@@ -21,7 +33,9 @@ def _fails(lines, layout=("kern", "kern", "dynam"), strict=False):
 
 
 @pytest.mark.skipif(not KERN.is_dir(), reason="shared/data is not beside the checkout")
-@pytest.mark.parametrize("name", ["mozart/sonata01-2.krn", "mozart/sonata07-1.krn", "beethoven/sonata14-1.krn"])
+@pytest.mark.parametrize(
+    "name", ["mozart/sonata01-2.krn", "mozart/sonata07-1.krn", "beethoven/sonata14-1.krn"]
+)
 def test_every_line_of_real_sonatas_passes(name):
     p = prepare_text(read_kern_text(KERN / name))
     body = p.body[:-1] if p.body[-1].startswith("*-") else p.body
@@ -34,14 +48,17 @@ def test_a_valid_body_passes_and_counts_notes():
     assert errors == [] and s.notes == 13 and len(s.spines) == 3
 
 
-@pytest.mark.parametrize("line,reason", [
-    ("4C\t4e", "2 fields where 3"),          # wrong field count
-    ("4C\t4h\t.", "'h'"),                   # not a pitch
-    ("4C\t4e\tzz", "'z'"),                  # not a dynamic
-    ("*v\t*\t*", "'v'"),                    # a lone join
-    ("*-\t*-\t*-", "'-'"),                  # terminators are the finishing pass's
-    ("4C\t4ee#####\t.", "'#'"),             # too many accidentals
-])
+@pytest.mark.parametrize(
+    "line,reason",
+    [
+        ("4C\t4e", "2 fields where 3"),  # wrong field count
+        ("4C\t4h\t.", "'h'"),  # not a pitch
+        ("4C\t4e\tzz", "'z'"),  # not a dynamic
+        ("*v\t*\t*", "'v'"),  # a lone join
+        ("*-\t*-\t*-", "'-'"),  # terminators are the finishing pass's
+        ("4C\t4ee#####\t.", "'#'"),  # too many accidentals
+    ],
+)
 def test_broken_lines_are_rejected(line, reason):
     errors = _fails(["@", line])
     assert len(errors) == 1 and errors[0]["line"] == 2 and reason in errors[0]["reason"]
@@ -52,9 +69,13 @@ def test_rhythm_nulls_barlines_and_joins():
     assert _fails(["2C\t4e\t.", ".\t4f\t.", "@"]) == []
     assert _fails(["2C\t4e\t.", "@"])[0]["reason"] == "'@' not allowed here"  # notes still sound
     assert _fails(["4C\t4e\t.", ".\t.\t."], strict=True)[0]["reason"] == "'.' not allowed here"
-    assert _fails(["*\t*^\t*", "4C\t2e\t4g\t.", "*\t*v\t*v\t*"], strict=True)  # joins need notes ending together
+    assert _fails(
+        ["*\t*^\t*", "4C\t2e\t4g\t.", "*\t*v\t*v\t*"], strict=True
+    )  # joins need notes ending together
     state = initial_state(strict=True, max_spines=3)
-    assert KernGrammar("*^\tv\n").mask(state).sum() == 1  # only '*' may start a line here ... and no split after it
+    assert (
+        KernGrammar("*^\tv\n").mask(state).sum() == 1
+    )  # only '*' may start a line here ... and no split after it
     s = advance(state, "*")
     assert advance(s, "^") is None and advance(s, "\t") is not None
 

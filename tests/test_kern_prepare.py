@@ -36,11 +36,14 @@ def test_spine_counts():
         next_spine_count(["*v", "*"], 7)
 
 
-@pytest.mark.parametrize("text,line,reason", [
-    (GOOD.replace("4D\t4F\t4f", "4D\t4F"), 8, "2 fields where 3"),           # wrong field count
-    (GOOD.replace("**kern\t**kern", "**kern\t**zzz"), 2, "unknown exclusive"),  # unknown spine type
-    (GOOD.rsplit("*-", 1)[0].rstrip("\t*-\n") + "\n", 11, "never terminated"),  # truncated: no *-
-])
+@pytest.mark.parametrize(
+    "text,line,reason",
+    [
+        (GOOD.replace("4D\t4F\t4f", "4D\t4F"), 8, "2 fields where 3"),  # wrong field count
+        (GOOD.replace("**kern\t**kern", "**kern\t**zzz"), 2, "unknown exclusive"),  # unknown spine type
+        (GOOD.rsplit("*-", 1)[0].rstrip("\t*-\n") + "\n", 11, "never terminated"),  # truncated: no *-
+    ],
+)
 def test_invalid_files_name_the_line(text, line, reason):
     with pytest.raises(KernError) as e:
         prepare_text(text)

@@ -1,6 +1,7 @@
 """The kern commands on bad input and bad luck: tiny temperatures; run folders checked when
 opened; a full disk named by its file; nothing that ends in a traceback. (Same seed, same
 bytes: test_kern_cli.py.)"""
+
 import json
 import resource
 import signal
@@ -13,10 +14,9 @@ import pytest
 import torch
 
 from improvise.cli.main import dispatch
-from improvise.kern.runfolder import expected_shapes
 from improvise.core.sample import draw
+from improvise.kern.runfolder import expected_shapes
 from improvise.nn.char_lstm import CharLSTM, CharLSTMConfig
-
 from tests.test_kern_cli import PIECE, _tiny_args, tiny_run  # noqa: F401  (tiny_run: a fixture)
 
 
@@ -29,8 +29,24 @@ def _error(capsys) -> str:
 @pytest.mark.parametrize("temperature", ["0", "1e-300", "5e-324", "100"])
 def test_any_temperature_in_range_samples_valid_text(tiny_run, tmp_path, temperature):
     out = tmp_path / "s"
-    assert dispatch(["kern", "sample", str(tiny_run), "--length", "80", "--temperature", temperature,
-                     "--synth", "none", "--out", str(out)]) == 0
+    assert (
+        dispatch(
+            [
+                "kern",
+                "sample",
+                str(tiny_run),
+                "--length",
+                "80",
+                "--temperature",
+                temperature,
+                "--synth",
+                "none",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     doc = json.loads((out / "validity.json").read_text())
     assert doc["samples"][0]["finished"]["grammar_error_count"] == 0
 
@@ -78,27 +94,33 @@ def _damaged(tiny_run, tmp_path, config=None, blob=None) -> Path:
 from tests.fuzz.common import set_key  # noqa: E402
 
 
-@pytest.mark.parametrize("config,blob,expect", [
-    (set_key("zzz", 1), None, "unknown key(s) 'zzz'"),
-    (set_key("task", "blues"), None, "not a kern run"),
-    (set_key("model.hidden", "16"), None, "model.hidden should be int"),
-    (set_key("model.hidden", 32), None, "weight lstm.weight_ih_l0 has shape (64, 23)"),
-    (set_key("model.layers", 2), None, "another architecture"),
-    (set_key("model.hidden", 10**12), None, "beyond the limits"),
-    (set_key("train.batch", -3), None, "batch must be in"),
-    (set_key("train.lr", None), None, "train.lr should be float"),
-    (set_key("train.nonsense", 1), None, "unknown train setting(s) 'nonsense'"),
-    (set_key("chars", "abc"), None, "3 chars but model.vocab_size"),
-    (set_key("layout", ["kern", "text"]), None, "layout should be"),
-    (lambda d: d.pop("model"), None, "no model"),
-    (None, set_key("model_config.dropout", 0.5), "is not config.json's"),
-    (None, lambda b: b["state_dict"].pop("head.bias"), "missing head.bias"),
-    (None, lambda b: b["state_dict"].__setitem__("extra.w", torch.zeros(1)), "unexpected extra.w"),
-    (None, lambda b: b["state_dict"]["head.bias"].fill_(float("nan")), "NaN or infinite"),
-    (None, lambda b: b["state_dict"].__setitem__("head.bias", torch.zeros(23, dtype=torch.long)),
-     "not a floating-point tensor"),
-    (None, set_key("extra.chars", "x" * 23), "characters are not config.json's"),
-])
+@pytest.mark.parametrize(
+    "config,blob,expect",
+    [
+        (set_key("zzz", 1), None, "unknown key(s) 'zzz'"),
+        (set_key("task", "blues"), None, "not a kern run"),
+        (set_key("model.hidden", "16"), None, "model.hidden should be int"),
+        (set_key("model.hidden", 32), None, "weight lstm.weight_ih_l0 has shape (64, 23)"),
+        (set_key("model.layers", 2), None, "another architecture"),
+        (set_key("model.hidden", 10**12), None, "beyond the limits"),
+        (set_key("train.batch", -3), None, "batch must be in"),
+        (set_key("train.lr", None), None, "train.lr should be float"),
+        (set_key("train.nonsense", 1), None, "unknown train setting(s) 'nonsense'"),
+        (set_key("chars", "abc"), None, "3 chars but model.vocab_size"),
+        (set_key("layout", ["kern", "text"]), None, "layout should be"),
+        (lambda d: d.pop("model"), None, "no model"),
+        (None, set_key("model_config.dropout", 0.5), "is not config.json's"),
+        (None, lambda b: b["state_dict"].pop("head.bias"), "missing head.bias"),
+        (None, lambda b: b["state_dict"].__setitem__("extra.w", torch.zeros(1)), "unexpected extra.w"),
+        (None, lambda b: b["state_dict"]["head.bias"].fill_(float("nan")), "NaN or infinite"),
+        (
+            None,
+            lambda b: b["state_dict"].__setitem__("head.bias", torch.zeros(23, dtype=torch.long)),
+            "not a floating-point tensor",
+        ),
+        (None, set_key("extra.chars", "x" * 23), "characters are not config.json's"),
+    ],
+)
 def test_a_damaged_run_folder_is_named_when_opened(tiny_run, tmp_path, capsys, config, blob, expect):
     run = _damaged(tiny_run, tmp_path, config, blob)
     out = tmp_path / "out"
@@ -129,8 +151,13 @@ def test_a_full_disk_during_training_names_the_file_and_leaves_no_partial_file(t
         resource.setrlimit(resource.RLIMIT_FSIZE, (3000, 3000))
 
     run = tmp_path / "run"
-    r = subprocess.run([sys.executable, "-m", "improvise", *_tiny_args(tmp_path, run)], preexec_fn=small_files,
-                       capture_output=True, text=True, timeout=300)
+    r = subprocess.run(
+        [sys.executable, "-m", "improvise", *_tiny_args(tmp_path, run)],
+        preexec_fn=small_files,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert r.returncode == 2 and r.stderr.count("\n") == 1, r.stderr
     assert r.stderr.startswith(f"improvise: error: {run / 'resume.pt'}: could not write"), r.stderr
     assert not list(run.glob(".*.tmp")) and not (run / "resume.pt").exists()

@@ -1,4 +1,5 @@
 """The validator: grammar, verovio in a subprocess, music21 note counts; and the CLI's warnings."""
+
 import json
 from pathlib import Path
 
@@ -19,12 +20,15 @@ def test_a_finished_file_passes_all_three_checks():
     assert r["grammar_notes"] == r["music21"]["notes"] == 9 and r["verovio"]["notes"] == 9
 
 
-@pytest.mark.parametrize("text,line,reason", [
-    (GOOD.replace("8D/ 8F/\t4r\t.", "8D/ 8F/\t4r"), 12, "2 fields where 3"),        # wrong field count
-    (GOOD.replace("**kern\t**kern\t**dynam", "**kern\t**zzz\t**dynam"), 2, "unknown exclusive"),
-    (GOOD.rsplit("*-", 1)[0].rstrip("\t*-\n") + "\n", 15, "never terminated"),        # truncated spine
-    (GOOD.replace("8G\\\t.\t<", "8G\\\t4a\t<"), 13, "'4' not allowed"),               # a note over a sounding one
-])
+@pytest.mark.parametrize(
+    "text,line,reason",
+    [
+        (GOOD.replace("8D/ 8F/\t4r\t.", "8D/ 8F/\t4r"), 12, "2 fields where 3"),  # wrong field count
+        (GOOD.replace("**kern\t**kern\t**dynam", "**kern\t**zzz\t**dynam"), 2, "unknown exclusive"),
+        (GOOD.rsplit("*-", 1)[0].rstrip("\t*-\n") + "\n", 15, "never terminated"),  # truncated spine
+        (GOOD.replace("8G\\\t.\t<", "8G\\\t4a\t<"), 13, "'4' not allowed"),  # a note over a sounding one
+    ],
+)
 def test_broken_files_name_the_line(text, line, reason):
     errors = grammar_check(text)["errors"]
     assert errors and errors[0]["line"] == line and reason in errors[0]["reason"], errors
@@ -55,8 +59,15 @@ def test_cli_validate_warns_with_file_and_line(tmp_path, capsys):
     assert dispatch(["kern", "validate", str(tmp_path / "good.krn")]) == 0
 
 
-@pytest.mark.parametrize("data,reason", [(b"\x00\x01\x02binary", "binary data"), (b"", "empty file"),
-                                         (b" \n\n", "empty file"), (None, "a folder")])
+@pytest.mark.parametrize(
+    "data,reason",
+    [
+        (b"\x00\x01\x02binary", "binary data"),
+        (b"", "empty file"),
+        (b" \n\n", "empty file"),
+        (None, "a folder"),
+    ],
+)
 def test_cli_validate_refuses_a_file_that_is_not_text_before_any_work(tmp_path, capsys, data, reason):
     (tmp_path / "good.krn").write_text(GOOD)
     bad = tmp_path / "bad.krn"

@@ -1,5 +1,6 @@
 """The jam engine in simulated time with in-memory ports (issue 7); its robustness to floods and
 bad input (issue 13). Tests marked `realtime` run on the wall clock."""
+
 import random
 
 import mido
@@ -26,12 +27,22 @@ def notes(spec, start_step=0, jitter=0.0, seed=0, channel=0):
 
 
 BASS = [(0, 4, 36, 100), (6, 2, 43, 90), (8, 8, 41, 95), (16, 4, 36, 100), (22, 2, 38, 80), (24, 6, 43, 90)]
-CHORDS = [(0, 16, 60, 70), (0, 16, 64, 70), (0, 16, 67, 70), (16, 16, 65, 70), (16, 16, 69, 70), (16, 16, 72, 70)]
+CHORDS = [
+    (0, 16, 60, 70),
+    (0, 16, 64, 70),
+    (0, 16, 67, 70),
+    (16, 16, 65, 70),
+    (16, 16, 69, 70),
+    (16, 16, 72, 70),
+]
 
 
 def by_role(rec, role, kind="note_on"):
-    return [(round(t / DT), m.note, m.velocity) for t, r, m in rec.events
-            if r == role and m.type == kind and (kind != "note_on" or m.velocity > 0)]
+    return [
+        (round(t / DT), m.note, m.velocity)
+        for t, r, m in rec.events
+        if r == role and m.type == kind and (kind != "note_on" or m.velocity > 0)
+    ]
 
 
 def test_tap_tempo_and_meter():
@@ -43,21 +54,24 @@ def test_tap_tempo_and_meter():
 
 def test_recorded_bass_and_chords_loop_exactly():
     perf = notes(BASS, 0, jitter=0.02) + notes(CHORDS, 32, jitter=0.02)
-    engine, rec, port = simulate(JamConfig(loop=SPEC, click=False, drums="off"), perf,
-                                 modes={0: "bass", 1: "chords"}, extra_loops=3)
+    engine, rec, port = simulate(
+        JamConfig(loop=SPEC, click=False, drums="off"), perf, modes={0: "bass", 1: "chords"}, extra_loops=3
+    )
     assert [e["layer"] for e in engine.log if e["kind"] == "recorded"] == ["bass", "chords"]
     bass = by_role(rec, "bass")
     played = [(s, p, v) for s, p, v in bass if s >= 32]  # the passes after the recorded one
     want = [(32 * k + s, p, v) for k in (1, 2, 3, 4) for s, _, p, v in BASS]
-    assert sorted(played)[:len(want)] == sorted(want)
+    assert sorted(played)[: len(want)] == sorted(want)
     chords = [(s, p, v) for s, p, v in by_role(rec, "chords") if s >= 64]
     want = [(32 * k + s, p, v) for k in (2, 3, 4) for s, _, p, v in CHORDS]
-    assert sorted(chords)[:len(want)] == sorted(want)
+    assert sorted(chords)[: len(want)] == sorted(want)
     assert port.sounding() == set()
 
 
 def test_drum_rule_note_for_note():
-    engine, rec, _ = simulate(JamConfig(loop=SPEC, click=False), notes(BASS), modes={0: "bass"}, extra_loops=2)
+    engine, rec, _ = simulate(
+        JamConfig(loop=SPEC, click=False), notes(BASS), modes={0: "bass"}, extra_loops=2
+    )
     drums = [(s, p) for s, p, _ in by_role(rec, "drums")]
     onsets = {s for s, *_ in BASS}
     want = []
@@ -85,10 +99,13 @@ def improv_run(source, span=7, modes=None, chords=False, start_step=40, low=36, 
     perf = notes(melody, start_step, jitter=0.01, seed=3)
     if chords:
         perf = notes(CHORDS, 0) + perf
-    perf.append((44.3 * DT, mido.Message("control_change", control=22, value=127)))  # the improv button, mid-loop
+    perf.append(
+        (44.3 * DT, mido.Message("control_change", control=22, value=127))
+    )  # the improv button, mid-loop
     cfg = JamConfig(loop=SPEC, click=False, drums="off", span=span, low=low, high=high)
-    return melody, simulate(cfg, perf, source=source, modes=modes or ({0: "chords"} if chords else {}),
-                            extra_loops=1)
+    return melody, simulate(
+        cfg, perf, source=source, modes=modes or ({0: "chords"} if chords else {}), extra_loops=1
+    )
 
 
 def test_improv_keeps_human_rhythm_and_velocity_and_starts_at_a_boundary():
@@ -221,8 +238,11 @@ def test_osc_round_trip():
     listen = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     listen.bind(("127.0.0.1", 0))
     listen.settimeout(2.0)
-    engine = realtime_engine(JamConfig(loop=SPEC, click=False, drums="off"), OscOutPort(*listen.getsockname()),
-                             CyclePitchSource([67]))
+    engine = realtime_engine(
+        JamConfig(loop=SPEC, click=False, drums="off"),
+        OscOutPort(*listen.getsockname()),
+        CyclePitchSource([67]),
+    )
     engine.set_mode("improv")
     engine._set_replacing(True, "test")
     client = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -239,7 +259,9 @@ def test_osc_round_trip():
         for m in got:
             engine.handle(m)
         reply = OscPacket(listen.recv(1024)).messages[0].message
-        while list(reply.params)[1] == 0:  # the machine's 67 still sounds: its off comes before it is struck again
+        while (
+            list(reply.params)[1] == 0
+        ):  # the machine's 67 still sounds: its off comes before it is struck again
             reply = OscPacket(listen.recv(1024)).messages[0].message
         trips.append(_time.perf_counter() - t0)
         assert reply.address == "/note" and list(reply.params) == [67, 90, 1]  # machine pitch, human velocity
@@ -272,10 +294,34 @@ def test_realtime_jam_over_osc(run_dir, tmp_path):
     listen = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     listen.bind(("127.0.0.1", port_out))
     listen.setblocking(False)
-    proc = subprocess.Popen([sys.executable, "-m", "improvise", "jam", "--osc", "--seconds", str(seconds),
-                             "--osc-in", str(port_in), "--osc-out", str(port_out), "--model", str(run_dir),
-                             "--out", str(tmp_path / "live"), "--bars", "2", "--mode", "improv", "--phrase-bars", "1"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "improvise",
+            "jam",
+            "--osc",
+            "--seconds",
+            str(seconds),
+            "--osc-in",
+            str(port_in),
+            "--osc-out",
+            str(port_out),
+            "--model",
+            str(run_dir),
+            "--out",
+            str(tmp_path / "live"),
+            "--bars",
+            "2",
+            "--mode",
+            "improv",
+            "--phrase-bars",
+            "1",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     client = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     assert proc.stdout.readline().startswith("jam: OSC in")
     t_wait = _time.monotonic() + 30
@@ -313,8 +359,10 @@ def test_realtime_jam_over_osc(run_dir, tmp_path):
     assert proc.returncode == 0, err
     doc = json.loads((tmp_path / "live" / "session.json").read_text())
     t = doc["timing"]
-    print(f"\nrealtime jam: {t['steps']} steps, {t['missed_steps']} missed, lateness median {t['lateness_ms_median']:.3f} "
-          f"p99 {t['lateness_ms_p99']:.3f} max {t['lateness_ms_max']:.3f} ms (nice {t['nice']}), {sent} notes sent")
+    print(
+        f"\nrealtime jam: {t['steps']} steps, {t['missed_steps']} missed, lateness median {t['lateness_ms_median']:.3f} "
+        f"p99 {t['lateness_ms_p99']:.3f} max {t['lateness_ms_max']:.3f} ms (nice {t['nice']}), {sent} notes sent"
+    )
     assert t["steps"] >= seconds / 0.125 * 0.99
     assert t["missed_steps"] == 0
     assert t["lateness_ms_p99"] <= 7.0, t
@@ -356,7 +404,7 @@ def test_engine_model_drums_vary_the_rule(drum_model):
 
 
 def test_midi_to_drum_pattern(tmp_path):
-    from improvise.live.drums import KICK, SNARE, HAT, midi_to_drum_pattern
+    from improvise.live.drums import HAT, KICK, SNARE, midi_to_drum_pattern
 
     mid = mido.MidiFile(ticks_per_beat=480)
     tr = mido.MidiTrack()
@@ -372,7 +420,13 @@ def test_midi_to_drum_pattern(tmp_path):
     path = tmp_path / "d.mid"
     mid.save(path)
     tok = midi_to_drum_pattern(path)
-    assert len(tok) == 16 and tok[0] == KICK | HAT and tok[2] == HAT and tok[4] == SNARE | HAT and tok[15] == KICK
+    assert (
+        len(tok) == 16
+        and tok[0] == KICK | HAT
+        and tok[2] == HAT
+        and tok[4] == SNARE | HAT
+        and tok[15] == KICK
+    )
 
 
 def test_jam_cli_simulate_demo(tmp_path, run_dir, capsys):
@@ -381,8 +435,28 @@ def test_jam_cli_simulate_demo(tmp_path, run_dir, capsys):
     from improvise.cli.main import dispatch
 
     out = tmp_path / "jam"
-    assert dispatch(["jam", "--simulate", "demo", "--out", str(out), "--model", str(run_dir), "--synth", "numpy",
-                     "--meter", "3/4", "--bars", "4", "--key", "F"]) == 0
+    assert (
+        dispatch(
+            [
+                "jam",
+                "--simulate",
+                "demo",
+                "--out",
+                str(out),
+                "--model",
+                str(run_dir),
+                "--synth",
+                "numpy",
+                "--meter",
+                "3/4",
+                "--bars",
+                "4",
+                "--key",
+                "F",
+            ]
+        )
+        == 0
+    )
     doc = json.loads((out / "session.json").read_text())
     assert doc["notes"]["machine"] > 0 and doc["notes"]["bass"] > 0 and doc["errors"] == []
     assert doc["left_sounding"] == [] and (out / "session.wav").stat().st_size > 10_000
@@ -427,7 +501,7 @@ def test_improv_pitches_come_from_the_blues_model(run_dir):
     assert len(machine) > 5
     # no chords recorded: every blues-scale pitch the model draws is allowed, so only its octave
     # may move (into the player's register): pitch classes match the model's, in order
-    assert [p % 12 for p in machine] == [p % 12 for p in tap.raw[:len(machine)]]
+    assert [p % 12 for p in machine] == [p % 12 for p in tap.raw[: len(machine)]]
     assert any(e["kind"] == "generate" for e in engine.log)
 
 
@@ -474,6 +548,7 @@ def test_markov_interval_source():
 
 # ---- issue 13: floods, stuck notes, bounds -------------------------------------------------
 
+
 def test_out_port_pairs_every_note_on_with_an_off():
     from improvise.live.ports import OutPort
 
@@ -483,8 +558,12 @@ def test_out_port_pairs_every_note_on_with_an_off():
     sent += port.send(mido.Message("note_on", note=60, velocity=80), "machine")  # a retrigger: its off first
     sent += port.send(mido.Message("note_off", note=62), "human")  # never on: dropped
     sent += port.send(mido.Message("note_on", channel=2, note=40, velocity=70), "bass")
-    assert [(r, m.type, m.note) for r, m in sent] == [("human", "note_on", 60), ("human", "note_off", 60),
-                                                      ("machine", "note_on", 60), ("bass", "note_on", 40)]
+    assert [(r, m.type, m.note) for r, m in sent] == [
+        ("human", "note_on", 60),
+        ("human", "note_off", 60),
+        ("machine", "note_on", 60),
+        ("bass", "note_on", 40),
+    ]
     offs = port.panic()
     assert sorted((r, m.channel, m.note) for r, m in offs) == [("bass", 2, 40), ("machine", 0, 60)]
     assert mem.open_notes() == 0 and port.counts["retriggered"] == 1
@@ -499,7 +578,9 @@ def _flood_session(n=10_000, per_step=8):
     clock = SimClock()
     port = MemoryPort(clock)
     rec = Recorder()
-    engine = JamEngine(JamConfig(loop=SPEC), port, clock, CyclePitchSource([60, 63, 65, 67, 70]), recorder=rec)
+    engine = JamEngine(
+        JamConfig(loop=SPEC), port, clock, CyclePitchSource([60, 63, 65, 67, 70]), recorder=rec
+    )
     switches = {0: "bass", 64: "chords", 128: "improv", 600: "free", 900: "improv"}
     for k, (pitch, vel) in enumerate(flood_messages(n, seed=1)):
         if k % per_step == 0:
@@ -614,10 +695,16 @@ def _midi_file(path, tracks, fmt=1):
 def test_type2_performance_plays_its_tracks_one_after_another(tmp_path):
     on = lambda p: mido.Message("note_on", note=p, velocity=80)  # noqa: E731
     off = lambda p: mido.Message("note_off", note=p)  # noqa: E731
-    path = _midi_file(tmp_path / "t2.mid", [[(0, on(60)), (480, off(60))], [(0, on(62)), (960, off(62))]], fmt=2)
+    path = _midi_file(
+        tmp_path / "t2.mid", [[(0, on(60)), (480, off(60))], [(0, on(62)), (960, off(62))]], fmt=2
+    )
     perf = performance_from_midi(path)
     assert [(round(t, 3), m.type, m.note) for t, m in perf] == [
-        (0.0, "note_on", 60), (0.5, "note_off", 60), (0.5, "note_on", 62), (1.5, "note_off", 62)]
+        (0.0, "note_on", 60),
+        (0.5, "note_off", 60),
+        (0.5, "note_on", 62),
+        (1.5, "note_off", 62),
+    ]
 
 
 def test_performances_and_sessions_are_bounded(tmp_path):
@@ -648,14 +735,30 @@ def test_write_session_leaves_nothing_behind_on_failure(tmp_path, monkeypatch):
     assert list(tmp_path.iterdir()) == []  # neither the folder nor a staging folder
 
 
-@pytest.mark.parametrize("argv, flag", [
-    (["--simulate", "demo", "--bars", "999999999"], "--bars"),
-    (["--simulate", "demo", "--meter", "9999999/4"], "--meter"),
-    (["--simulate", "demo", "--tempo", "nan"], "--tempo"),
-    (["--osc", "--osc-in", "70000"], "--osc-in"),
-    (["--osc", "--osc-out", "70000"], "--osc-out"),
-    (["--osc", "--seconds", "0.2", "--osc-in", "0", "--host", "nosuchhost.invalid", "--model", "markov"], "--host"),
-])
+@pytest.mark.parametrize(
+    "argv, flag",
+    [
+        (["--simulate", "demo", "--bars", "999999999"], "--bars"),
+        (["--simulate", "demo", "--meter", "9999999/4"], "--meter"),
+        (["--simulate", "demo", "--tempo", "nan"], "--tempo"),
+        (["--osc", "--osc-in", "70000"], "--osc-in"),
+        (["--osc", "--osc-out", "70000"], "--osc-out"),
+        (
+            [
+                "--osc",
+                "--seconds",
+                "0.2",
+                "--osc-in",
+                "0",
+                "--host",
+                "nosuchhost.invalid",
+                "--model",
+                "markov",
+            ],
+            "--host",
+        ),
+    ],
+)
 def test_jam_cli_refuses_absurd_flags_in_one_line(argv, flag, tmp_path, capsys):
     from improvise.cli.main import dispatch
 
@@ -674,10 +777,12 @@ def test_osc_flood_leaves_no_stuck_note_and_keeps_time(run_dir, tmp_path):
 
     f = osc_flood(tmp_path / "flood", messages=2000, seconds=5.0, model=str(run_dir), mode="improv")
     t = f["timing"]
-    print(f"\nflood: {f['messages']} messages in {f['seconds']} s, {t['steps']} steps, {t['missed_steps']} missed, "
-          f"lateness median {t['lateness_ms_median']:.3f} p99 {t['lateness_ms_p99']:.3f} max "
-          f"{t['lateness_ms_max']:.3f} ms (nice {t['nice']}), open notes {f['stuck_in_session_mid']} in session.mid, "
-          f"{f['stuck_at_output']} at the output; input {f['input']}; load {f['load_average']}")
+    print(
+        f"\nflood: {f['messages']} messages in {f['seconds']} s, {t['steps']} steps, {t['missed_steps']} missed, "
+        f"lateness median {t['lateness_ms_median']:.3f} p99 {t['lateness_ms_p99']:.3f} max "
+        f"{t['lateness_ms_max']:.3f} ms (nice {t['nice']}), open notes {f['stuck_in_session_mid']} in session.mid, "
+        f"{f['stuck_at_output']} at the output; input {f['input']}; load {f['load_average']}"
+    )
     assert f["stuck_in_session_mid"] == 0 and f["reons_in_session_mid"] == 0
     assert f["stuck_at_output"] == 0 and f["reons_at_output"] == 0 and f["output_notes"] > 1000
     assert t["missed_steps"] == 0 and t["steps"] >= 5.0 / 0.125

@@ -1,7 +1,7 @@
 import numpy as np
 
-from improvise.core import metrics
 from improvise.blues.task import form_ids, score_rollout
+from improvise.core import metrics
 from improvise.encodings.blues import BluesEncoding
 
 FORM = form_ids()

@@ -2,13 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from improvise.blues.task import (
-    BluesConfig,
-    build_model,
-    corpus_arrays,
-    loop_tensors,
-    train_blues,
-)
+from improvise.blues.task import BluesConfig, build_model, corpus_arrays, loop_tensors, train_blues
 from improvise.encodings.blues import BluesEncoding
 from improvise.nn import NumpyChordMelody
 from improvise.train.looped import TrainConfig, stream_offsets
@@ -49,7 +43,7 @@ def test_partitioned_chord_layer_never_sees_the_melody():
 def test_forget_bias_initialised():
     model = build_model(BluesConfig(forget_bias=1.0))
     h = model.config.chord_hidden
-    assert torch.all(model.chord_rnn.bias_ih_l0[h:2 * h] == 1.0)
+    assert torch.all(model.chord_rnn.bias_ih_l0[h : 2 * h] == 1.0)
 
 
 def test_stream_offsets_spread_over_the_form():
@@ -148,5 +142,10 @@ def test_member_clipped_block_lstm_in_the_shared_loop_repeats_the_old_loop_exact
     rng = np.random.default_rng(0)
     loop = torch.from_numpy((rng.random((192, 2, enc.size)) < 0.3).astype(np.float32))  # two members' loops
     train = TrainConfig(epochs=8, lr=3e-3, lr_decay_every=3, chunk=48, clip=0.05)  # clips every update
-    _assert_same_training(lambda: BlockLSTM(model_config(Eck2002Config(), enc), [0, 1]), loop,
-                          torch.roll(loop, -1, dims=0), train, 96)
+    _assert_same_training(
+        lambda: BlockLSTM(model_config(Eck2002Config(), enc), [0, 1]),
+        loop,
+        torch.roll(loop, -1, dims=0),
+        train,
+        96,
+    )

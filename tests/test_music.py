@@ -11,8 +11,16 @@ def test_pitch_names():
         parse_pitch_class("H")
 
 
-@pytest.mark.parametrize("symbol,pcs", [("C7", {0, 4, 7, 10}), ("F7", {5, 9, 0, 3}), ("G7", {7, 11, 2, 5}),
-                                        ("Ebmaj7", {3, 7, 10, 2}), ("F#m7b5", {6, 9, 0, 4})])
+@pytest.mark.parametrize(
+    "symbol,pcs",
+    [
+        ("C7", {0, 4, 7, 10}),
+        ("F7", {5, 9, 0, 3}),
+        ("G7", {7, 11, 2, 5}),
+        ("Ebmaj7", {3, 7, 10, 2}),
+        ("F#m7b5", {6, 9, 0, 4}),
+    ],
+)
 def test_chord_parse_and_pitch_classes(symbol, pcs):
     chord = Chord.parse(symbol)
     assert chord.pitch_classes == pcs

@@ -1,4 +1,5 @@
 """The polyphonic piano-roll bench: data convention, loss convention, padding, CLI smoke."""
+
 import json
 import math
 
@@ -8,7 +9,14 @@ import torch
 
 from improvise.cli.main import dispatch
 from improvise.nn.pianoroll_lstm import PianorollLSTM, PianorollLSTMConfig, multihot_nll
-from improvise.polyphonic.task import roll_pair, rolls_nll, shift_range, shift_roll, training_batches, config_for
+from improvise.polyphonic.task import (
+    config_for,
+    roll_pair,
+    rolls_nll,
+    shift_range,
+    shift_roll,
+    training_batches,
+)
 
 
 def _roll(t, seed):
@@ -52,8 +60,10 @@ def test_batched_nll_equals_one_piece_at_a_time_and_skip_first():
     pairs = [roll_pair(_roll(t, t)) for t in (4, 7, 5)]
     with torch.no_grad():
         total = sum(float(model(x[:, None], y[:, None])[1]) * len(y) for x, y in pairs)
-        rest = sum(float(model(x[:, None], torch.cat([-torch.ones(1, 88), y[1:]])[:, None])[1]) * (len(y) - 1)
-                   for x, y in pairs)
+        rest = sum(
+            float(model(x[:, None], torch.cat([-torch.ones(1, 88), y[1:]])[:, None])[1]) * (len(y) - 1)
+            for x, y in pairs
+        )
     assert math.isclose(rolls_nll(model, pairs, batch=2), total / 16, rel_tol=1e-5)
     assert math.isclose(rolls_nll(model, pairs, skip_first=True), rest / 13, rel_tol=1e-5)
 
@@ -79,8 +89,25 @@ def _fake_mat(path):
 def test_cli_smoke_on_a_fake_mat(tmp_path, capsys):
     _fake_mat(tmp_path / "JSB_Chorales.mat")
     out = tmp_path / "run"
-    rc = dispatch(["bench", "polyphonic", "--data", "jsb", "--data-dir", str(tmp_path), "--out", str(out),
-                   "--hidden", "8", "--epochs", "2", "--docs", str(tmp_path / "docs"), "--quiet"])
+    rc = dispatch(
+        [
+            "bench",
+            "polyphonic",
+            "--data",
+            "jsb",
+            "--data-dir",
+            str(tmp_path),
+            "--out",
+            str(out),
+            "--hidden",
+            "8",
+            "--epochs",
+            "2",
+            "--docs",
+            str(tmp_path / "docs"),
+            "--quiet",
+        ]
+    )
     assert rc == 0
     m = json.loads((out / "metrics.json").read_text())
     assert m["split"] == {"train": 2, "valid": 2, "test": 2} and m["epochs_run"] == 2
@@ -88,8 +115,24 @@ def test_cli_smoke_on_a_fake_mat(tmp_path, capsys):
     assert (tmp_path / "docs" / "jsb.json").is_file() and (tmp_path / "docs" / "jsb.png").is_file()
     assert "improvise bench polyphonic" in (tmp_path / "docs" / "README.md").read_text()
     assert "test NLL" in capsys.readouterr().out
-    rc = dispatch(["bench", "polyphonic", "--data", "jsb", "--data-dir", str(tmp_path), "--out", str(out),
-                   "--hidden", "8", "--epochs", "3", "--resume", "--quiet"])
+    rc = dispatch(
+        [
+            "bench",
+            "polyphonic",
+            "--data",
+            "jsb",
+            "--data-dir",
+            str(tmp_path),
+            "--out",
+            str(out),
+            "--hidden",
+            "8",
+            "--epochs",
+            "3",
+            "--resume",
+            "--quiet",
+        ]
+    )
     assert rc == 0 and json.loads((out / "metrics.json").read_text())["epochs_run"] == 3
 
 

@@ -4,12 +4,12 @@ import numpy as np
 import pytest
 
 from improvise.cli.main import dispatch  # noqa: F401  (the readers' errors reach users through it)
+from improvise.core.errors import UserError
+from improvise.core.midi import write_midi
 from improvise.data.midi_io import read_midi
 from improvise.data.music21_io import read_music21
 from improvise.data.pianoroll import read_pianoroll
 from improvise.encodings.blues import BluesEncoding
-from improvise.core.errors import UserError
-from improvise.core.midi import write_midi
 
 ABC = """X:1
 T:Tiny
@@ -64,8 +64,9 @@ def test_pianoroll_splits(tmp_path):
     assert d["train"][0].shape == (5, 88) and d["train"][0].dtype == np.uint8
 
 
-@pytest.mark.parametrize("reader,name", [(read_midi, "junk.mid"), (read_pianoroll, "junk.mat"),
-                                         (read_music21, "junk.musicxml")])
+@pytest.mark.parametrize(
+    "reader,name", [(read_midi, "junk.mid"), (read_pianoroll, "junk.mat"), (read_music21, "junk.musicxml")]
+)
 def test_junk_is_a_one_line_user_error(tmp_path, reader, name):
     f = tmp_path / name
     f.write_bytes(b"\x00\x01not music at all\xff" * 10)
@@ -110,7 +111,9 @@ def test_music21_pickle_cache_is_never_read_for_a_users_file(tmp_path, capsys):
     os.utime(xml, (1_000_000_000, 1_000_000_000))  # older than the pickle, as music21 requires
     scratch = Path(environment.Environment().getRootTempDir())
     md5 = hashlib.md5(str(xml).encode()).hexdigest()
-    cache = scratch / f"m21-{music21.__version__}-py{sys.version_info.major}.{sys.version_info.minor}-{md5}.p.gz"
+    cache = (
+        scratch / f"m21-{music21.__version__}-py{sys.version_info.major}.{sys.version_info.minor}-{md5}.p.gz"
+    )
     assert converter.PickleFilter(xml).getPickleFp(scratch, zipType="gz") == cache  # how music21 names it
     marker = tmp_path / "marker"
     try:

@@ -83,12 +83,17 @@ def test_readme_command_parses(number, words):
 def test_a_bad_line_fails():
     # The check above is only worth something if the parser refuses what README could get wrong.
     assert _parse_error(["blues", "train", "--out", "x"]) is None
-    assert _parse_error(["blues", "train", "--out", "x", "--no-such-flag"]) is not None   # unknown flag
+    assert _parse_error(["blues", "train", "--out", "x", "--no-such-flag"]) is not None  # unknown flag
     assert _parse_error(["blues", "train", "--out", "x", "--cell", "transformer"]) is not None  # bad choice
-    assert _parse_error(["blues", "train"]) is not None                                  # missing required
+    assert _parse_error(["blues", "train"]) is not None  # missing required
     assert _parse_error(["no-such-command"]) is not None
     assert _words("improvise render runs/b0 --synth numpy   # comment, with --flags") == [
-        "improvise", "render", "runs/b0", "--synth", "numpy"]
+        "improvise",
+        "render",
+        "runs/b0",
+        "--synth",
+        "numpy",
+    ]
 
 
 def _make_targets() -> set[str]:
@@ -172,8 +177,11 @@ def test_layout_names_only_files_that_exist():
 def test_every_package_file_is_in_layout():
     # not required by the issue, but a Layout that omits a module is stale in the other direction
     named = set(_layout_paths())
-    py = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "improvise").rglob("*.py")
-                if p.name not in ("__init__.py", "__main__.py"))
+    py = sorted(
+        str(p.relative_to(ROOT))
+        for p in (ROOT / "improvise").rglob("*.py")
+        if p.name not in ("__init__.py", "__main__.py")
+    )
     absent = [p for p in py if p not in named]
     assert not absent, f"README.md's Layout does not mention {absent}"
 

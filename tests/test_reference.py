@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from improvise.blues.task import BluesConfig, build_model, corpus_arrays, loop_tensors
+from improvise.blues.task import BluesConfig, corpus_arrays, loop_tensors
 from improvise.encodings.blues import BluesEncoding
 from improvise.nn.chord_melody import ChordMelodyConfig, ChordMelodyNet
 from improvise.nn.reference import NumpyChordMelody, gradcheck, loss_and_grads
@@ -10,9 +10,15 @@ from improvise.nn.reference import NumpyChordMelody, gradcheck, loss_and_grads
 
 def _tiny(seed=0, T=12, B=2):
     enc = BluesEncoding()
-    cfg = ChordMelodyConfig(input_size=enc.input_size, chord_inputs=enc.chord_layer_inputs(),
-                            melody_inputs=enc.melody_layer_inputs(), n_chords=3, n_pitches=8,
-                            chord_hidden=4, melody_hidden=5)
+    cfg = ChordMelodyConfig(
+        input_size=enc.input_size,
+        chord_inputs=enc.chord_layer_inputs(),
+        melody_inputs=enc.melody_layer_inputs(),
+        n_chords=3,
+        n_pitches=8,
+        chord_hidden=4,
+        melody_hidden=5,
+    )
     torch.manual_seed(seed)
     model = ChordMelodyNet(cfg).double()
     chords, pitches = corpus_arrays(BluesConfig(), enc)
@@ -56,7 +62,9 @@ def test_gradcheck_catches_a_wrong_gradient(monkeypatch):
         return loss, g
 
     monkeypatch.setattr(ref, "loss_and_grads", broken)
-    assert ref.gradcheck(model.config, params, x.numpy(), y.numpy(), per_tensor=4)["max_relative_error"] > 1e-4
+    assert (
+        ref.gradcheck(model.config, params, x.numpy(), y.numpy(), per_tensor=4)["max_relative_error"] > 1e-4
+    )
 
 
 def test_reference_is_lstm_only():

@@ -9,20 +9,32 @@ import numpy as np
 import pytest
 
 from improvise.cli.main import dispatch
-from improvise.encodings.blues import BluesEncoding
 from improvise.core.midi import MidiStyle, tune_to_midi
+from improvise.encodings.blues import BluesEncoding
 from improvise.render.audio import find_soundfont, fluidsynth_available, midi_to_wav
 from improvise.render.run import RenderConfig, render_run
 
-DEMO_FILES = ("chorus.mid", "chorus.wav", "score.musicxml", "score.svg", "pianoroll.png", "training_curves.png",
-              "weights.png", "training.gif", "report.html")
+DEMO_FILES = (
+    "chorus.mid",
+    "chorus.wav",
+    "score.musicxml",
+    "score.svg",
+    "pianoroll.png",
+    "training_curves.png",
+    "weights.png",
+    "training.gif",
+    "report.html",
+)
 
 
 @pytest.fixture(scope="module")
 def demo_run(tmp_path_factory):
     """What `make demo` makes: train (with GIF snapshots), generate 4 choruses, render."""
     run = tmp_path_factory.mktemp("demo")
-    assert dispatch(["blues", "train", "--out", str(run), "--quiet", "--epochs", "60", "--snapshot-every", "20"]) == 0
+    assert (
+        dispatch(["blues", "train", "--out", str(run), "--quiet", "--epochs", "60", "--snapshot-every", "20"])
+        == 0
+    )
     assert dispatch(["blues", "generate", str(run), "--choruses", "4"]) == 0
     assert dispatch(["render", str(run)]) == 0
     return run
@@ -50,7 +62,7 @@ def test_wav_is_audible_and_as_long_as_the_midi(demo_run, tmp_path, synth):
     info = midi_to_wav(demo_run / "chorus.mid", out, synth=synth)
     samples, seconds = _wav(out)
     assert info["synth"] == synth
-    assert np.sqrt(np.mean(samples ** 2)) > 0.02  # well above silence
+    assert np.sqrt(np.mean(samples**2)) > 0.02  # well above silence
     assert abs(seconds - mido.MidiFile(demo_run / "chorus.mid").length) < 0.5
 
 
@@ -94,12 +106,25 @@ def test_report_loads_in_headless_chromium(demo_run, tmp_path):
     browser = _chromium()
     if browser is None:
         pytest.skip("Chromium is not installed (make sysdeps)")
-    flags = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             f"--user-data-dir={tmp_path / 'profile'}"]
+    flags = [
+        browser,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'profile'}",
+    ]
     url = (demo_run / "report.html").as_uri()
-    dom = subprocess.run(flags + ["--virtual-time-budget=15000", "--dump-dom", url], capture_output=True, text=True,
-                         timeout=120).stdout
+    dom = subprocess.run(
+        flags + ["--virtual-time-budget=15000", "--dump-dom", url],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    ).stdout
     assert 'data-checked="yes"' in dom, dom[:500]
     images = int(dom.split('data-images="')[1].split('"')[0])
     broken = int(dom.split('data-broken-images="')[1].split('"')[0])
@@ -107,7 +132,9 @@ def test_report_loads_in_headless_chromium(demo_run, tmp_path):
     assert images >= 6 and broken == 0
     assert duration > 0
     shot = tmp_path / "report.png"
-    subprocess.run(flags + ["--window-size=1200,2400", f"--screenshot={shot}", url], capture_output=True, timeout=120)
+    subprocess.run(
+        flags + ["--window-size=1200,2400", f"--screenshot={shot}", url], capture_output=True, timeout=120
+    )
     assert shot.is_file() and shot.stat().st_size > 10_000
 
 

@@ -1,5 +1,6 @@
 """Every kind of run folder the package writes is recognised and opened by one call, and a
 command given a kind it cannot use says which kinds it takes."""
+
 import shutil
 
 import pytest
@@ -28,16 +29,84 @@ def runs(tmp_path_factory):
         (kern / f"p{k}.krn").write_text(body)
     wjd = write_tiny_wjd(root / "wjd")
     commands = {
-        "blues": ["blues", "train", "--out", str(root / "blues"), "--epochs", "2", "--quiet", "--snapshot-every", "0"],
-        "solo": ["solo-train", "--wjd", str(wjd), "--out", str(root / "solo"), "--epochs", "1", "--hidden", "8",
-                 "--no-augment", "--quiet"],
-        "kern": ["kern", "train", str(kern), "--out", str(root / "kern"), "--hidden", "8", "--layers", "1",
-                 "--batch", "2", "--seq", "16", "--epochs", "1", "--quiet"],
-        "compare": ["compare", "--data", str(tunes), "--models", "markov1", "--out", str(root / "compare"),
-                    "--quiet", "--max-samples", "1"],
-        "jam": ["jam", "--simulate", "demo", "--out", str(root / "jam"), "--synth", "none", "--model", "markov"],
-        "sweep": ["blues", "sweep", "--seeds", "0", "--choruses", "1", "--epochs", "2", "--out", str(root / "sweep"),
-                  "--quiet"],
+        "blues": [
+            "blues",
+            "train",
+            "--out",
+            str(root / "blues"),
+            "--epochs",
+            "2",
+            "--quiet",
+            "--snapshot-every",
+            "0",
+        ],
+        "solo": [
+            "solo-train",
+            "--wjd",
+            str(wjd),
+            "--out",
+            str(root / "solo"),
+            "--epochs",
+            "1",
+            "--hidden",
+            "8",
+            "--no-augment",
+            "--quiet",
+        ],
+        "kern": [
+            "kern",
+            "train",
+            str(kern),
+            "--out",
+            str(root / "kern"),
+            "--hidden",
+            "8",
+            "--layers",
+            "1",
+            "--batch",
+            "2",
+            "--seq",
+            "16",
+            "--epochs",
+            "1",
+            "--quiet",
+        ],
+        "compare": [
+            "compare",
+            "--data",
+            str(tunes),
+            "--models",
+            "markov1",
+            "--out",
+            str(root / "compare"),
+            "--quiet",
+            "--max-samples",
+            "1",
+        ],
+        "jam": [
+            "jam",
+            "--simulate",
+            "demo",
+            "--out",
+            str(root / "jam"),
+            "--synth",
+            "none",
+            "--model",
+            "markov",
+        ],
+        "sweep": [
+            "blues",
+            "sweep",
+            "--seeds",
+            "0",
+            "--choruses",
+            "1",
+            "--epochs",
+            "2",
+            "--out",
+            str(root / "sweep"),
+            "--quiet",
+        ],
     }
     for kind, argv in commands.items():
         assert dispatch(argv) == 0, kind
@@ -57,9 +126,11 @@ def test_every_kind_the_package_writes_is_recognised_and_opened(runs):
 def test_a_command_says_which_kinds_it_takes(runs, tmp_path, capsys):
     with pytest.raises(UserError, match="a soloist .*; improvise render takes blues runs"):
         load_run(runs["solo"], accept=("blues",), command="improvise render")
-    for argv, needle in ((["render", str(runs["kern"])], "improvise render takes blues runs"),
-                         (["blues", "generate", str(runs["solo"])], "takes blues runs"),
-                         (["likelihood", str(runs["blues"]), str(tmp_path / "x.abc")], "takes zoo or compare runs")):
+    for argv, needle in (
+        (["render", str(runs["kern"])], "improvise render takes blues runs"),
+        (["blues", "generate", str(runs["solo"])], "takes blues runs"),
+        (["likelihood", str(runs["blues"]), str(tmp_path / "x.abc")], "takes zoo or compare runs"),
+    ):
         (tmp_path / "x.abc").write_text(ABC.format(k=0))
         assert dispatch(argv) == 2
         err = capsys.readouterr().err

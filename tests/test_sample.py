@@ -1,4 +1,5 @@
 """improvise.core.sample.draw: the package's one meaning of temperature."""
+
 import warnings
 
 import numpy as np

@@ -25,8 +25,9 @@ def test_learns_a_predictable_sequence_and_keeps_the_best():
     train, valid = _data(8, 60, 0), _data(3, 80, 1)
     model = _model()
     before = sequence_nll(model, valid)
-    result = fit_sequences(model, train, valid, SequenceTrainConfig(epochs=10, windows=128, window=24, batch=16,
-                                                                    lr=2e-2))
+    result = fit_sequences(
+        model, train, valid, SequenceTrainConfig(epochs=10, windows=128, window=24, batch=16, lr=2e-2)
+    )
     assert before > 1.5 and result["best_valid_nll"] < 0.2
     assert abs(sequence_nll(model, valid) - result["best_valid_nll"]) < 1e-6  # best weights restored
 
@@ -41,6 +42,10 @@ def test_early_stopping_and_resume():
     cfg.epochs = 5
     again = fit_sequences(_model(), train, valid, cfg, resume=saved[-1])
     assert again["epochs_run"] == 5  # history goes on from epoch 3
-    stop = fit_sequences(_model(), train, valid, SequenceTrainConfig(epochs=50, windows=8, window=8, batch=8,
-                                                                     lr=1e-9, patience=2))
+    stop = fit_sequences(
+        _model(),
+        train,
+        valid,
+        SequenceTrainConfig(epochs=50, windows=8, window=8, batch=8, lr=1e-9, patience=2),
+    )
     assert stop["epochs_run"] < 50  # a learning rate this small cannot improve: stopped early

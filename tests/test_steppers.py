@@ -9,18 +9,19 @@ twice through the stepper, with a reset() between, to check that reset() really 
 Measured on the 2-core VM: the largest gap is 8.9e-16 for the numpy steppers and 1.6e-14 for
 the zoo's (its mlp), over 6e4 times below TOL; each case prints its own.
 """
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
 import torch
 
+from improvise.core.sample import Stepper
+from improvise.encodings.events import MelodyEventEncoding
 from improvise.nn.block_lstm import BlockLSTM, BlockLSTMConfig, NumpyBlockLSTM
 from improvise.nn.char_lstm import CharLSTM, CharLSTMConfig, NumpyCharStep
 from improvise.nn.chord_melody import ChordMelodyConfig, ChordMelodyNet
 from improvise.nn.reference import NumpyChordMelody
-from improvise.encodings.events import MelodyEventEncoding
-from improvise.core.sample import Stepper
 from improvise.zoo.model import ZooConfig, ZooModel, ZooStepper, build_network
 
 TOL = 1e-9
@@ -44,9 +45,16 @@ def _dense(n_in: int, seed: int) -> np.ndarray:
 
 
 def chord_melody(cell: str):
-    cfg = ChordMelodyConfig(input_size=30, chord_inputs=list(range(12)) + [28, 29],
-                            melody_inputs=list(range(12, 30)), n_chords=7, n_pitches=11,
-                            chord_hidden=6, melody_hidden=9, cell=cell)
+    cfg = ChordMelodyConfig(
+        input_size=30,
+        chord_inputs=list(range(12)) + [28, 29],
+        melody_inputs=list(range(12, 30)),
+        n_chords=7,
+        n_pitches=11,
+        chord_hidden=6,
+        melody_hidden=9,
+        cell=cell,
+    )
     torch.manual_seed(0)
     model = _jitter(ChordMelodyNet(cfg), 1)
     x = _dense(cfg.input_size, 2)
@@ -56,11 +64,19 @@ def chord_melody(cell: str):
 
 
 def block_lstm(cell_output: str, peepholes: bool = True, state_clip: float = 0.0):
-    cfg = BlockLSTMConfig(input_size=16, output_size=14, n_blocks=4, cells_per_block=2, chord_units=6,
-                          block_inputs=[list(range(6))] * 2 + [list(range(16))] * 2,
-                          block_sources=[[0, 1]] * 2 + [[0, 1, 2, 3]] * 2,
-                          output_blocks=[[0, 1]] * 6 + [[0, 1, 2, 3]] * 8,
-                          peepholes=peepholes, cell_output=cell_output, state_clip=state_clip)
+    cfg = BlockLSTMConfig(
+        input_size=16,
+        output_size=14,
+        n_blocks=4,
+        cells_per_block=2,
+        chord_units=6,
+        block_inputs=[list(range(6))] * 2 + [list(range(16))] * 2,
+        block_sources=[[0, 1]] * 2 + [[0, 1, 2, 3]] * 2,
+        output_blocks=[[0, 1]] * 6 + [[0, 1, 2, 3]] * 8,
+        peepholes=peepholes,
+        cell_output=cell_output,
+        state_clip=state_clip,
+    )
     model = _jitter(BlockLSTM(cfg, [3]), 4)
     x = _dense(cfg.input_size, 5)
     with torch.no_grad():
@@ -95,8 +111,10 @@ CASES = {
     "NumpyBlockLSTM-clipped-no-peepholes": lambda: block_lstm("identity", peepholes=False, state_clip=1.0),
     "NumpyCharStep-1-layer": lambda: char_lstm(1),
     "NumpyCharStep-2-layers": lambda: char_lstm(2),
-    **{f"ZooStepper-{k}": (lambda k=k: zoo(k)) for k in ("rnn", "gru", "lstm", "attention", "mlp", "lookback",
-                                                          "interval")},
+    **{
+        f"ZooStepper-{k}": (lambda k=k: zoo(k))
+        for k in ("rnn", "gru", "lstm", "attention", "mlp", "lookback", "interval")
+    },
 }
 MEASURED: dict[str, float] = {}
 

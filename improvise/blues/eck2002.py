@@ -11,6 +11,7 @@ states clamped to +-10 (ours; see Eck2002Config).
 Free-running, a chord unit is on when its output exceeds 0.5, and one melody note is drawn
 from the melody outputs normalised to sum to one (Eck's procedure). There is no beat clock.
 """
+
 from __future__ import annotations
 
 import copy
@@ -21,16 +22,16 @@ import numpy as np
 import torch
 from scipy.special import expit
 
+from improvise.blues.task import form_ids
+from improvise.core import metrics
 from improvise.core.checks import check_memory
 from improvise.core.errors import ConfigError
-from improvise.core import metrics
-from improvise.blues.task import form_ids
+from improvise.core.music import Chord
+from improvise.core.sample import draw
 from improvise.data.blues_synth import BLUES_FORM
 from improvise.data.eck2002 import eck2002_corpus
 from improvise.encodings.chromatic import ChromaticEncoding
 from improvise.nn.block_lstm import BlockLSTM, BlockLSTMConfig, NumpyBlockLSTM
-from improvise.core.music import Chord
-from improvise.core.sample import draw
 from improvise.train.looped import TrainConfig, epochs_to_reach, fit_looped, teacher_forced
 
 
@@ -48,7 +49,9 @@ class Eck2002Config:
     clock: bool = False  # add 3 beat-in-bar input units (not in Eck 2002; see docs/results.md)
     # Adam on the looped corpus; 10,000 updates because precise counting converges slowly (a
     # probe with this cell, unclamped, seeds 0-9: 3,000 held the form on 4, 6,000 on 7, 10,000 on 8)
-    train: TrainConfig = field(default_factory=lambda: TrainConfig(epochs=10_000, lr=3e-3, lr_decay_every=3333))
+    train: TrainConfig = field(
+        default_factory=lambda: TrainConfig(epochs=10_000, lr=3e-3, lr_decay_every=3333)
+    )
 
     def validate(self) -> None:
         if self.experiment not in (1, 2):
@@ -59,7 +62,9 @@ class Eck2002Config:
             raise ConfigError(f"state_clip must be 0 (off) or positive, not {self.state_clip}")
         self.train.validate()
         # activations kept for the backward pass: about 300 floats a step and stream (float32)
-        check_memory(4 * 300 * 8 * self.train.streams * self.train.chunk, "training with these streams and chunk")
+        check_memory(
+            4 * 300 * 8 * self.train.streams * self.train.chunk, "training with these streams and chunk"
+        )
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -72,14 +77,22 @@ def model_config(cfg: Eck2002Config, enc: ChromaticEncoding) -> BlockLSTMConfig:
     nc = enc.n_chord_units
     clock = list(range(enc.size, enc.size + CLOCK_BITS)) if cfg.clock else []
     n_in = enc.size + len(clock)
-    cell = {"cells_per_block": cfg.cells_per_block, "cell_output": cfg.cell_output, "peepholes": cfg.peepholes,
-            "state_clip": cfg.state_clip, "chord_units": nc}
+    cell = {
+        "cells_per_block": cfg.cells_per_block,
+        "cell_output": cfg.cell_output,
+        "peepholes": cfg.peepholes,
+        "state_clip": cfg.state_clip,
+        "chord_units": nc,
+    }
     if cfg.experiment == 1:
         return BlockLSTMConfig(input_size=n_in, output_size=nc, n_blocks=4, **cell)
     chord_blocks, melody_blocks = [0, 1, 2, 3], [4, 5, 6, 7]
     everything = list(range(n_in))
     return BlockLSTMConfig(
-        input_size=n_in, output_size=enc.size, n_blocks=8, **cell,
+        input_size=n_in,
+        output_size=enc.size,
+        n_blocks=8,
+        **cell,
         block_inputs=[list(range(nc)) + clock] * 4 + [everything] * 4,
         block_sources=[chord_blocks] * 4 + [chord_blocks + melody_blocks] * 4,
         output_blocks=[chord_blocks] * nc + [chord_blocks + melody_blocks] * enc.n_melody_units,
@@ -100,8 +113,10 @@ def train_eck2002_seeds(cfg: Eck2002Config, seeds: list[int], progress: bool = F
     cfg.validate()
     enc = ChromaticEncoding(melody=cfg.experiment == 2)
     corpus_seeds = [seed if cfg.corpus_seed is None else cfg.corpus_seed for seed in seeds]
-    corpora = {c: np.concatenate([enc.tune_to_array(t) for t in eck2002_corpus(cfg.choruses, c)])
-               for c in set(corpus_seeds)}  # one build a distinct corpus
+    corpora = {
+        c: np.concatenate([enc.tune_to_array(t) for t in eck2002_corpus(cfg.choruses, c)])
+        for c in set(corpus_seeds)
+    }  # one build a distinct corpus
     loops = [corpora[c] for c in corpus_seeds]
     loop = np.stack(loops, axis=1)  # (L, members, units)
     y = torch.roll(torch.from_numpy(loop), -1, dims=0)
@@ -116,9 +131,18 @@ def train_eck2002_seeds(cfg: Eck2002Config, seeds: list[int], progress: bool = F
         one = copy.deepcopy(cfg)
         one.train.seed = seed
         hist = {key: [row[k] for row in rows] for key, rows in history.items() if key != "loss"}
-        out.append({"model": model.member(k), "config": one, "history": hist, "train_seconds": seconds,
-                    "trained_with": len(seeds), "teacher_forced": {key: v[k] for key, v in tf.items()},
-                    "encoding": enc, "epochs_to_chord_acc_0.99": epochs_to_reach(hist["chord_acc"], 0.99)})
+        out.append(
+            {
+                "model": model.member(k),
+                "config": one,
+                "history": hist,
+                "train_seconds": seconds,
+                "trained_with": len(seeds),
+                "teacher_forced": {key: v[k] for key, v in tf.items()},
+                "encoding": enc,
+                "epochs_to_chord_acc_0.99": epochs_to_reach(hist["chord_acc"], 0.99),
+            }
+        )
     return out
 
 
@@ -154,20 +178,30 @@ def improvise_eck2002(model: BlockLSTM, enc: ChromaticEncoding, choruses: int = 
     seconds = time.perf_counter() - t0
     chords = enc.chord_ids(chord_units)
     form = form_ids()
-    result = {"choruses": choruses, "bar_onset_match": metrics.bar_onset_match(chords, form, enc.steps_per_bar),
-              "step_match": metrics.step_match(chords, form),
-              "per_chorus_bar_onset": metrics.per_chorus(metrics.bar_onset_match, BLUES_FORM.steps, chords,
-                                                         form=form, steps_per_bar=enc.steps_per_bar),
-              "seconds": seconds}
+    result = {
+        "choruses": choruses,
+        "bar_onset_match": metrics.bar_onset_match(chords, form, enc.steps_per_bar),
+        "step_match": metrics.step_match(chords, form),
+        "per_chorus_bar_onset": metrics.per_chorus(
+            metrics.bar_onset_match, BLUES_FORM.steps, chords, form=form, steps_per_bar=enc.steps_per_bar
+        ),
+        "seconds": seconds,
+    }
     if enc.melody:  # melody notes whose pitch class is a tone of the form's chord at that step
         pcs = [Chord.parse(c.symbol).pitch_classes for c in BLUES_FORM.per_step()]
-        result["chord_tone_rate"] = float(np.mean([(enc.melody_low + m) % 12 in pcs[t % BLUES_FORM.steps]
-                                                   for t, m in enumerate(melody)]))
+        result["chord_tone_rate"] = float(
+            np.mean([(enc.melody_low + m) % 12 in pcs[t % BLUES_FORM.steps] for t, m in enumerate(melody)])
+        )
     return {"metrics": result, "chords": chords, "melody": melody}
 
 
-def eck2002_sweep(seeds: list[int], experiment: int, choruses: int = 100, base: Eck2002Config | None = None,
-                  progress: bool = False) -> dict:
+def eck2002_sweep(
+    seeds: list[int],
+    experiment: int,
+    choruses: int = 100,
+    base: Eck2002Config | None = None,
+    progress: bool = False,
+) -> dict:
     """Train one network a seed (together, see train_eck2002_seeds) and free-run each for
     `choruses`; the rows are sweep.json's."""
     base = copy.deepcopy(base or Eck2002Config(experiment=experiment))
@@ -176,15 +210,30 @@ def eck2002_sweep(seeds: list[int], experiment: int, choruses: int = 100, base: 
     rows = []
     for seed, t in zip(seeds, trained):
         gen = improvise_eck2002(t["model"], t["encoding"], choruses, seed)
-        rows.append({"seed": seed, "teacher_forced": t["teacher_forced"],
-                     "epochs_to_chord_acc_0.99": t["epochs_to_chord_acc_0.99"],
-                     "final_bce": t["history"]["bce"][-1], **gen["metrics"]})
+        rows.append(
+            {
+                "seed": seed,
+                "teacher_forced": t["teacher_forced"],
+                "epochs_to_chord_acc_0.99": t["epochs_to_chord_acc_0.99"],
+                "final_bce": t["history"]["bce"][-1],
+                **gen["metrics"],
+            }
+        )
     bar = [r["bar_onset_match"] for r in rows]
-    summary = {"bar_onset_match_mean": float(np.mean(bar)), "bar_onset_match_min": float(np.min(bar)),
-               "seeds_holding_form": int(sum(b >= 0.99 for b in bar)),
-               "train_seconds": trained[0]["train_seconds"], "networks_trained_together": len(seeds)}
-    return {"setup": "eck2002", "experiment": experiment, "config": base.to_dict(), "seeds": rows,
-            "summary": summary}
+    summary = {
+        "bar_onset_match_mean": float(np.mean(bar)),
+        "bar_onset_match_min": float(np.min(bar)),
+        "seeds_holding_form": int(sum(b >= 0.99 for b in bar)),
+        "train_seconds": trained[0]["train_seconds"],
+        "networks_trained_together": len(seeds),
+    }
+    return {
+        "setup": "eck2002",
+        "experiment": experiment,
+        "config": base.to_dict(),
+        "seeds": rows,
+        "summary": summary,
+    }
 
 
 def eck2002_table(result: dict) -> str:
@@ -192,11 +241,15 @@ def eck2002_table(result: dict) -> str:
     lines = [f"{'seed':>4} {'tf chord':>8} {'bar':>6} {'step':>6} {'chord-tone':>10}"]
     for r in result["seeds"]:
         ctr = r.get("chord_tone_rate")
-        lines.append(f"{r['seed']:>4} {r['teacher_forced']['chord_acc']:>8.3f} "
-                     f"{r['bar_onset_match']:>6.3f} {r['step_match']:>6.3f} "
-                     f"{'n/a' if ctr is None else f'{ctr:.3f}':>10}")
+        lines.append(
+            f"{r['seed']:>4} {r['teacher_forced']['chord_acc']:>8.3f} "
+            f"{r['bar_onset_match']:>6.3f} {r['step_match']:>6.3f} "
+            f"{'n/a' if ctr is None else f'{ctr:.3f}':>10}"
+        )
     s = result["summary"]
-    lines.append(f"mean bar-onset match {s['bar_onset_match_mean']:.3f}, worst {s['bar_onset_match_min']:.3f}, "
-                 f"{s['seeds_holding_form']}/{len(result['seeds'])} seeds >= 0.99; "
-                 f"{s['networks_trained_together']} networks trained together in {s['train_seconds']:.0f} s")
+    lines.append(
+        f"mean bar-onset match {s['bar_onset_match_mean']:.3f}, worst {s['bar_onset_match_min']:.3f}, "
+        f"{s['seeds_holding_form']}/{len(result['seeds'])} seeds >= 0.99; "
+        f"{s['networks_trained_together']} networks trained together in {s['train_seconds']:.0f} s"
+    )
     return "\n".join(lines)

@@ -11,11 +11,13 @@ What the chord layer is fed back is `feedback`:
   the model's count of the form for good.
 With `chord_temperature` 0 the two are the same.
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
 import numpy as np
+
 from improvise.core.errors import ConfigError
 from improvise.core.sample import check_temperature, draw
 

@@ -1,4 +1,5 @@
 """Human-readable summaries: a chorus as a bar-by-bar grid, and metric tables."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -26,6 +27,8 @@ def chorus_grid(chords: np.ndarray, pitches: np.ndarray, encoding, chorus: int =
     return "\n".join(lines)
 
 
-def format_metrics(m: dict, keys=("bar_onset_match", "step_match", "on_beat_rate", "palette_rate",
-                                  "chord_tone_rate", "copy_rate")) -> str:
+def format_metrics(
+    m: dict,
+    keys=("bar_onset_match", "step_match", "on_beat_rate", "palette_rate", "chord_tone_rate", "copy_rate"),
+) -> str:
     return "  ".join(f"{k} {m[k]:.3f}" for k in keys if k in m)

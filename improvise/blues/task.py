@@ -3,6 +3,7 @@
 `train_blues(BluesConfig)` returns a trained model and its figures;
 `improvise_blues(model, GenerateConfig)` free-runs it and scores every chorus.
 """
+
 from __future__ import annotations
 
 import time
@@ -12,18 +13,27 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from improvise.blues.generate import GenerateConfig, generate
 from improvise.core import metrics
-from improvise.data.blues_synth import BLUES_FORM, synth_blues_corpus
-from improvise.encodings.blues import BluesEncoding
 from improvise.core.checks import MAX_CHORUSES, MAX_HIDDEN, MAX_SEED, check_memory, require
 from improvise.core.errors import ConfigError, UserError
-from improvise.blues.generate import GenerateConfig, generate
-from improvise.nn.chord_melody import CELLS, ChordMelodyConfig, ChordMelodyNet
 from improvise.core.midi import write_midi
+from improvise.core.runs import (
+    CHECKPOINT,
+    CONFIG,
+    METRICS,
+    config_from_json,
+    load_checkpoint,
+    load_state_checked,
+    read_json,
+    require_run_dir,
+    save_checkpoint,
+    write_json,
+)
+from improvise.data.blues_synth import BLUES_FORM, synth_blues_corpus
+from improvise.encodings.blues import BluesEncoding
+from improvise.nn.chord_melody import CELLS, ChordMelodyConfig, ChordMelodyNet
 from improvise.nn.reference import NumpyChordMelody
-from improvise.core.runs import (CHECKPOINT, CONFIG, METRICS, config_from_json, load_checkpoint, load_state_checked,
-                             read_json, require_run_dir,
-                            save_checkpoint, write_json)
 from improvise.train.looped import History, TrainConfig, epochs_to_reach, fit_looped, teacher_forced
 
 ARCHS = ("partitioned", "stacked")
@@ -42,25 +52,34 @@ class BluesConfig:
     train: TrainConfig = field(default_factory=TrainConfig)
 
     def validate(self) -> None:
-        require(1 <= self.choruses <= MAX_CHORUSES, f"choruses must be in [1, {MAX_CHORUSES}], not {self.choruses}")
+        require(
+            1 <= self.choruses <= MAX_CHORUSES,
+            f"choruses must be in [1, {MAX_CHORUSES}], not {self.choruses}",
+        )
         require(self.arch in ARCHS, f"arch must be one of {ARCHS}, not {self.arch!r}")
         require(self.cell in CELLS, f"cell must be one of {sorted(CELLS)}, not {self.cell!r}")
         for name in ("chord_hidden", "melody_hidden"):
             value = getattr(self, name)
             require(1 <= value <= MAX_HIDDEN, f"{name} must be in [1, {MAX_HIDDEN}], not {value}")
-        require(self.corpus_seed is None or 0 <= self.corpus_seed <= MAX_SEED,
-                f"corpus_seed must be in [0, {MAX_SEED}], not {self.corpus_seed}")
-        require(-100 <= self.forget_bias <= 100, f"forget_bias must be in [-100, 100], not {self.forget_bias}")
+        require(
+            self.corpus_seed is None or 0 <= self.corpus_seed <= MAX_SEED,
+            f"corpus_seed must be in [0, {MAX_SEED}], not {self.corpus_seed}",
+        )
+        require(
+            -100 <= self.forget_bias <= 100, f"forget_bias must be in [-100, 100], not {self.forget_bias}"
+        )
         self.train.validate()
         h = self.chord_hidden + self.melody_hidden  # weights, gradients and Adam's two moments, float32
         check_memory(4 * 4 * 4 * h * (h + 32), "a network of this size")
-        check_memory(4 * 4 * 8 * h * self.train.streams * self.train.chunk, "training with these streams and chunk")
+        check_memory(
+            4 * 4 * 8 * h * self.train.streams * self.train.chunk, "training with these streams and chunk"
+        )
 
     def to_dict(self) -> dict:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict, where="config") -> "BluesConfig":
+    def from_dict(cls, d: dict, where="config") -> BluesConfig:
         """From JSON, every key and type checked (a UserError naming `where` otherwise)."""
         return config_from_json(cls, d, where)
 
@@ -69,7 +88,9 @@ def model_config(cfg: BluesConfig, enc: BluesEncoding) -> ChordMelodyConfig:
     if cfg.arch == "partitioned":
         chord_inputs = enc.chord_layer_inputs(cfg.clock)
     else:  # seed 000: layer 1 reads chord and pitch
-        chord_inputs = enc.all_music_inputs() + (list(range(enc.clock_slice.start, enc.clock_slice.stop)) if cfg.clock else [])
+        chord_inputs = enc.all_music_inputs() + (
+            list(range(enc.clock_slice.start, enc.clock_slice.stop)) if cfg.clock else []
+        )
     return ChordMelodyConfig(
         input_size=enc.input_size,
         chord_inputs=chord_inputs,
@@ -91,7 +112,9 @@ def corpus_arrays(cfg: BluesConfig, enc: BluesEncoding) -> tuple[np.ndarray, np.
     return np.concatenate([c for c, _ in pairs]), np.concatenate([p for _, p in pairs])
 
 
-def loop_tensors(chords: np.ndarray, pitches: np.ndarray, enc: BluesEncoding) -> tuple[torch.Tensor, torch.Tensor]:
+def loop_tensors(
+    chords: np.ndarray, pitches: np.ndarray, enc: BluesEncoding
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Inputs of every step of the loop and the next-step targets (wrapping to the start)."""
     x = enc.encode_inputs(chords, chords, pitches)
     y = np.stack([np.roll(chords, -1), np.roll(pitches, -1)], axis=1)
@@ -120,10 +143,13 @@ def train_blues(cfg: BluesConfig | None = None, progress: bool = False, on_epoch
     enc = BluesEncoding()
     x_loop, y_loop = loop_tensors(*corpus_arrays(cfg, enc), enc)
     model = build_model(cfg, enc)
-    history, seconds = fit_looped(model, x_loop, y_loop, cfg.train, period=BLUES_FORM.steps,
-                                  on_epoch=on_epoch, progress=progress)
+    history, seconds = fit_looped(
+        model, x_loop, y_loop, cfg.train, period=BLUES_FORM.steps, on_epoch=on_epoch, progress=progress
+    )
     tf = teacher_forced(model, x_loop, y_loop)
-    return TrainedBlues(model, cfg, history, seconds, {"chord_acc": tf["chord_acc"], "pitch_acc": tf["pitch_acc"]})
+    return TrainedBlues(
+        model, cfg, history, seconds, {"chord_acc": tf["chord_acc"], "pitch_acc": tf["pitch_acc"]}
+    )
 
 
 def form_ids(enc: BluesEncoding | None = None) -> list[int]:
@@ -133,12 +159,20 @@ def form_ids(enc: BluesEncoding | None = None) -> list[int]:
 
 def score_rollout(chords: np.ndarray, pitches: np.ndarray, enc: BluesEncoding | None = None) -> dict:
     enc = enc or BluesEncoding()
-    return metrics.rollout_metrics(chords, pitches, form=form_ids(enc), steps_per_bar=enc.steps_per_bar,
-                                   rest=enc.rest, palettes=enc.palette_ids(), chord_tones=enc.chord_tone_ids())
+    return metrics.rollout_metrics(
+        chords,
+        pitches,
+        form=form_ids(enc),
+        steps_per_bar=enc.steps_per_bar,
+        rest=enc.rest,
+        palettes=enc.palette_ids(),
+        chord_tones=enc.chord_tone_ids(),
+    )
 
 
-def improvise_blues(model: ChordMelodyNet, gen: GenerateConfig | None = None,
-                    corpus_pitches: np.ndarray | None = None) -> dict:
+def improvise_blues(
+    model: ChordMelodyNet, gen: GenerateConfig | None = None, corpus_pitches: np.ndarray | None = None
+) -> dict:
     """Free-run `model` for `gen.choruses` choruses; returns tokens, metrics and seconds.
     With the training melodies as `corpus_pitches`, the metrics include the 2-bar copy rate."""
     gen = gen or GenerateConfig()
@@ -151,12 +185,27 @@ def improvise_blues(model: ChordMelodyNet, gen: GenerateConfig | None = None,
     scores = score_rollout(chords, pitches, enc)
     if corpus_pitches is not None:
         two_bars = 2 * enc.steps_per_bar
-        scores["copy_rate"] = metrics.copy_rate(pitches, corpus_pitches, window=two_bars, hop=enc.steps_per_bar)
-    return {"chords": chords, "pitches": pitches, "metrics": scores, "seconds": seconds, "config": gen.to_dict()}
+        scores["copy_rate"] = metrics.copy_rate(
+            pitches, corpus_pitches, window=two_bars, hop=enc.steps_per_bar
+        )
+    return {
+        "chords": chords,
+        "pitches": pitches,
+        "metrics": scores,
+        "seconds": seconds,
+        "config": gen.to_dict(),
+    }
 
 
-def gradcheck_blues(seed: int = 0, per_tensor: int = 12, steps: int = 12, streams: int = 2, chord_hidden: int = 4,
-                    melody_hidden: int = 5, eps: float = 1e-4) -> dict:
+def gradcheck_blues(
+    seed: int = 0,
+    per_tensor: int = 12,
+    steps: int = 12,
+    streams: int = 2,
+    chord_hidden: int = 4,
+    melody_hidden: int = 5,
+    eps: float = 1e-4,
+) -> dict:
     """Central-difference check of the numpy reference's BPTT on a freshly initialised chord/melody
     network (small by default, as seed 000's check), over `steps` steps of the corpus in `streams`
     streams. eps 1e-4 balances truncation (eps^2) against float64 rounding (1e-16 / eps)."""
@@ -169,8 +218,15 @@ def gradcheck_blues(seed: int = 0, per_tensor: int = 12, steps: int = 12, stream
     starts = np.arange(streams) * (len(x) // streams + 5)
     idx = (starts[None, :] + np.arange(steps)[:, None]) % len(x)
     params = {k: v.double().numpy() for k, v in model.state_dict().items()}
-    return gradcheck(model.config, params, x[idx].double().numpy(), y[idx].numpy(), per_tensor=per_tensor, eps=eps,
-                     seed=seed)
+    return gradcheck(
+        model.config,
+        params,
+        x[idx].double().numpy(),
+        y[idx].numpy(),
+        per_tensor=per_tensor,
+        eps=eps,
+        seed=seed,
+    )
 
 
 def snapshot_recorder(every: int, seed: int = 0):
@@ -181,26 +237,48 @@ def snapshot_recorder(every: int, seed: int = 0):
     def on_epoch(epoch: int, model: ChordMelodyNet) -> None:
         if epoch == 1 or epoch % every == 0:
             res = improvise_blues(model, GenerateConfig(choruses=1, seed=seed))
-            snapshots.append({"epoch": epoch, "chords": res["chords"].tolist(), "pitches": res["pitches"].tolist(),
-                              "bar_onset_match": res["metrics"]["bar_onset_match"]})
+            snapshots.append(
+                {
+                    "epoch": epoch,
+                    "chords": res["chords"].tolist(),
+                    "pitches": res["pitches"].tolist(),
+                    "bar_onset_match": res["metrics"]["bar_onset_match"],
+                }
+            )
 
     return on_epoch, snapshots
 
 
 # ---- run folders ------------------------------------------------------------------------
 
+
 def save_trained(trained: TrainedBlues, out_dir: Path, snapshots: list[dict] | None = None) -> dict:
     """Write config.json, model.pt, history.json, metrics.json (and snapshots.json for the
     training GIF); returns the training metrics."""
     out_dir = Path(out_dir)
     h = trained.history
-    train_metrics = {"train_seconds": trained.train_seconds, "teacher_forced": trained.teacher_forced,
-                     "final_loss": h["loss"][-1], "epochs": len(h["loss"]),
-                     "epochs_to_chord_acc_0.99": epochs_to_reach(h["chord_acc"], 0.99)}
-    write_json(out_dir / CONFIG, {"task": "blues", "blues": trained.config.to_dict(),
-                                  "model": trained.model.config.to_dict(), "versions": versions()})
-    save_checkpoint(out_dir / CHECKPOINT, trained.model.config.to_dict(), trained.model.state_dict(),
-                    {"blues": trained.config.to_dict()})
+    train_metrics = {
+        "train_seconds": trained.train_seconds,
+        "teacher_forced": trained.teacher_forced,
+        "final_loss": h["loss"][-1],
+        "epochs": len(h["loss"]),
+        "epochs_to_chord_acc_0.99": epochs_to_reach(h["chord_acc"], 0.99),
+    }
+    write_json(
+        out_dir / CONFIG,
+        {
+            "task": "blues",
+            "blues": trained.config.to_dict(),
+            "model": trained.model.config.to_dict(),
+            "versions": versions(),
+        },
+    )
+    save_checkpoint(
+        out_dir / CHECKPOINT,
+        trained.model.config.to_dict(),
+        trained.model.state_dict(),
+        {"blues": trained.config.to_dict()},
+    )
     write_json(out_dir / "history.json", trained.history)
     write_json(out_dir / METRICS, {"train": train_metrics})
     if snapshots:
@@ -221,8 +299,10 @@ def load_blues_run(run_dir: Path) -> tuple[ChordMelodyNet, BluesConfig]:
     blob = load_checkpoint(where)
     extra = blob.get("extra")
     if not isinstance(extra, dict) or "blues" not in extra:
-        raise UserError(f"{where}: not a blues run (it holds no blues config); "
-                        "'improvise blues generate' takes folders written by 'improvise blues train'")
+        raise UserError(
+            f"{where}: not a blues run (it holds no blues config); "
+            "'improvise blues generate' takes folders written by 'improvise blues train'"
+        )
     cfg = BluesConfig.from_dict(extra["blues"], where)
     model = ChordMelodyNet(config_from_json(ChordMelodyConfig, blob.get("model_config"), where))
     load_state_checked(model, blob["state_dict"], where)
@@ -231,12 +311,19 @@ def load_blues_run(run_dir: Path) -> tuple[ChordMelodyNet, BluesConfig]:
 
 
 def tokens_payload(chords: np.ndarray, pitches: np.ndarray, enc: BluesEncoding) -> dict:
-    return {"chords": chords.tolist(), "pitches": pitches.tolist(), "chord_vocab": list(enc.chords),
-            "pitch_vocab": [*enc.pitches, "REST"], "steps_per_bar": enc.steps_per_bar,
-            "note": "index 0 is the primer; chorus k covers steps 96k..96k+95"}
+    return {
+        "chords": chords.tolist(),
+        "pitches": pitches.tolist(),
+        "chord_vocab": list(enc.chords),
+        "pitch_vocab": [*enc.pitches, "REST"],
+        "steps_per_bar": enc.steps_per_bar,
+        "note": "index 0 is the primer; chorus k covers steps 96k..96k+95",
+    }
 
 
-def generate_run(run_dir: Path, gen: GenerateConfig, out_dir: Path | None = None, tempo_bpm: float = 120.0) -> dict:
+def generate_run(
+    run_dir: Path, gen: GenerateConfig, out_dir: Path | None = None, tempo_bpm: float = 120.0
+) -> dict:
     """Free-run a trained run; write tokens.json, chorus.mid and the generation metrics
     (merged into OUT/metrics.json). Returns the result of `improvise_blues`."""
     if not tempo_bpm > 0:
@@ -257,5 +344,9 @@ def generate_run(run_dir: Path, gen: GenerateConfig, out_dir: Path | None = None
 def versions() -> dict:
     import platform
 
-    return {"python": platform.python_version(), "torch": torch.__version__, "numpy": np.__version__,
-            "machine": platform.machine()}
+    return {
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "numpy": np.__version__,
+        "machine": platform.machine(),
+    }

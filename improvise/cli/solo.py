@@ -1,13 +1,21 @@
 """`improvise solo`: train the chord-conditioned model on the WJD, and solo over lead sheets."""
+
 from __future__ import annotations
 
 import secrets
 from pathlib import Path
 
-from improvise.core.checks import (MAX_CHORUSES, MAX_EPOCHS, MAX_HIDDEN, SEED, TEMPERATURE, TEMPO, check_out_dir, float_flag,
-                              int_flag)
+from improvise.core.checks import (
+    MAX_CHORUSES,
+    MAX_EPOCHS,
+    SEED,
+    TEMPERATURE,
+    TEMPO,
+    check_out_dir,
+    float_flag,
+    int_flag,
+)
 from improvise.core.errors import UserError
-
 
 DEFAULT_RUN = "runs/solo"
 
@@ -21,37 +29,65 @@ def add_solo_parser(sub, parser_class) -> None:
     p.add_argument("--out", default=DEFAULT_RUN, help=f"run folder to write (default {DEFAULT_RUN})")
     p.add_argument("--subset", choices=["all", "blues"], default=c.subset)
     p.add_argument("--no-augment", action="store_true", help="train in C only, without the 11 other keys")
-    p.add_argument("--epochs", type=int_flag(1, MAX_EPOCHS), default=c.epochs,
-                   help=f"at most (1 to {MAX_EPOCHS}); early stopping on validation solos")
+    p.add_argument(
+        "--epochs",
+        type=int_flag(1, MAX_EPOCHS),
+        default=c.epochs,
+        help=f"at most (1 to {MAX_EPOCHS}); early stopping on validation solos",
+    )
     p.add_argument("--hidden", type=int_flag(1, 4096), default=c.hidden, help="LSTM units (1 to 4096)")
-    p.add_argument("--grid", choices=["16th", "triplet"], default="16th",
-                   help="sixteenths, or triplet eighths (the players' swing as placed)")
+    p.add_argument(
+        "--grid",
+        choices=["16th", "triplet"],
+        default="16th",
+        help="sixteenths, or triplet eighths (the players' swing as placed)",
+    )
     p.add_argument("--seed", type=SEED, default=c.seed, help="0 to 2**32 - 1")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=cmd_solo_train)
     p = sub.add_parser("solo", help="a solo over a lead sheet in any key: MIDI, WAV, MusicXML, score, report")
-    p.add_argument("--leadsheet", required=True, help="a lead sheet file (text, MusicXML/.mxl, Impro-Visor .ls, "
-                   "iReal Pro link or HTML playlist), an irealb:// link, wjd:MELID (with --wjd), or a title in "
-                   "--standards")
-    p.add_argument("--model", default=DEFAULT_RUN, help=f"a run folder from 'improvise solo-train' "
-                   f"(default {DEFAULT_RUN})")
+    p.add_argument(
+        "--leadsheet",
+        required=True,
+        help="a lead sheet file (text, MusicXML/.mxl, Impro-Visor .ls, "
+        "iReal Pro link or HTML playlist), an irealb:// link, wjd:MELID (with --wjd), or a title in "
+        "--standards",
+    )
+    p.add_argument(
+        "--model",
+        default=DEFAULT_RUN,
+        help=f"a run folder from 'improvise solo-train' (default {DEFAULT_RUN})",
+    )
     p.add_argument("--standards", default=None, help="JazzStandards.json to look titles up in")
     p.add_argument("--wjd", default=None, help="the WJD folder, for --leadsheet wjd:MELID")
     p.add_argument("--key", default=None, help="transpose the tune to this key (e.g. Eb)")
-    p.add_argument("--choruses", type=int_flag(1, MAX_CHORUSES), default=1,
-                   help=f"times through the form (1 to {MAX_CHORUSES}; at most 10000 bars in all)")
+    p.add_argument(
+        "--choruses",
+        type=int_flag(1, MAX_CHORUSES),
+        default=1,
+        help=f"times through the form (1 to {MAX_CHORUSES}; at most 10000 bars in all)",
+    )
     p.add_argument("--tempo", type=TEMPO, default=160.0, help="quarter notes a minute (20 to 400)")
-    p.add_argument("--temperature", type=TEMPERATURE, default=k.temperature,
-                   help="sampling temperature, 0-100; 0 = argmax, 1 = the model's own distribution")
+    p.add_argument(
+        "--temperature",
+        type=TEMPERATURE,
+        default=k.temperature,
+        help="sampling temperature, 0-100; 0 = argmax, 1 = the model's own distribution",
+    )
     p.add_argument("--low", type=int_flag(0, 127), default=k.low, help="lowest note (MIDI, 0 to 127)")
     p.add_argument("--high", type=int_flag(0, 127), default=k.high, help="highest note (MIDI, 0 to 127)")
-    p.add_argument("--density", type=float_flag(-50, 50), default=k.density,
-                   help="-50 to 50: > 0 more notes, < 0 fewer")
+    p.add_argument(
+        "--density", type=float_flag(-50, 50), default=k.density, help="-50 to 50: > 0 more notes, < 0 fewer"
+    )
     p.add_argument("--regenerate", default=None, help="bars A-B of the solo already in --out drawn again")
     p.add_argument("--synth", choices=["auto", "fluidsynth", "numpy", "none"], default="auto")
-    p.add_argument("--seed", type=SEED, default=None,
-                   help="0 to 2**32 - 1: the same seed, the same files (default: a new seed each call, "
-                        "printed and kept in solo.json)")
+    p.add_argument(
+        "--seed",
+        type=SEED,
+        default=None,
+        help="0 to 2**32 - 1: the same seed, the same files (default: a new seed each call, "
+        "printed and kept in solo.json)",
+    )
     p.add_argument("--out", required=True, help="folder to write")
     p.set_defaults(func=cmd_solo_generate)
 
@@ -61,12 +97,20 @@ def cmd_solo_train(a) -> int:
 
     wjd = Path(a.wjd)
     check_out_dir(a.out)
-    cfg = SoloConfig(subset=a.subset, augment=not a.no_augment, hidden=a.hidden, epochs=a.epochs, seed=a.seed,
-                     steps_per_beat=3 if a.grid == "triplet" else 4)
+    cfg = SoloConfig(
+        subset=a.subset,
+        augment=not a.no_augment,
+        hidden=a.hidden,
+        epochs=a.epochs,
+        seed=a.seed,
+        steps_per_beat=3 if a.grid == "triplet" else 4,
+    )
     trained = train_solo_model(wjd, cfg, progress=not a.quiet)
     m = save_solo_run(trained, Path(a.out), wjd)
-    print(f"trained in {m['train_seconds']:.1f} s ({m['epochs_run']} epochs): held-out NLL {m['test_nll']:.3f} "
-          f"nats/event (valid {m['valid_nll']:.3f}) -> {a.out}")
+    print(
+        f"trained in {m['train_seconds']:.1f} s ({m['epochs_run']} epochs): held-out NLL {m['test_nll']:.3f} "
+        f"nats/event (valid {m['valid_nll']:.3f}) -> {a.out}"
+    )
     return 0
 
 
@@ -85,16 +129,32 @@ def cmd_solo_generate(a) -> int:
         except ValueError:
             raise UserError(f"--key: not a key: {key[:20]!r} (e.g. Eb, F#)") from None
     if not (Path(a.model) / "model.pt").is_file():
-        raise UserError(f"{a.model}: no trained soloist there; train one (about a minute) with "
-                        f"'improvise solo-train --wjd WJD_FOLDER --out {a.model}'")
-    doc = solo_over_leadsheet(Path(a.model), a.leadsheet, Path(a.out),
-                              Path(a.standards) if a.standards else None, a.key, a.choruses, a.tempo, controls,
-                              parse_bars(a.regenerate) if a.regenerate else None,
-                              None if a.synth == "none" else a.synth, Path(a.wjd) if a.wjd else None)
+        raise UserError(
+            f"{a.model}: no trained soloist there; train one (about a minute) with "
+            f"'improvise solo-train --wjd WJD_FOLDER --out {a.model}'"
+        )
+    doc = solo_over_leadsheet(
+        Path(a.model),
+        a.leadsheet,
+        Path(a.out),
+        Path(a.standards) if a.standards else None,
+        a.key,
+        a.choruses,
+        a.tempo,
+        controls,
+        parse_bars(a.regenerate) if a.regenerate else None,
+        None if a.synth == "none" else a.synth,
+        Path(a.wjd) if a.wjd else None,
+    )
     m = doc["metrics"]
-    print(f"{doc['leadsheet']} in {doc['key']}, {doc['choruses']} chorus(es): {m['notes']} notes in "
-          f"{m['seconds']:.2f} s; chord-tone rate {m['chord_tone_rate']:.3f}, copied 2-bar fragments "
-          f"{m['copy_rate']:.1%}")
-    print(f"wrote {Path(a.out) / 'solo.mid'}, solo.json" + (", solo.wav" if "audio" in doc else "")
-          + (f"; seed {seed} (--seed {seed} repeats it)" if a.seed is None else ""))
+    print(
+        f"{doc['leadsheet']} in {doc['key']}, {doc['choruses']} chorus(es): {m['notes']} notes in "
+        f"{m['seconds']:.2f} s; chord-tone rate {m['chord_tone_rate']:.3f}, copied 2-bar fragments "
+        f"{m['copy_rate']:.1%}"
+    )
+    print(
+        f"wrote {Path(a.out) / 'solo.mid'}, solo.json"
+        + (", solo.wav" if "audio" in doc else "")
+        + (f"; seed {seed} (--seed {seed} repeats it)" if a.seed is None else "")
+    )
     return 0

@@ -1,11 +1,20 @@
 """`improvise compare` and `improvise likelihood`: the melody model zoo from the command line."""
+
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
-from improvise.core.checks import (MAX_EPOCHS, MAX_HIDDEN, MAX_SECONDS, SEED, check_in_file, check_out_dir, float_flag,
-                              int_flag)
+from improvise.core.checks import (
+    MAX_EPOCHS,
+    MAX_HIDDEN,
+    MAX_SECONDS,
+    SEED,
+    check_in_file,
+    check_out_dir,
+    float_flag,
+    int_flag,
+)
 from improvise.core.errors import UserError
 
 
@@ -13,36 +22,76 @@ def add_zoo_parsers(sub, parser_class) -> None:
     from improvise.zoo.model import DEFAULT_MODELS, ZooConfig
 
     c = ZooConfig()
-    p = sub.add_parser("compare", help="train the melody model zoo on one corpus; leaderboard, table and plot")
-    p.add_argument("--data", required=True, help="wjd:blues | wjd:all (with --wjd), music21:essen | music21:bach, "
-                   "or a file or folder of ABC, MusicXML, **kern or MIDI files")
-    p.add_argument("--models", default=DEFAULT_MODELS, help=f"comma-separated (default {DEFAULT_MODELS}; also "
-                   "markovK for any K, gru, interval, lstm+chord)")
+    p = sub.add_parser(
+        "compare", help="train the melody model zoo on one corpus; leaderboard, table and plot"
+    )
+    p.add_argument(
+        "--data",
+        required=True,
+        help="wjd:blues | wjd:all (with --wjd), music21:essen | music21:bach, "
+        "or a file or folder of ABC, MusicXML, **kern or MIDI files",
+    )
+    p.add_argument(
+        "--models",
+        default=DEFAULT_MODELS,
+        help=f"comma-separated (default {DEFAULT_MODELS}; also markovK for any K, gru, interval, lstm+chord)",
+    )
     p.add_argument("--out", required=True, help="folder to write")
     p.add_argument("--wjd", default=None, help="the WJD folder for wjd:* (default: $IMPROVISE_WJD)")
-    p.add_argument("--on-bad-file", choices=["skip", "fail"], default="skip",
-                   help="a file that cannot be read: warn and skip it (default), or stop")
-    p.add_argument("--grid", choices=["8th", "16th"], default="16th", help="quantise to eighths or sixteenths")
-    p.add_argument("--epochs", type=int_flag(1, MAX_EPOCHS), default=c.epochs,
-                   help=f"most epochs of a neural model (1-{MAX_EPOCHS})")
-    p.add_argument("--max-seconds", type=float_flag(0, MAX_SECONDS), default=c.max_seconds,
-                   help="training budget of a neural model in seconds (0: none)")
-    p.add_argument("--hidden", type=int_flag(1, MAX_HIDDEN), default=c.hidden, help=f"recurrent units (1-{MAX_HIDDEN})")
-    p.add_argument("--max-samples", type=int_flag(1, 100_000), default=40,
-                   help="held-out pieces to sample a melody over (1-100000)")
+    p.add_argument(
+        "--on-bad-file",
+        choices=["skip", "fail"],
+        default="skip",
+        help="a file that cannot be read: warn and skip it (default), or stop",
+    )
+    p.add_argument(
+        "--grid", choices=["8th", "16th"], default="16th", help="quantise to eighths or sixteenths"
+    )
+    p.add_argument(
+        "--epochs",
+        type=int_flag(1, MAX_EPOCHS),
+        default=c.epochs,
+        help=f"most epochs of a neural model (1-{MAX_EPOCHS})",
+    )
+    p.add_argument(
+        "--max-seconds",
+        type=float_flag(0, MAX_SECONDS),
+        default=c.max_seconds,
+        help="training budget of a neural model in seconds (0: none)",
+    )
+    p.add_argument(
+        "--hidden", type=int_flag(1, MAX_HIDDEN), default=c.hidden, help=f"recurrent units (1-{MAX_HIDDEN})"
+    )
+    p.add_argument(
+        "--max-samples",
+        type=int_flag(1, 100_000),
+        default=40,
+        help="held-out pieces to sample a melody over (1-100000)",
+    )
     p.add_argument("--seed", type=SEED, default=c.seed)
-    p.add_argument("--resume", action="store_true", help="keep the models already in --out/models and go on "
-                   "training one that was cut off")
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="keep the models already in --out/models and go on training one that was cut off",
+    )
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=cmd_compare)
 
     p = sub.add_parser("likelihood", help="how probable a zoo model finds a melody, step by step")
-    p.add_argument("run_dir", help="a model folder (DIR/models/NAME of 'improvise compare') or the compare DIR")
+    p.add_argument(
+        "run_dir", help="a model folder (DIR/models/NAME of 'improvise compare') or the compare DIR"
+    )
     p.add_argument("file", help="an ABC, MusicXML, **kern or MIDI file")
     p.add_argument("--model", default=None, help="with a compare DIR: which model (default lstm)")
-    p.add_argument("--piece", type=int_flag(0, 10**6), default=0, help="which piece of a file holding several (from 0)")
-    p.add_argument("--grid", choices=["8th", "16th"], default=None,
-                   help="quantisation (default: the grid the model was trained on)")
+    p.add_argument(
+        "--piece", type=int_flag(0, 10**6), default=0, help="which piece of a file holding several (from 0)"
+    )
+    p.add_argument(
+        "--grid",
+        choices=["8th", "16th"],
+        default=None,
+        help="quantisation (default: the grid the model was trained on)",
+    )
     p.add_argument("--out", default=None, help="folder for likelihood.json and likelihood.png")
     p.add_argument("--all-steps", action="store_true", help="print holds too")
     p.add_argument("--json", action="store_true", help="print the JSON instead of the table")
@@ -54,7 +103,9 @@ def _wjd(a) -> Path | None:
         return None
     w = a.wjd or os.environ.get("IMPROVISE_WJD")
     if not w:
-        raise UserError(f"--data {a.data} needs --wjd DIR (the Weimar Jazz Database's CSV folder) or $IMPROVISE_WJD")
+        raise UserError(
+            f"--data {a.data} needs --wjd DIR (the Weimar Jazz Database's CSV folder) or $IMPROVISE_WJD"
+        )
     return Path(w)
 
 
@@ -73,8 +124,18 @@ def cmd_compare(a) -> int:
         valid_name(m)
     cfg = ZooConfig(epochs=a.epochs, max_seconds=a.max_seconds, hidden=a.hidden, seed=a.seed)
     cfg.validate()
-    result = compare(a.data, models, Path(a.out), cfg, a.on_bad_file, wjd, 2 if a.grid == "8th" else 4,
-                     a.max_samples, progress=not a.quiet, resume=a.resume)
+    result = compare(
+        a.data,
+        models,
+        Path(a.out),
+        cfg,
+        a.on_bad_file,
+        wjd,
+        2 if a.grid == "8th" else 4,
+        a.max_samples,
+        progress=not a.quiet,
+        resume=a.resume,
+    )
     if not a.quiet:
         print("\n".join(leaderboard_table(result)))
         print(f"wrote {a.out}/leaderboard.json, leaderboard.md, leaderboard.png and models/")
@@ -89,8 +150,14 @@ def cmd_likelihood(a) -> int:
     check_in_file(a.file)
     if a.out:
         check_out_dir(a.out)
-    result = likelihood(Path(a.run_dir), Path(a.file), a.model, a.piece, {"8th": 2, "16th": 4}.get(a.grid),
-                        Path(a.out) if a.out else None)
+    result = likelihood(
+        Path(a.run_dir),
+        Path(a.file),
+        a.model,
+        a.piece,
+        {"8th": 2, "16th": 4}.get(a.grid),
+        Path(a.out) if a.out else None,
+    )
     if a.json:
         print(json.dumps(result, indent=1))
     else:

@@ -6,6 +6,7 @@ before any work starts (`check_out_dir`, `check_out_file`, `check_in_file`), and
 not fit in memory are refused before allocating (`check_memory`). Readers report a malformed file
 with `file_error(path, what)`: `improvise: error: FILE: what is wrong`.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -47,8 +48,9 @@ def int_flag(lo: int | None = None, hi: int | None = None):
     return parse
 
 
-def float_flag(lo: float | None = None, hi: float | None = None, *, lo_open: bool = False,
-               hi_open: bool = False):
+def float_flag(
+    lo: float | None = None, hi: float | None = None, *, lo_open: bool = False, hi_open: bool = False
+):
     """An argparse type: a finite number in [lo, hi] (open at an end with lo_open / hi_open)."""
 
     def parse(text: str) -> float:
@@ -152,8 +154,10 @@ def check_memory(n_bytes: float, what: str) -> None:
     """Refuse, before allocating, work whose estimated memory exceeds the budget."""
     budget = memory_budget()
     if n_bytes > budget:
-        raise ConfigError(f"{what} would need about {_gib(n_bytes)} of memory; this machine allows "
-                          f"{_gib(budget)}: ask for less")
+        raise ConfigError(
+            f"{what} would need about {_gib(n_bytes)} of memory; this machine allows "
+            f"{_gib(budget)}: ask for less"
+        )
 
 
 def _gib(n: float) -> str:

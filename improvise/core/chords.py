@@ -7,30 +7,63 @@ is the set a melody model or a metric can test against. The grammar is a table o
 so an unknown one is reported, never guessed. (music21's `harmony.ChordSymbol` agrees on the
 pitch classes of what both read; a test checks that.)
 """
+
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 
-from improvise.core.music import PITCH_CLASS_NAMES, QUALITIES, Chord, parse_pitch_class
 from improvise.core.errors import ConfigError
+from improvise.core.music import PITCH_CLASS_NAMES, QUALITIES, Chord, parse_pitch_class
 
 # spelling of the quality (after normalising the aliases below) -> (base quality, extensions)
 _QUALITY_TABLE: dict[str, tuple[str, tuple[str, ...]]] = {
-    "": ("", ()), "m": ("m", ()), "dim": ("dim", ()), "aug": ("aug", ()), "sus": ("sus4", ()),
-    "sus4": ("sus4", ()), "sus2": ("", ("sus2",)), "5": ("", ("no3",)),
-    "6": ("6", ()), "m6": ("m6", ()), "69": ("6", ("9",)), "m69": ("m6", ("9",)), "mb6": ("m", ("b13",)),
-    "add9": ("", ("9",)), "madd9": ("m", ("9",)), "2": ("", ("9",)),
-    "7": ("7", ()), "9": ("7", ("9",)), "11": ("7", ("9", "11")), "13": ("7", ("9", "13")),
-    "maj7": ("maj7", ()), "maj9": ("maj7", ("9",)), "maj11": ("maj7", ("9", "11")), "maj13": ("maj7", ("9", "13")),
-    "m7": ("m7", ()), "m9": ("m7", ("9",)), "m11": ("m7", ("9", "11")), "m13": ("m7", ("9", "13")),
-    "mmaj7": ("mmaj7", ()), "mmaj9": ("mmaj7", ("9",)), "mmaj11": ("mmaj7", ("9", "11")),
+    "": ("", ()),
+    "m": ("m", ()),
+    "dim": ("dim", ()),
+    "aug": ("aug", ()),
+    "sus": ("sus4", ()),
+    "sus4": ("sus4", ()),
+    "sus2": ("", ("sus2",)),
+    "5": ("", ("no3",)),
+    "6": ("6", ()),
+    "m6": ("m6", ()),
+    "69": ("6", ("9",)),
+    "m69": ("m6", ("9",)),
+    "mb6": ("m", ("b13",)),
+    "add9": ("", ("9",)),
+    "madd9": ("m", ("9",)),
+    "2": ("", ("9",)),
+    "7": ("7", ()),
+    "9": ("7", ("9",)),
+    "11": ("7", ("9", "11")),
+    "13": ("7", ("9", "13")),
+    "maj7": ("maj7", ()),
+    "maj9": ("maj7", ("9",)),
+    "maj11": ("maj7", ("9", "11")),
+    "maj13": ("maj7", ("9", "13")),
+    "m7": ("m7", ()),
+    "m9": ("m7", ("9",)),
+    "m11": ("m7", ("9", "11")),
+    "m13": ("m7", ("9", "13")),
+    "mmaj7": ("mmaj7", ()),
+    "mmaj9": ("mmaj7", ("9",)),
+    "mmaj11": ("mmaj7", ("9", "11")),
     "mmaj13": ("mmaj7", ("9", "13")),
-    "m7b5": ("m7b5", ()), "m9b5": ("m7b5", ("9",)), "m11b5": ("m7b5", ("11",)),
-    "dim7": ("dim7", ()), "7sus4": ("7sus4", ()), "9sus4": ("7sus4", ("9",)), "13sus4": ("7sus4", ("9", "13")),
+    "m7b5": ("m7b5", ()),
+    "m9b5": ("m7b5", ("9",)),
+    "m11b5": ("m7b5", ("11",)),
+    "dim7": ("dim7", ()),
+    "7sus4": ("7sus4", ()),
+    "9sus4": ("7sus4", ("9",)),
+    "13sus4": ("7sus4", ("9", "13")),
     "7sus2": ("7", ("sus2",)),
-    "7alt": ("7", ("b9", "#9", "#11", "b13")), "alt": ("7", ("b9", "#9", "#11", "b13")),
-    "maug": ("m", ("#5",)), "augmaj7": ("maj7", ("#5",)), "aug7": ("7", ("#5",)), "aug9": ("7", ("9", "#5")),
+    "7alt": ("7", ("b9", "#9", "#11", "b13")),
+    "alt": ("7", ("b9", "#9", "#11", "b13")),
+    "maug": ("m", ("#5",)),
+    "augmaj7": ("maj7", ("#5",)),
+    "aug7": ("7", ("#5",)),
+    "aug9": ("7", ("9", "#5")),
 }
 # spelling variants, rewritten in this order at the start of the quality (regex, replacement)
 _REWRITES = [
@@ -51,11 +84,34 @@ _REWRITES = [
 # an alteration after the quality: b9, #11, +5, -9, b6 (= b13), #4 (= #11), add9, add2, or a
 # parenthesised list of them
 _ALTERATION = re.compile(r"(add)?([b#+\-])(4|5|6|9|11|13)|add(2|4|6|9|11|13)|\((.*?)\)")
-_SAME_DEGREE = {"b6": "b13", "#4": "#11", "2": "9", "4": "11", "6": "13", "+5": "#5", "-5": "b5", "+9": "#9",
-                "-9": "b9", "+11": "#11", "-13": "b13", "#6": "b13", "b4": "11"}
+_SAME_DEGREE = {
+    "b6": "b13",
+    "#4": "#11",
+    "2": "9",
+    "4": "11",
+    "6": "13",
+    "+5": "#5",
+    "-5": "b5",
+    "+9": "#9",
+    "-9": "b9",
+    "+11": "#11",
+    "-13": "b13",
+    "#6": "b13",
+    "b4": "11",
+}
 _ALTERS = {"b9": "9", "#9": "9", "#11": "11", "b13": "13"}  # an alteration replaces the implied natural
-EXTENSION_INTERVALS = {"b9": 1, "9": 2, "#9": 3, "11": 5, "#11": 6, "b13": 8, "13": 9, "b5": 6, "#5": 8,
-                       "sus2": 2}
+EXTENSION_INTERVALS = {
+    "b9": 1,
+    "9": 2,
+    "#9": 3,
+    "11": 5,
+    "#11": 6,
+    "b13": 8,
+    "13": 9,
+    "b5": 6,
+    "#5": 8,
+    "sus2": 2,
+}
 NO_CHORD = ("N.C.", "NC", "N.C", "n.c.", "x", "nc", "n.c", "NC.")
 
 
@@ -70,7 +126,7 @@ class ChordSymbol:
     extensions: tuple[str, ...] = ()  # '9', 'b9', '#11', '#5', 'sus2', 'no3' ...
     bass: int | None = None  # pitch class of a slash bass (a polychord: the lower chord's root)
     text: str = ""  # as written
-    lower: "ChordSymbol | None" = None  # a polychord's lower chord (`Eb7\\B6`, `Eb7/B6`)
+    lower: ChordSymbol | None = None  # a polychord's lower chord (`Eb7\\B6`, `Eb7/B6`)
 
     @property
     def is_no_chord(self) -> bool:
@@ -100,7 +156,7 @@ class ChordSymbol:
         """Close voicing of the pitch classes in [low, low + 11], sorted (none for N.C.)."""
         return sorted(low + (pc - low) % 12 for pc in self.pitch_classes)
 
-    def transpose(self, semitones: int) -> "ChordSymbol":
+    def transpose(self, semitones: int) -> ChordSymbol:
         if self.root is None:
             return self
         bass = None if self.bass is None else (self.bass + semitones) % 12
@@ -171,8 +227,8 @@ def _quality(rest: str, raw: str) -> tuple[str, tuple[str, ...]]:
     """The base quality and extensions of everything after the root (no bass)."""
     q, sus = _normalise_quality(rest)
     for n in range(len(q) + 1):  # the longest prefix that is in the table wins
-        if q[:len(q) - n] in _QUALITY_TABLE:
-            base, tail = q[:len(q) - n], q[len(q) - n:]
+        if q[: len(q) - n] in _QUALITY_TABLE:
+            base, tail = q[: len(q) - n], q[len(q) - n :]
             break
     else:
         raise ChordParseError(f"unknown chord quality in {raw!r}")
@@ -262,8 +318,20 @@ def parse_wjd_chord(text: str) -> ChordSymbol:
             return parse_chord(text)  # not WJD's postfix style: the general grammar decides
         exts.append(e.group(2) + e.group(1))
         pos = e.end()
-    spelled = root + {"+": "aug" if not seventh else "7#5" if seventh == "7" else "aug", "-j": "mmaj", "+j": "augmaj",
-                      "-": "m", "j": "maj", "o": "dim", "m7b5": "m7b5", "sus": "sus", "": ""}[kind]
+    spelled = (
+        root
+        + {
+            "+": "aug" if not seventh else "7#5" if seventh == "7" else "aug",
+            "-j": "mmaj",
+            "+j": "augmaj",
+            "-": "m",
+            "j": "maj",
+            "o": "dim",
+            "m7b5": "m7b5",
+            "sus": "sus",
+            "": "",
+        }[kind]
+    )
     if kind == "+" and seventh == "7":
         seventh = ""
     elif kind == "sus" and seventh:

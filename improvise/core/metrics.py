@@ -4,6 +4,7 @@ Conventions: arrays are indexed by step, and index 0 is the primer, so the first
 model generates is step 1 and chorus k covers steps `period*k .. period*k + period - 1`.
 `form` is the chord id each step should have (one chorus long; it repeats).
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -36,7 +37,9 @@ def on_beat_rate(pitches: np.ndarray, rest: int, steps_per_bar: int, strong: Seq
     return float((pitches[on] != rest).mean()) if on.any() else 0.0
 
 
-def membership_rate(chords: np.ndarray, pitches: np.ndarray, members: Sequence[frozenset[int]], rest: int) -> float:
+def membership_rate(
+    chords: np.ndarray, pitches: np.ndarray, members: Sequence[frozenset[int]], rest: int
+) -> float:
     """Share of non-REST steps whose pitch id is in `members[chord id]` of that step's chord."""
     chords, pitches = np.asarray(chords), np.asarray(pitches)
     table = np.zeros((len(members), int(max(pitches.max(initial=0), rest)) + 1), dtype=bool)
@@ -62,11 +65,20 @@ def chord_tone_rate(chords, pitches, chord_tones: Sequence[frozenset[int]], rest
 def per_chorus(fn, period: int, *arrays: np.ndarray, **kwargs) -> list[float]:
     """`fn` applied to each chorus-long slice of `arrays` (a trailing partial chorus is dropped)."""
     n = len(arrays[0]) // period
-    return [fn(*(a[k * period:(k + 1) * period] for a in arrays), **kwargs) for k in range(n)]
+    return [fn(*(a[k * period : (k + 1) * period] for a in arrays), **kwargs) for k in range(n)]
 
 
-def rollout_metrics(chords: np.ndarray, pitches: np.ndarray, *, form: Sequence[int], steps_per_bar: int,
-                    rest: int, palettes, chord_tones, strong: Sequence[int] = (0, 4)) -> dict:
+def rollout_metrics(
+    chords: np.ndarray,
+    pitches: np.ndarray,
+    *,
+    form: Sequence[int],
+    steps_per_bar: int,
+    rest: int,
+    palettes,
+    chord_tones,
+    strong: Sequence[int] = (0, 4),
+) -> dict:
     """Every rollout metric at once, overall and per chorus (bar-onset match)."""
     period = len(form)
     return {
@@ -76,8 +88,9 @@ def rollout_metrics(chords: np.ndarray, pitches: np.ndarray, *, form: Sequence[i
         "on_beat_rate": on_beat_rate(pitches, rest, steps_per_bar, strong),
         "palette_rate": palette_rate(chords, pitches, palettes, rest),
         "chord_tone_rate": chord_tone_rate(chords, pitches, chord_tones, rest),
-        "per_chorus_bar_onset": per_chorus(bar_onset_match, period, np.asarray(chords), form=form,
-                                           steps_per_bar=steps_per_bar),
+        "per_chorus_bar_onset": per_chorus(
+            bar_onset_match, period, np.asarray(chords), form=form, steps_per_bar=steps_per_bar
+        ),
     }
 
 
@@ -88,8 +101,8 @@ def copy_rate(pitches: np.ndarray, corpus_pitches: np.ndarray, window: int, hop:
     random, almost never repeats a 2-bar fragment."""
     pitches, corpus = np.asarray(pitches), np.asarray(corpus_pitches)
     hop = hop or window
-    loop = np.concatenate([corpus, corpus[:window - 1]])
-    seen = {loop[i:i + window].tobytes() for i in range(len(corpus))}
+    loop = np.concatenate([corpus, corpus[: window - 1]])
+    seen = {loop[i : i + window].tobytes() for i in range(len(corpus))}
     starts = range(0, len(pitches) - window + 1, hop)
-    hits = [pitches[s:s + window].tobytes() in seen for s in starts]
+    hits = [pitches[s : s + window].tobytes() in seen for s in starts]
     return float(np.mean(hits)) if hits else 0.0

@@ -1,5 +1,6 @@
 """MIDI export with mido, following seed 001: chords held in the octave below middle C
 (MIDI 48-59), melody from middle C up, two tracks, tempo and time signature set."""
+
 from __future__ import annotations
 
 import io
@@ -8,9 +9,9 @@ from pathlib import Path
 
 import mido
 
+from improvise.core.errors import ConfigError
 from improvise.core.music import Tune
 from improvise.core.runs import write_bytes
-from improvise.core.errors import ConfigError
 
 TICKS_PER_BEAT = 480
 
@@ -30,7 +31,9 @@ class MidiStyle:
             raise ConfigError(f"swing must be in [0.5, 1), not {self.swing}")
 
 
-def _track(name: str, events: list[tuple[int, int, mido.Message]], head: list[mido.MetaMessage]) -> mido.MidiTrack:
+def _track(
+    name: str, events: list[tuple[int, int, mido.Message]], head: list[mido.MetaMessage]
+) -> mido.MidiTrack:
     """Absolute-time events -> a track with delta times; note-offs sort before note-ons."""
     track = mido.MidiTrack([mido.MetaMessage("track_name", name=name, time=0), *head])
     now = 0
@@ -59,16 +62,24 @@ def tune_to_midi(tune: Tune, style: MidiStyle | None = None) -> mido.MidiFile:
     chord_events: list = [(0, 1, mido.Message("program_change", channel=0, program=style.chord_program))]
     for start, length, chord in tune.chord_spans():
         for pitch in chord.voicing(style.chord_low):
-            chord_events.append((tick(start), 2, mido.Message("note_on", channel=0, note=pitch,
-                                                               velocity=style.chord_velocity)))
+            chord_events.append(
+                (
+                    tick(start),
+                    2,
+                    mido.Message("note_on", channel=0, note=pitch, velocity=style.chord_velocity),
+                )
+            )
             chord_events.append((tick(start + length), 0, mido.Message("note_off", channel=0, note=pitch)))
     melody_events: list = [(0, 1, mido.Message("program_change", channel=1, program=style.melody_program))]
     for note in tune.melody:
         strong = note.start % tune.steps_per_bar in (0, tune.steps_per_bar // 2)
         velocity = style.strong_velocity if strong else style.weak_velocity
-        melody_events.append((tick(note.start), 2, mido.Message("note_on", channel=1, note=note.pitch,
-                                                                 velocity=velocity)))
-        melody_events.append((tick(note.start + note.length), 0, mido.Message("note_off", channel=1, note=note.pitch)))
+        melody_events.append(
+            (tick(note.start), 2, mido.Message("note_on", channel=1, note=note.pitch, velocity=velocity))
+        )
+        melody_events.append(
+            (tick(note.start + note.length), 0, mido.Message("note_off", channel=1, note=note.pitch))
+        )
     head = [
         mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(tune.tempo_bpm), time=0),
         mido.MetaMessage("time_signature", numerator=tune.beats_per_bar, denominator=4, time=0),

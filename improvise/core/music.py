@@ -3,9 +3,11 @@
 Nothing here knows about tensors or models. Pitches are MIDI numbers (60 = middle C);
 time is counted in grid steps (the blues uses eighth notes: 8 steps a 4/4 bar).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
 from improvise.core.errors import ConfigError
 
 PITCH_CLASS_NAMES = ("C", "Db", "D", "Eb", "E", "F", "Gb", "G", "Ab", "A", "Bb", "B")
@@ -63,7 +65,7 @@ class Chord:
         object.__setattr__(self, "root", self.root % 12)
 
     @classmethod
-    def parse(cls, symbol: str) -> "Chord":
+    def parse(cls, symbol: str) -> Chord:
         """Parse a simple symbol: a root ('C', 'Bb', 'F#') and a QUALITIES suffix ('7', 'm7')."""
         symbol = symbol.strip()
         n = 2 if len(symbol) > 1 and symbol[1] in "b#♭♯" else 1
@@ -97,7 +99,7 @@ class Progression:
     steps_per_bar: int = 8
 
     @classmethod
-    def parse(cls, text: str, steps_per_bar: int = 8) -> "Progression":
+    def parse(cls, text: str, steps_per_bar: int = 8) -> Progression:
         """'| C7 | F7 | C7 |' -> Progression (one chord a bar)."""
         symbols = [s for s in text.replace("|", " ").split() if s]
         return cls(tuple(Chord.parse(s) for s in symbols), steps_per_bar)

@@ -17,6 +17,7 @@ Every command that writes a folder records what it is; this module reads that ba
 line that says which kinds the command takes, a kind the command cannot use. Loaders are looked
 up lazily, so asking a folder's kind imports no torch.
 """
+
 from __future__ import annotations
 
 from importlib import import_module
@@ -51,7 +52,9 @@ def run_kind(folder) -> str:
         if isinstance(task, str) and task in KINDS:
             return task
         if task is not None:
-            raise UserError(f"{config}: unknown task {str(task)[:40]!r} (this version knows {', '.join(KINDS)})")
+            raise UserError(
+                f"{config}: unknown task {str(task)[:40]!r} (this version knows {', '.join(KINDS)})"
+            )
         if "name" in doc and "zoo" in doc:
             return "zoo"
         if "models" in doc and "zoo" in doc:
@@ -64,8 +67,10 @@ def run_kind(folder) -> str:
         return "jam"
     if (folder / "sweep.json").is_file():
         return "sweep"
-    raise UserError(f"{folder}: not a run folder of improvise (no config.json, session.json or sweep.json "
-                    "that says what it holds)")
+    raise UserError(
+        f"{folder}: not a run folder of improvise (no config.json, session.json or sweep.json "
+        "that says what it holds)"
+    )
 
 
 def describe(kinds) -> str:

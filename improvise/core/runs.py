@@ -3,6 +3,7 @@
 A checkpoint is a plain dict of tensors and JSON-like values saved with torch.save and read
 back with `torch.load(..., weights_only=True)`, so loading a file never runs its code.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -44,8 +45,9 @@ def _atomic(path: Path, write) -> None:
             raise UserError(f"{path}: could not write this file ({e.strerror or e})") from None
         if isinstance(e, RuntimeError) and _WRITER_FAILED.search(str(e)):
             # torch.save's zip writer reports a full disk or a file-size limit only as "unexpected pos"
-            raise UserError(f"{path}: could not write this file ({str(e).split('. ')[-1][:80]}); "
-                            "is the disk full?") from None
+            raise UserError(
+                f"{path}: could not write this file ({str(e).split('. ')[-1][:80]}); is the disk full?"
+            ) from None
         raise
 
 
@@ -84,8 +86,12 @@ def read_optional_json(path: Path) -> dict | None:
 
 
 def save_checkpoint(path: Path, model_config: dict, state_dict: dict, extra: dict | None = None) -> None:
-    blob = {"format": FORMAT, "model_config": model_config,
-            "state_dict": {k: v.detach().cpu() for k, v in state_dict.items()}, "extra": extra or {}}
+    blob = {
+        "format": FORMAT,
+        "model_config": model_config,
+        "state_dict": {k: v.detach().cpu() for k, v in state_dict.items()},
+        "extra": extra or {},
+    }
     _atomic(Path(path), lambda f: torch.save(blob, f))
 
 
@@ -130,8 +136,11 @@ def _type_ok(value, hint) -> bool:
         return value is None
     if origin in (list, tuple):
         args = [a for a in typing.get_args(hint) if a is not Ellipsis]
-        return isinstance(value, (list, tuple)) and all(_type_ok(v, args[0]) for v in value) if args \
+        return (
+            isinstance(value, (list, tuple)) and all(_type_ok(v, args[0]) for v in value)
+            if args
             else isinstance(value, (list, tuple))
+        )
     if origin is dict or hint is dict:
         return isinstance(value, dict)
     if hint is bool:
@@ -159,10 +168,16 @@ def config_from_json(cls, data, where, complete: bool = False) -> object:
     fields = {f.name: f for f in dataclasses.fields(cls) if f.init}
     unknown = sorted(set(data) - set(fields))
     if unknown:
-        raise UserError(f"{where}: unknown {cls.__name__} key(s) {', '.join(map(repr, unknown[:5]))}: "
-                        "written by another version or another kind of run?")
-    missing = [n for n, f in fields.items() if n not in data and (complete or (
-        f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING))]
+        raise UserError(
+            f"{where}: unknown {cls.__name__} key(s) {', '.join(map(repr, unknown[:5]))}: "
+            "written by another version or another kind of run?"
+        )
+    missing = [
+        n
+        for n, f in fields.items()
+        if n not in data
+        and (complete or (f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING))
+    ]
     if missing:
         raise UserError(f"{where}: {cls.__name__} lacks {', '.join(map(repr, missing[:5]))}")
     kwargs = {}
@@ -196,14 +211,17 @@ def load_state_checked(model, state_dict, where) -> None:
     missing = sorted(set(own) - set(state_dict))
     extra = sorted(set(state_dict) - set(own))
     if missing or extra:
-        parts = ([f"missing {', '.join(missing[:3])}"] if missing else []) + \
-                ([f"unexpected {', '.join(extra[:3])}"] if extra else [])
+        parts = ([f"missing {', '.join(missing[:3])}"] if missing else []) + (
+            [f"unexpected {', '.join(extra[:3])}"] if extra else []
+        )
         raise UserError(f"{where}: checkpoint of another architecture ({'; '.join(parts)})")
     for name, tensor in own.items():
         got = state_dict[name]
         if not hasattr(got, "shape") or tuple(got.shape) != tuple(tensor.shape):
             shape = tuple(got.shape) if hasattr(got, "shape") else type(got).__name__
-            raise UserError(f"{where}: weight {name} has shape {shape}, the config says {tuple(tensor.shape)}")
+            raise UserError(
+                f"{where}: weight {name} has shape {shape}, the config says {tuple(tensor.shape)}"
+            )
         if got.dtype != tensor.dtype and not got.is_floating_point():
             raise UserError(f"{where}: weight {name} is {got.dtype}, expected {tensor.dtype}")
         if got.is_floating_point() and not bool(torch.isfinite(got).all()):

@@ -19,6 +19,7 @@ one input (a token id, or a dense input vector for models that read one) and ret
 logits (numpy) of the next token. Every model's numpy fast path has this shape, and each
 matches its torch model's whole-sequence forward (tests/test_steppers.py).
 """
+
 from __future__ import annotations
 
 import math
@@ -61,7 +62,9 @@ def _clean(z: np.ndarray, mask: np.ndarray | None) -> tuple[np.ndarray, int]:
     return z, best
 
 
-def draw(logits: np.ndarray, temperature: float, rng: np.random.Generator, mask: np.ndarray | None = None) -> int:
+def draw(
+    logits: np.ndarray, temperature: float, rng: np.random.Generator, mask: np.ndarray | None = None
+) -> int:
     """A token id from `logits` at `temperature` (0 = argmax), only among `mask`'s True
     entries when a mask is given; one rng.random() a draw when temperature > 0. See the
     module docstring for the one meaning of temperature."""

@@ -11,12 +11,13 @@ over two octaves (C4 Eb4 F4 G4 Bb4 C5 Eb5, MIDI 60-75, "middle C and up" as in s
 
 Palettes and weights follow seed 000's generator (its pitch indices moved up an octave).
 """
+
 from __future__ import annotations
 
 import numpy as np
 
-from improvise.core.music import Note, Progression, Tune
 from improvise.core.errors import ConfigError
+from improvise.core.music import Note, Progression, Tune
 
 BLUES_FORM = Progression.parse("| C7 | C7 | C7 | C7 | F7 | F7 | C7 | C7 | G7 | F7 | C7 | C7 |")
 BLUES_SCALE = (60, 63, 65, 67, 70, 72, 75)  # C blues scale (no b5), two octaves from middle C

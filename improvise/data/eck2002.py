@@ -11,22 +11,35 @@ chord's tones that the scale holds (C7: C E G; F7: C A; G7: G D) on the strong b
 draws a base chorus bar by bar, then every further chorus copies the previous one and redraws
 one or two of its bars.
 """
+
 from __future__ import annotations
 
 import numpy as np
 
-from improvise.data.blues_synth import BLUES_FORM
-from improvise.core.music import Note, Tune
 from improvise.core.errors import ConfigError
+from improvise.core.music import Note, Tune
+from improvise.data.blues_synth import BLUES_FORM
 
 PENTATONIC = (60, 62, 64, 67, 69, 72)  # C4 D4 E4 G4 A4 C5
 SEGMENTS: dict[str, tuple[tuple[int, ...], ...]] = {
-    "C7": ((60, 64, 67, 64, 60, 64, 67, 72), (72, 69, 67, 64, 67, 64, 62, 60),
-           (64, 67, 69, 67, 64, 62, 60, 62), (60, 60, 64, 64, 67, 67, 64, 64)),
-    "F7": ((69, 67, 69, 72, 69, 67, 64, 62), (72, 72, 69, 69, 67, 69, 72, 69),
-           (60, 69, 67, 69, 60, 62, 64, 67), (69, 69, 72, 72, 69, 67, 64, 67)),
-    "G7": ((67, 69, 67, 62, 67, 64, 62, 60), (62, 64, 67, 69, 67, 64, 62, 64),
-           (67, 67, 62, 62, 67, 69, 72, 69), (62, 60, 62, 64, 67, 64, 62, 67)),
+    "C7": (
+        (60, 64, 67, 64, 60, 64, 67, 72),
+        (72, 69, 67, 64, 67, 64, 62, 60),
+        (64, 67, 69, 67, 64, 62, 60, 62),
+        (60, 60, 64, 64, 67, 67, 64, 64),
+    ),
+    "F7": (
+        (69, 67, 69, 72, 69, 67, 64, 62),
+        (72, 72, 69, 69, 67, 69, 72, 69),
+        (60, 69, 67, 69, 60, 62, 64, 67),
+        (69, 69, 72, 72, 69, 67, 64, 67),
+    ),
+    "G7": (
+        (67, 69, 67, 62, 67, 64, 62, 60),
+        (62, 64, 67, 69, 67, 64, 62, 64),
+        (67, 67, 62, 62, 67, 69, 72, 69),
+        (62, 60, 62, 64, 67, 64, 62, 67),
+    ),
 }
 
 

@@ -10,6 +10,7 @@ A file that cannot be read is reported on stderr with its path and why, then ski
 (`on_bad_file="skip"`), or stops the load with that one line (`"fail"`). Pieces are named
 "file#k" so that splits (by piece, see `split_pieces`) are deterministic and saved with a run.
 """
+
 from __future__ import annotations
 
 import sys
@@ -20,7 +21,10 @@ from improvise.core.errors import ConfigError, UserError
 from improvise.core.music import Tune
 
 SUFFIXES = {".abc", ".xml", ".musicxml", ".mxl", ".krn", ".mid", ".midi"}
-BUNDLED = {"essen": ("essenFolksong", 600), "bach": ("bach", 120)}  # music21 corpus name, pieces taken (the first)
+BUNDLED = {
+    "essen": ("essenFolksong", 600),
+    "bach": ("bach", 120),
+}  # music21 corpus name, pieces taken (the first)
 
 
 @dataclass
@@ -31,9 +35,13 @@ class Corpus:
     has_chords: bool = False  # any piece with a chord symbol
 
     def summary(self) -> dict:
-        return {"spec": self.spec, "pieces": len(self.pieces), "skipped": [{"path": p, "reason": r}
-                                                                       for p, r in self.skipped],
-                "steps": sum(t.steps for _, t in self.pieces), "has_chords": self.has_chords}
+        return {
+            "spec": self.spec,
+            "pieces": len(self.pieces),
+            "skipped": [{"path": p, "reason": r} for p, r in self.skipped],
+            "steps": sum(t.steps for _, t in self.pieces),
+            "has_chords": self.has_chords,
+        }
 
 
 def _bad(path, reason: str, on_bad_file: str, skipped: list) -> None:
@@ -61,8 +69,9 @@ def _usable(tune: Tune) -> str | None:
     return None
 
 
-def load_corpus(spec: str, on_bad_file: str = "skip", steps_per_beat: int = 4,
-                wjd_dir: Path | None = None) -> Corpus:
+def load_corpus(
+    spec: str, on_bad_file: str = "skip", steps_per_beat: int = 4, wjd_dir: Path | None = None
+) -> Corpus:
     if on_bad_file not in ("skip", "fail"):
         raise ConfigError("on_bad_file must be 'skip' or 'fail'")
     skipped: list = []
@@ -73,11 +82,15 @@ def load_corpus(spec: str, on_bad_file: str = "skip", steps_per_beat: int = 4,
         subset = spec.split(":", 1)[1] or "all"
         if wjd_dir is None:
             raise UserError(f"{spec}: give the Weimar Jazz Database folder (--wjd DIR)")
-        pieces = [(f"wjd:{s.melid}", s.tune) for s in read_wjd(Path(wjd_dir), subset, steps_per_beat, to_c=True)]
+        pieces = [
+            (f"wjd:{s.melid}", s.tune) for s in read_wjd(Path(wjd_dir), subset, steps_per_beat, to_c=True)
+        ]
     elif spec.startswith("music21:"):
         name = spec.split(":", 1)[1]
         if name not in BUNDLED:
-            raise UserError(f"{spec}: unknown bundled corpus (choose from {', '.join('music21:' + k for k in BUNDLED)})")
+            raise UserError(
+                f"{spec}: unknown bundled corpus (choose from {', '.join('music21:' + k for k in BUNDLED)})"
+            )
         from music21 import corpus
 
         from improvise.data.music21_io import read_music21
@@ -96,7 +109,9 @@ def load_corpus(spec: str, on_bad_file: str = "skip", steps_per_beat: int = 4,
         root = Path(spec)
         if not root.exists():
             raise UserError(f"{root}: no such file or folder")
-        files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.suffix.lower() in SUFFIXES)
+        files = (
+            [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.suffix.lower() in SUFFIXES)
+        )
         if not files:
             raise UserError(f"{root}: no music files ({', '.join(sorted(SUFFIXES))})")
         for path in files:

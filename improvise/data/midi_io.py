@@ -1,6 +1,7 @@
 """MIDI files into Tunes: one track as the melody, or the highest voice of all tracks (the
 "skyline"), quantised to `steps_per_beat` steps a quarter note. MIDI files carry no chord
 symbols, so the chord track is N.C."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -46,6 +47,13 @@ def read_midi(path: Path, steps_per_beat: int = 4, track: int | None = None) -> 
     melody = sorted(onsets.values(), key=lambda n: n.start)
     bar = 4 * steps_per_beat
     n_steps = -(-(melody[-1].start + melody[-1].length) // bar) * bar
-    melody = [Note(n.pitch, n.start, min(n.length, (melody[i + 1].start if i + 1 < len(melody) else n_steps) - n.start),
-                   n.velocity) for i, n in enumerate(melody)]
+    melody = [
+        Note(
+            n.pitch,
+            n.start,
+            min(n.length, (melody[i + 1].start if i + 1 < len(melody) else n_steps) - n.start),
+            n.velocity,
+        )
+        for i, n in enumerate(melody)
+    ]
     return Tune(chords=[ChordSymbol(None)] * n_steps, melody=melody, steps_per_bar=bar)

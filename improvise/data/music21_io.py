@@ -10,6 +10,7 @@ parsed from its source with the cache bypassed (`parse_source`, `load_musicxml`)
 read from or written to that cache. Before music21 sees a file, what could make it loop for
 ever is checked against the package's bounds (time signatures, bar counts, note lengths).
 """
+
 from __future__ import annotations
 
 import re
@@ -63,8 +64,14 @@ def score_to_tune(score, steps_per_beat: int = 4) -> Tune:
             k += 1
         chords.append(current)
     melody = sorted(onsets.values(), key=lambda n: n.start)
-    melody = [Note(n.pitch, n.start, min(n.length, (melody[i + 1].start if i + 1 < len(melody) else n_steps) - n.start))
-              for i, n in enumerate(melody)]
+    melody = [
+        Note(
+            n.pitch,
+            n.start,
+            min(n.length, (melody[i + 1].start if i + 1 < len(melody) else n_steps) - n.start),
+        )
+        for i, n in enumerate(melody)
+    ]
     beats = ts.numerator if ts else 4
     return Tune(chords=chords, melody=melody, steps_per_bar=spb_bar, beats_per_bar=beats)
 
@@ -81,8 +88,10 @@ def _check_meters(path: Path, text: str, fmt: str) -> None:
     if pattern:
         for num, den in re.findall(pattern, text, re.M):
             if len(num) > 3 or not 1 <= int(num) <= MAX_BEATS_PER_BAR or den.lstrip("0") not in _DENOMINATORS:
-                raise UserError(f"{path}: time signature {num[:12]}/{den[:12]} is out of range "
-                                f"(at most {MAX_BEATS_PER_BAR} beats of a whole ... 64th note)")
+                raise UserError(
+                    f"{path}: time signature {num[:12]}/{den[:12]} is out of range "
+                    f"(at most {MAX_BEATS_PER_BAR} beats of a whole ... 64th note)"
+                )
     if fmt == "abc":
         for num, den in re.findall(r"(?:^|\[)\s*L:\s*(\d+)\s*/\s*(\d+)", text, re.M):
             if len(num) > 3 or len(den) > 3 or int(num) == 0 or int(den) == 0:
@@ -124,13 +133,26 @@ def _mxl_xml(path: Path) -> bytes:
                 m = re.search(rb'full-path="([^"]+)"', z.read("META-INF/container.xml")[:65536])
                 root = m.group(1).decode("utf-8", "replace") if m else None
             if root not in names:
-                root = next((n for n in names if n.lower().endswith((".xml", ".musicxml"))
-                             and not n.startswith("META-INF")), None)
+                root = next(
+                    (
+                        n
+                        for n in names
+                        if n.lower().endswith((".xml", ".musicxml")) and not n.startswith("META-INF")
+                    ),
+                    None,
+                )
             if root is None:
                 raise UserError(f"{path}: a zip file without a MusicXML score in it")
             with z.open(root) as f:
                 data = f.read(MAX_SOURCE_BYTES + 1)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, NotImplementedError, ValueError, OSError) as e:
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        EOFError,
+        NotImplementedError,
+        ValueError,
+        OSError,
+    ) as e:
         raise UserError(f"{path}: not a readable .mxl file ({_why(e)})") from None
     if len(data) > MAX_SOURCE_BYTES:
         raise UserError(f"{path}: its score is larger than {MAX_SOURCE_BYTES >> 20} MiB")
@@ -158,10 +180,15 @@ def _check_musicxml(root, path: Path) -> None:
     for time in root.iter("time"):
         for beats, kind in zip(time.findall("beats"), time.findall("beat-type")):
             parts = (beats.text or "").strip().split("+")
-            if not all(p.isdigit() and len(p) <= 3 for p in parts) or not 1 <= sum(map(int, parts)) <= MAX_BEATS_PER_BAR \
-                    or (kind.text or "").strip() not in _DENOMINATORS:
-                raise UserError(f"{path}: time signature {(beats.text or '')[:12]}/{(kind.text or '')[:12]} is out "
-                                f"of range (at most {MAX_BEATS_PER_BAR} beats of a whole ... 64th note)")
+            if (
+                not all(p.isdigit() and len(p) <= 3 for p in parts)
+                or not 1 <= sum(map(int, parts)) <= MAX_BEATS_PER_BAR
+                or (kind.text or "").strip() not in _DENOMINATORS
+            ):
+                raise UserError(
+                    f"{path}: time signature {(beats.text or '')[:12]}/{(kind.text or '')[:12]} is out "
+                    f"of range (at most {MAX_BEATS_PER_BAR} beats of a whole ... 64th note)"
+                )
     top = max([_number(d, path, "divisions", 1e6) for d in root.iter("divisions")] or [1.0])
     if top <= 0:
         raise UserError(f"{path}: <divisions> must be positive")
@@ -196,8 +223,14 @@ def load_musicxml(path: Path):
         raise UserError(f"{path}: not a readable MusicXML file ({_why(e)})") from None
 
 
-_FORMATS = {".abc": "abc", ".krn": "humdrum", ".kern": "humdrum", ".xml": "musicxml", ".musicxml": "musicxml",
-            ".mxl": "musicxml"}
+_FORMATS = {
+    ".abc": "abc",
+    ".krn": "humdrum",
+    ".kern": "humdrum",
+    ".xml": "musicxml",
+    ".musicxml": "musicxml",
+    ".mxl": "musicxml",
+}
 
 
 def read_music21(path: Path, steps_per_beat: int = 4) -> list[tuple[str, Tune]]:
@@ -214,7 +247,7 @@ def read_music21(path: Path, steps_per_beat: int = 4) -> list[tuple[str, Tune]]:
     scores = list(parsed.scores) if isinstance(parsed, stream.Opus) else [parsed]
     out = []
     for i, sc in enumerate(scores):
-        title = (sc.metadata.title if sc.metadata and sc.metadata.title else f"{path.stem} #{i + 1}")
+        title = sc.metadata.title if sc.metadata and sc.metadata.title else f"{path.stem} #{i + 1}"
         try:
             out.append((title, score_to_tune(sc, steps_per_beat)))
         except (ValueError, TypeError, AttributeError, ZeroDivisionError) as e:

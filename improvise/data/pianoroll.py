@@ -5,6 +5,7 @@ Nottingham, MuseData and Piano-midi.de, as MATLAB files with their published spl
 (T, 88) uint8 arrays (keys A0..C8, one row a time step). scipy's loadmat reads MATLAB cells
 without unpickling anything.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -27,7 +28,9 @@ def read_pianoroll(path: Path) -> dict[str, list[np.ndarray]]:
     try:
         mat = scipy.io.loadmat(str(path))
     except Exception as e:  # scipy raises ValueError, TypeError, ... on a foreign file
-        raise UserError(f"{path}: not a readable MATLAB file ({str(e).splitlines()[0][:120] if str(e) else type(e).__name__})") from None
+        raise UserError(
+            f"{path}: not a readable MATLAB file ({str(e).splitlines()[0][:120] if str(e) else type(e).__name__})"
+        ) from None
     out = {}
     for split, key in SPLITS.items():
         if key not in mat:
@@ -36,7 +39,9 @@ def read_pianoroll(path: Path) -> dict[str, list[np.ndarray]]:
             seqs = [np.asarray(s, dtype=np.uint8) for s in np.ravel(mat[key])]
         except (TypeError, ValueError, OverflowError):
             raise UserError(f"{path}: {key} holds something other than 0/1 piano-roll frames") from None
-        bad = [i for i, s in enumerate(seqs) if s.ndim != 2 or s.shape[1] != KEYS or len(s) == 0 or s.max() > 1]
+        bad = [
+            i for i, s in enumerate(seqs) if s.ndim != 2 or s.shape[1] != KEYS or len(s) == 0 or s.max() > 1
+        ]
         if bad:
             raise UserError(f"{path}: {key} sequence {bad[0]} is not T x {KEYS}")
         out[split] = seqs

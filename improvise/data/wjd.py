@@ -7,6 +7,7 @@ the note's duration at the solo's average tempo, cut at the next onset. The chor
 the chord of the latest note onset, carried forward. Chord spellings follow the WJD's own
 postfix style (`C79b`, `Ebj7911#`), read by `improvise.core.chords.parse_wjd_chord`.
 """
+
 from __future__ import annotations
 
 import csv
@@ -133,7 +134,9 @@ def _event(r: dict, beats: int, bar0: int, spb: int) -> tuple[int, int, float, C
     return step, _int(r["pitch"], 0, 127, "pitch"), dur, chord
 
 
-def _solo(melid: int, m: dict, rows: list[dict], spb: int, to_c: bool, where: Path = Path(NOTES_FILE)) -> Solo:
+def _solo(
+    melid: int, m: dict, rows: list[dict], spb: int, to_c: bool, where: Path = Path(NOTES_FILE)
+) -> Solo:
     try:
         beats = _int(rows[0]["beats_per_bar"] or "4", 0, MAX_BEATS_PER_BAR, "beats_per_bar") or 4
         bar0 = min(int(r["bar"]) for r in rows)
@@ -155,8 +158,10 @@ def _solo(melid: int, m: dict, rows: list[dict], spb: int, to_c: bool, where: Pa
     onsets = sorted(events)
     n_steps = (onsets[-1] // (beats * spb) + 1) * beats * spb
     if n_steps > MAX_SOLO_STEPS:
-        raise UserError(f"{where}: solo {melid} spans {n_steps} grid steps; at most {MAX_SOLO_STEPS} "
-                        "(fewer bars or a coarser grid)")
+        raise UserError(
+            f"{where}: solo {melid} spans {n_steps} grid steps; at most {MAX_SOLO_STEPS} "
+            "(fewer bars or a coarser grid)"
+        )
     notes, chords = [], []
     for k, step in enumerate(onsets):
         pitch, dur, _ = events[step]

@@ -16,15 +16,16 @@ Model input at step t (`input_size` = 17 with 8 steps a bar), index by index:
 
 Targets at step t are the (chord, pitch) token ids of step t + 1.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import numpy as np
 
-from improvise.data.blues_synth import BLUES_SCALE, PALETTES
-from improvise.core.music import Chord, Note, Tune, pitch_name
 from improvise.core.errors import ConfigError
+from improvise.core.music import Chord, Note, Tune, pitch_name
+from improvise.data.blues_synth import BLUES_SCALE, PALETTES
 
 REST = "REST"
 
@@ -148,8 +149,9 @@ class BluesEncoding:
         ]
 
     # ---- arrays for a model ---------------------------------------------------------
-    def encode_inputs(self, form_chords: np.ndarray, played_chords: np.ndarray, pitches: np.ndarray,
-                      start_step: int = 0) -> np.ndarray:
+    def encode_inputs(
+        self, form_chords: np.ndarray, played_chords: np.ndarray, pitches: np.ndarray, start_step: int = 0
+    ) -> np.ndarray:
         """(T,) token ids to a (T, input_size) float32 array; step t's clock is start_step + t."""
         n = len(pitches)
         x = np.zeros((n, self.input_size), dtype=np.float32)

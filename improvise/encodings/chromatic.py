@@ -1,12 +1,13 @@
 """Eck & Schmidhuber 2002's chromatic multi-hot representation (layout in `ChromaticEncoding`)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import numpy as np
 
-from improvise.core.music import Chord, Tune
 from improvise.core.errors import ConfigError
+from improvise.core.music import Chord, Tune
 
 
 @dataclass(frozen=True)
@@ -39,13 +40,13 @@ class ChromaticEncoding:
         """(steps, size) multi-hot array; a melody note outside C4-C5 is an error."""
         x = np.zeros((tune.steps, self.size), dtype=np.float32)
         for t, chord in enumerate(tune.chords):
-            x[t, :self.n_chord_units] = self.chord_vector(chord)
+            x[t, : self.n_chord_units] = self.chord_vector(chord)
         if self.melody:
             for note in tune.melody:
                 k = note.pitch - self.melody_low
                 if not 0 <= k < self.n_melody_units:
                     raise ConfigError(f"melody pitch {note.pitch} is outside MIDI 60-72")
-                x[note.start:note.start + note.length, self.n_chord_units + k] = 1.0
+                x[note.start : note.start + note.length, self.n_chord_units + k] = 1.0
         return x
 
     def chord_ids(self, chord_units: np.ndarray, chords: tuple[str, ...] = ("C7", "F7", "G7")) -> np.ndarray:

@@ -19,6 +19,7 @@ Input layout of `ChordConditionedEncoding`, index by index (`size` = 115 by defa
 Targets are the melody events of the predicted steps. Transposing a tune (`transpose_tune`)
 moves the roots and the melody and nothing else: that is the 12-key augmentation.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -26,8 +27,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from improvise.encodings.events import MelodyEventEncoding
 from improvise.core.music import Note, Tune
+from improvise.encodings.events import MelodyEventEncoding
 
 
 @dataclass(frozen=True)
@@ -77,7 +78,7 @@ class ChordConditionedEncoding:
         x[np.arange(T), events] = 1.0
         nxt = np.minimum(np.arange(1, T + 1), T - 1)
         x[np.arange(T), self.pos_offset + (np.arange(1, T + 1) % steps_per_bar) % self.positions] = 1.0
-        x[:, self.chord_offset:] = self.chord_track(chords)[nxt]
+        x[:, self.chord_offset :] = self.chord_track(chords)[nxt]
         return x
 
     def tune_to_tensors(self, tune: Tune) -> tuple[torch.Tensor, torch.Tensor]:
@@ -91,6 +92,10 @@ def transpose_tune(tune: Tune, semitones: int) -> Tune:
     """The melody and every chord moved by `semitones` (N.C. stays N.C.)."""
     if semitones == 0:
         return tune
-    return Tune(chords=[c if getattr(c, "root", None) is None else c.transpose(semitones) for c in tune.chords],
-                melody=[Note(n.pitch + semitones, n.start, n.length) for n in tune.melody],
-                steps_per_bar=tune.steps_per_bar, beats_per_bar=tune.beats_per_bar, tempo_bpm=tune.tempo_bpm)
+    return Tune(
+        chords=[c if getattr(c, "root", None) is None else c.transpose(semitones) for c in tune.chords],
+        melody=[Note(n.pitch + semitones, n.start, n.length) for n in tune.melody],
+        steps_per_bar=tune.steps_per_bar,
+        beats_per_bar=tune.beats_per_bar,
+        tempo_bpm=tune.tempo_bpm,
+    )

@@ -1,13 +1,14 @@
 """Monophonic melody events on a step grid, as Magenta's melody encodings (layout in
 `MelodyEventEncoding`)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import numpy as np
 
-from improvise.core.music import Note, Tune
 from improvise.core.errors import ConfigError
+from improvise.core.music import Note, Tune
 
 
 @dataclass(frozen=True)
@@ -27,10 +28,16 @@ class MelodyEventEncoding:
     max_pitch: int = 84  # C6
 
     def __post_init__(self) -> None:
-        if not (isinstance(self.min_pitch, int) and isinstance(self.max_pitch, int)
-                and 0 <= self.min_pitch and self.min_pitch + 11 <= self.max_pitch <= 127):
-            raise ConfigError(f"pitch range [{self.min_pitch}, {self.max_pitch}] must lie in MIDI 0-127 "
-                              "and span an octave at least")
+        if not (
+            isinstance(self.min_pitch, int)
+            and isinstance(self.max_pitch, int)
+            and 0 <= self.min_pitch
+            and self.min_pitch + 11 <= self.max_pitch <= 127
+        ):
+            raise ConfigError(
+                f"pitch range [{self.min_pitch}, {self.max_pitch}] must lie in MIDI 0-127 "
+                "and span an octave at least"
+            )
 
     NO_EVENT = 0
     NOTE_OFF = 1

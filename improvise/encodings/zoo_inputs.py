@@ -28,6 +28,7 @@ the interval from the previous note-on, so a model learns motifs independent of 
 The first note-on of a piece is taken relative to `anchor` (C4 = 60); an interval beyond the
 range is folded by octaves. `to_events(to_intervals(e)) == e` when no leap exceeds the range.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -8,6 +8,7 @@
 
 Run: python -m improvise.experiments.bench --out docs/benchmarks.md
 """
+
 from __future__ import annotations
 
 import argparse
@@ -20,12 +21,19 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from improvise.blues.task import BluesConfig, build_model, corpus_arrays, improvise_blues, loop_tensors, train_blues
-from improvise.encodings.blues import BluesEncoding
 from improvise.blues.generate import GenerateConfig
-from improvise.nn.chord_melody import head_losses
-from improvise.core.runs import write_bytes
 from improvise.blues.sweep import blues_sweep
+from improvise.blues.task import (
+    BluesConfig,
+    build_model,
+    corpus_arrays,
+    improvise_blues,
+    loop_tensors,
+    train_blues,
+)
+from improvise.core.runs import write_bytes
+from improvise.encodings.blues import BluesEncoding
+from improvise.nn.chord_melody import head_losses
 
 
 def plain_loop_seconds(cfg: BluesConfig, epochs: int) -> float:
@@ -55,7 +63,9 @@ def numpy_step_microseconds(model, batches: int = 50, per_batch: int = 200) -> l
 
     stepper = NumpyChordMelody.from_module(model)
     enc = BluesEncoding()
-    xs = [enc.encode_inputs(np.array([0]), np.array([0]), np.array([k % 8]), start_step=k)[0] for k in range(8)]
+    xs = [
+        enc.encode_inputs(np.array([0]), np.array([0]), np.array([k % 8]), start_step=k)[0] for k in range(8)
+    ]
     for k in range(8):
         stepper.step_key(k, lambda: xs[k])
     out = []
@@ -105,9 +115,11 @@ def live_section(trained) -> list[str]:
     source = BluesPitchSource(NumpyChordMelody.from_module(trained.model), BluesEncoding())
     f = live_figures(source)
     rt = osc_round_trip_ms(source)
-    rows = [f"| {name} | {v['latency_ms_median']:.3f} | {v['latency_ms_p99']:.3f} | {v['latency_ms_max']:.3f} | "
-            f"{v['generate32_ms_median']:.3f} | {v['generate32_ms_p99']:.3f} |" for name, v in
-            (("idle", f["idle"]), ("other core busy (a spinning process)", f["busy"]))]
+    rows = [
+        f"| {name} | {v['latency_ms_median']:.3f} | {v['latency_ms_p99']:.3f} | {v['latency_ms_max']:.3f} | "
+        f"{v['generate32_ms_median']:.3f} | {v['generate32_ms_p99']:.3f} |"
+        for name, v in (("idle", f["idle"]), ("other core busy (a spinning process)", f["busy"]))
+    ]
     return [
         "",
         "## The live engine (`improvise jam`, improv mode)",
@@ -211,11 +223,15 @@ def run(repeats: int = 7, sweep: bool = True) -> str:
         "The seed-000 numpy peer (hand-written BPTT, smaller network) takes 3.1 to 3.5 s for its 200 epochs on a",
         "machine like this one (shared/findings.md; not re-measured here).",
         "Both loops do the same number of updates on the same data and spend their time in the same",
-        "oneDNN LSTM kernels; " + (
-            "ours is faster by its fused optimizer and less Python around them." if p / o >= 1.05 else
-            "they are level (within 5%): what ours adds (readers that carry their state across the loop, one "
-            "restarting at the chorus top) costs next to nothing." if p / o >= 0.95 else
-            f"ours is {o / p - 1:.0%} slower here, the price of carrying and masking state across the loop."),
+        "oneDNN LSTM kernels; "
+        + (
+            "ours is faster by its fused optimizer and less Python around them."
+            if p / o >= 1.05
+            else "they are level (within 5%): what ours adds (readers that carry their state across the loop, one "
+            "restarting at the chorus top) costs next to nothing."
+            if p / o >= 0.95
+            else f"ours is {o / p - 1:.0%} slower here, the price of carrying and masking state across the loop."
+        ),
         "The machine's timings drift by about 30% from minute to minute (earlier runs on this machine gave",
         "1.2 s for ours), so compare ratios from one run, not figures across runs.",
         "",

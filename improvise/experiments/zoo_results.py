@@ -8,6 +8,7 @@ command that made them. `render_section(folder)` turns those files into the resu
 
     python -m improvise.experiments.zoo_results --wjd ../shared/data/wjd --nottingham ../shared/data/nottingham
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,7 +26,9 @@ KEEP = ("leaderboard.json", "leaderboard.md", "leaderboard.png", "config.json", 
 def run_corpus(name: str, data: str, wjd: Path | None, runs: Path, docs: Path, models: str) -> dict:
     from improvise.zoo.compare import compare
 
-    command = f"improvise compare --data {data} --models {models} --out {runs / name}" + (f" --wjd {wjd}" if wjd else "")
+    command = f"improvise compare --data {data} --models {models} --out {runs / name}" + (
+        f" --wjd {wjd}" if wjd else ""
+    )
     t0 = time.perf_counter()
     compare(data, models.split(","), runs / name, wjd_dir=wjd, progress=True)
     minutes = (time.perf_counter() - t0) / 60
@@ -43,38 +46,56 @@ def _row_value(board: dict, model: str, key: str):
 def render_section(folder: Path) -> list[str]:
     """The docs/results.md section from docs/zoo/*/ (empty when nothing is there)."""
     folder = Path(folder)
-    boards = [(d.name, read_json(d / "leaderboard.json"), read_json(d / "command.json"))
-              for d in sorted(folder.glob("*")) if (d / "leaderboard.json").is_file() and (d / "command.json").is_file()]
+    boards = [
+        (d.name, read_json(d / "leaderboard.json"), read_json(d / "command.json"))
+        for d in sorted(folder.glob("*"))
+        if (d / "leaderboard.json").is_file() and (d / "command.json").is_file()
+    ]
     if not boards:
         return []
-    lines = ["## The melody model zoo on real music (`improvise compare`)", "",
-             "Every model of seed 002 on the same events (hold, note-off, note-on per pitch, a sixteenth a step), "
-             "the same split by piece (80/10/10, by a hash of the piece name), scored on the held-out pieces: "
-             "negative log-likelihood per event (nats; lower is better) and next-event accuracy; then one melody "
-             "sampled per held-out piece (at most 40, up to 32 bars, over that piece's chords, temperature 1) and "
-             "scored for its pitch-class histogram overlap with the held-out melodies, chord-tone rate (triad + 7th) "
-             "and share of 2-bar fragments copied verbatim from the training pieces. The first row scores the "
-             "held-out melodies themselves. Neural models: 128 units (MLP 256, a window of 16 events), dropout 0.2, "
-             "Adam 3e-3 halved on a stale epoch, at most 40 epochs or 240 s of training, early stopping on "
-             "validation; Markov chains back off to shorter contexts; the HMM's states (8, 16, 32) and the chains' "
-             "smoothing are chosen on validation. `interval` is scored on its own vocabulary (leaps from the "
-             "previous note): for melodies without leaps beyond an octave that is the same likelihood, but wider "
-             "leaps are folded into the octave, which flatters it a little. Committed outputs of "
-             "`make results-zoo`.", ""]
+    lines = [
+        "## The melody model zoo on real music (`improvise compare`)",
+        "",
+        "Every model of seed 002 on the same events (hold, note-off, note-on per pitch, a sixteenth a step), "
+        "the same split by piece (80/10/10, by a hash of the piece name), scored on the held-out pieces: "
+        "negative log-likelihood per event (nats; lower is better) and next-event accuracy; then one melody "
+        "sampled per held-out piece (at most 40, up to 32 bars, over that piece's chords, temperature 1) and "
+        "scored for its pitch-class histogram overlap with the held-out melodies, chord-tone rate (triad + 7th) "
+        "and share of 2-bar fragments copied verbatim from the training pieces. The first row scores the "
+        "held-out melodies themselves. Neural models: 128 units (MLP 256, a window of 16 events), dropout 0.2, "
+        "Adam 3e-3 halved on a stale epoch, at most 40 epochs or 240 s of training, early stopping on "
+        "validation; Markov chains back off to shorter contexts; the HMM's states (8, 16, 32) and the chains' "
+        "smoothing are chosen on validation. `interval` is scored on its own vocabulary (leaps from the "
+        "previous note): for melodies without leaps beyond an octave that is the same likelihood, but wider "
+        "leaps are folded into the octave, which flatters it a little. Committed outputs of "
+        "`make results-zoo`.",
+        "",
+    ]
     for name, board, cmd in boards:
         p = board["pieces"]
-        lines += [f"### {board['data']}", "",
-                  f"{p['train']} train, {p['valid']} valid, {p['test']} test pieces ({board['skipped']} files skipped); "
-                  f"`{cmd['command']}` ({cmd['minutes']:.0f} min on this 2-core machine, shared with other jobs).", ""]
+        lines += [
+            f"### {board['data']}",
+            "",
+            f"{p['train']} train, {p['valid']} valid, {p['test']} test pieces ({board['skipped']} files skipped); "
+            f"`{cmd['command']}` ({cmd['minutes']:.0f} min on this 2-core machine, shared with other jobs).",
+            "",
+        ]
         lines += (folder / name / "leaderboard.md").read_text().splitlines()
-        markov = min((r for r in board["rows"] if r["model"].startswith("markov")), key=lambda r: r["valid_nll"],
-                     default=None)
+        markov = min(
+            (r for r in board["rows"] if r["model"].startswith("markov")),
+            key=lambda r: r["valid_nll"],
+            default=None,
+        )
         lstm = _row_value(board, "lstm", "test_nll")
         if markov and lstm is not None:
             verdict = "beats" if lstm < markov["test_nll"] else "does NOT beat"
-            lines += ["", f"The LSTM ({lstm:.3f}) {verdict} the best Markov chain chosen on validation "
-                      f"({markov['model']}, {markov['test_nll']:.3f}) on held-out pieces.",
-                      "", f"![leaderboard]({'zoo/' + name + '/leaderboard.png'})"]
+            lines += [
+                "",
+                f"The LSTM ({lstm:.3f}) {verdict} the best Markov chain chosen on validation "
+                f"({markov['model']}, {markov['test_nll']:.3f}) on held-out pieces.",
+                "",
+                f"![leaderboard]({'zoo/' + name + '/leaderboard.png'})",
+            ]
         lines.append("")
     return lines
 

@@ -2,6 +2,7 @@
 flags from them, `improvise.kern.train` trains with them and `improvise.kern.runfolder` checks
 a run folder's config.json against them.
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
@@ -34,15 +35,27 @@ class KernTrainConfig:
 
     def validate(self) -> None:
         """Every setting in its documented range (the CLI's flags say the same)."""
-        for name, lo, hi in (("hidden", 1, MAX_HIDDEN), ("layers", 1, MAX_LAYERS), ("seq", 1, MAX_SEQ),
-                             ("batch", 1, MAX_BATCH), ("epochs", 1, MAX_EPOCHS), ("patience", 1, MAX_EPOCHS),
-                             ("threads", 1, MAX_THREADS)):
-            require(lo <= getattr(self, name) <= hi, f"{name} must be in [{lo}, {hi}], not {getattr(self, name)}")
+        for name, lo, hi in (
+            ("hidden", 1, MAX_HIDDEN),
+            ("layers", 1, MAX_LAYERS),
+            ("seq", 1, MAX_SEQ),
+            ("batch", 1, MAX_BATCH),
+            ("epochs", 1, MAX_EPOCHS),
+            ("patience", 1, MAX_EPOCHS),
+            ("threads", 1, MAX_THREADS),
+        ):
+            require(
+                lo <= getattr(self, name) <= hi, f"{name} must be in [{lo}, {hi}], not {getattr(self, name)}"
+            )
         require(0 <= self.dropout < 1, f"dropout must be in [0, 1), not {self.dropout}")
-        require(0 < self.lr <= 10 and 0 < self.clip <= 1e6 and 0 < self.lr_decay <= 1,
-                "lr must be in (0, 10], clip in (0, 1e6], lr_decay in (0, 1]")
+        require(
+            0 < self.lr <= 10 and 0 < self.clip <= 1e6 and 0 < self.lr_decay <= 1,
+            "lr must be in (0, 10], clip in (0, 1e6], lr_decay in (0, 1]",
+        )
         require(0 < self.valid_fraction < 1, f"valid_fraction must be in (0, 1), not {self.valid_fraction}")
-        require(0 <= self.minutes <= MAX_MINUTES, f"minutes must be in [0, {MAX_MINUTES:g}], not {self.minutes}")
+        require(
+            0 <= self.minutes <= MAX_MINUTES, f"minutes must be in [0, {MAX_MINUTES:g}], not {self.minutes}"
+        )
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -21,12 +21,14 @@ sound no longer than the shorter. The duration of a chord is its first note's; a
 The state is a small immutable tuple, so `KernGrammar.mask()` results are cached by (line kind, token state,
 context flags) and cost one dictionary look-up per character once warm.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
 
 import numpy as np
+
 from improvise.core.errors import ConfigError
 
 MAX_SPINES = 8  # active spines a split may reach (the corpora reach 7 once)
@@ -38,22 +40,56 @@ MAX_STRICT_GRACE_LINES = 4  # grace-note lines in a row while sampling
 MAX_CHORD = 8  # notes in one **kern field
 MAX_SIGNIFIERS = 8  # signifiers after a pitch
 BARLINE = "@"
-DURATIONS = frozenset(["0", "00"] + [str(n) for n in range(1, 1000)])  # reciprocal durations: 4 a quarter, 0 a breve
+DURATIONS = frozenset(
+    ["0", "00"] + [str(n) for n in range(1, 1000)]
+)  # reciprocal durations: 4 a quarter, 0 a breve
 OPENERS = "([{&"  # before the duration: slur, tie start, phrase, elision
 SIGNIFIERS = "\\/LJkK')]}_`;y&X^:TtzSWwMmq"  # after the pitch: stems, beams, articulations, ends, grace
-DYNAMIC_WORDS = ("p", "pp", "ppp", "mp", "mf", "f", "ff", "fff", "fp", "sf", "sfz", "fz", "<", ">", "(", ")", "[", "]")
-DYNAMICS = frozenset(w + hide for w in DYNAMIC_WORDS for hide in ("", "y", "yy", "X"))  # y, X: hidden/editorial
-MAJOR_KEYS = [k + ":" for k in ("C", "G", "D", "A", "E", "B", "F#", "C#", "F", "B-", "E-", "A-", "D-", "G-", "C-")]
+DYNAMIC_WORDS = (
+    "p",
+    "pp",
+    "ppp",
+    "mp",
+    "mf",
+    "f",
+    "ff",
+    "fff",
+    "fp",
+    "sf",
+    "sfz",
+    "fz",
+    "<",
+    ">",
+    "(",
+    ")",
+    "[",
+    "]",
+)
+DYNAMICS = frozenset(
+    w + hide for w in DYNAMIC_WORDS for hide in ("", "y", "yy", "X")
+)  # y, X: hidden/editorial
+MAJOR_KEYS = [
+    k + ":" for k in ("C", "G", "D", "A", "E", "B", "F#", "C#", "F", "B-", "E-", "A-", "D-", "G-", "C-")
+]
 KEYS = MAJOR_KEYS + [k.lower() for k in MAJOR_KEYS]
 SHARPS, FLATS = "f#c#g#d#a#e#b#", "b-e-a-d-g-c-f-"
-KEY_SIGNATURES = ["k[]"] + [f"k[{SHARPS[:2 * n]}]" for n in range(1, 8)] + [f"k[{FLATS[:2 * n]}]" for n in range(1, 8)]
-METERS = [f"M{n}/{d}" for d in (1, 2, 4, 8, 16, 32) for n in range(1, 33)] + ["met(c)", "met(c|)", "met(C|)", "met(C)"]
+KEY_SIGNATURES = (
+    ["k[]"] + [f"k[{SHARPS[: 2 * n]}]" for n in range(1, 8)] + [f"k[{FLATS[: 2 * n]}]" for n in range(1, 8)]
+)
+METERS = [f"M{n}/{d}" for d in (1, 2, 4, 8, 16, 32) for n in range(1, 33)] + [
+    "met(c)",
+    "met(c|)",
+    "met(C|)",
+    "met(C)",
+]
 CLEFS = ["clefG2", "clefF4", "clefC3", "clefC4", "clefGv2"]
 SECTION_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789[],")  # *>label
 MAX_SECTION = 40  # characters of a section label or expansion list (*>norep[A,B])
-INTERPRETATIONS = frozenset(["*", "*^", "*v", "*>", "*Ipiano", "*staff1", "*staff2", "*staff1/2", "*staff3"]
-                            + ["*" + w for w in KEYS + KEY_SIGNATURES + METERS + CLEFS]
-                            + [f"*MM{t}" for t in range(20, 321)])
+INTERPRETATIONS = frozenset(
+    ["*", "*^", "*v", "*>", "*Ipiano", "*staff1", "*staff2", "*staff1/2", "*staff3"]
+    + ["*" + w for w in KEYS + KEY_SIGNATURES + METERS + CLEFS]
+    + [f"*MM{t}" for t in range(20, 321)]
+)
 
 
 def _prefixes(words) -> frozenset:
@@ -61,7 +97,9 @@ def _prefixes(words) -> frozenset:
 
 
 INTERP_PREFIXES = _prefixes(INTERPRETATIONS)
-STRICT_INTERPRETATIONS = frozenset(["*", "*^", "*v", "*clefG2", "*clefF4"])  # while sampling: spines and clefs
+STRICT_INTERPRETATIONS = frozenset(
+    ["*", "*^", "*v", "*clefG2", "*clefF4"]
+)  # while sampling: spines and clefs
 STRICT_INTERP_PREFIXES = _prefixes(STRICT_INTERPRETATIONS)
 MAX_STRICT_INTERP_LINES = 2  # interpretation lines in a row while sampling
 DYNAM_PREFIXES = _prefixes(DYNAMICS)
@@ -74,6 +112,7 @@ MAX_LETTERS = {c: (4 if c.islower() else 3) for c in PITCHES}  # up to cccc (C7)
 class LineState:
     """Where the grammar stands: the active spines, as (type, origin) pairs (spines split from one
     spine share its origin), the line being read and notes counted so far."""
+
     spines: tuple  # ((type, origin), ...)
     kind: str = "start"  # start | bar | interp | data
     field: int = 0  # index of the field being read
@@ -83,14 +122,17 @@ class LineState:
     remaining: tuple = ()  # quarter notes each spine's last note still sounds (Fractions)
     text: str = ""  # the field being read so far (for its duration)
     durations: tuple = ()  # the duration each finished field of this data line starts (None: null)
-    strict: int = 0  # 0 as Humdrum allows; STRICT while sampling; CLOSING: strict, and bringing the spines together
+    strict: int = (
+        0  # 0 as Humdrum allows; STRICT while sampling; CLOSING: strict, and bringing the spines together
+    )
     interp_lines: int = 0  # interpretation lines just before this one
     max_spines: int = MAX_SPINES  # active spines a split may reach
     zero_lines: int = 0  # data lines in a row that took no time (grace notes)
 
 
-def initial_state(layout=("kern", "kern", "dynam"), origins=None, strict: int = 0,
-                  max_spines: int = MAX_SPINES) -> LineState:
+def initial_state(
+    layout=("kern", "kern", "dynam"), origins=None, strict: int = 0, max_spines: int = MAX_SPINES
+) -> LineState:
     """The state at the start of a body: spine types, and the spine each came from (by default
     each its own; spines split in a header share one). `strict` (STRICT) rhythm, for sampling: a **kern
     spine whose note has ended takes a new note or rest on the next data line (a null is allowed
@@ -116,8 +158,8 @@ def field_quarters(field: str) -> Fraction:
     if not digits or "q" in head or len(digits) > 3:  # no duration has more than 3 digits (DURATIONS)
         return Fraction(0)
     base = Fraction(8 * 2 ** (len(digits) - 1)) if set(digits) == {"0"} else Fraction(4, int(digits))
-    dots = len(head[len(digits):]) - len(head[len(digits):].lstrip("."))
-    return base * (2 - Fraction(1, 2 ** dots))
+    dots = len(head[len(digits) :]) - len(head[len(digits) :].lstrip("."))
+    return base * (2 - Fraction(1, 2**dots))
 
 
 def _limit(s: LineState, i: int):
@@ -131,7 +173,7 @@ def _limit(s: LineState, i: int):
 
 def _recip_quarters(digits: str, dots: int = 0) -> Fraction:
     base = Fraction(8 * 2 ** (len(digits) - 1)) if set(digits) == {"0"} else Fraction(4, int(digits))
-    return base * (2 - Fraction(1, 2 ** dots))
+    return base * (2 - Fraction(1, 2**dots))
 
 
 def _context(s: LineState) -> tuple:
@@ -149,6 +191,7 @@ def _context(s: LineState) -> tuple:
     run = 0
     while run < len(s.words) and s.words[-1 - run] == "*v":
         run += 1
+
     def joinable(a: int, b: int) -> bool:
         return s.spines[a] == s.spines[b] and (not s.strict or s.remaining[a] == s.remaining[b])
 
@@ -157,8 +200,20 @@ def _context(s: LineState) -> tuple:
     split_ok = s.spines[i][0] == "kern" and run != 1 and after + 2 + (n - i - 1) <= s.max_spines
     interp_ok = not s.strict or s.interp_lines < MAX_STRICT_INTERP_LINES and s.strict != CLOSING
     grace_ok = not s.strict or s.zero_lines < MAX_STRICT_GRACE_LINES and s.strict != CLOSING
-    return (s.spines[i][0], last, sounding, bar_ok, ended, grace_ok, run == 1, v_ok, split_ok, s.strict, interp_ok,
-            _limit(s, i))
+    return (
+        s.spines[i][0],
+        last,
+        sounding,
+        bar_ok,
+        ended,
+        grace_ok,
+        run == 1,
+        v_ok,
+        split_ok,
+        s.strict,
+        interp_ok,
+        _limit(s, i),
+    )
 
 
 def _kern_next(tok: tuple, ch: str):
@@ -269,10 +324,15 @@ def _apply_interpretations(spines: tuple, words: tuple, join=lambda run: run[0])
 def _end_data_line(s: LineState, durations: tuple) -> tuple:
     """Each spine's remaining duration after a data line whose fields start `durations`."""
     rem = [r if d is None else d for r, d in zip(s.remaining, durations)]
-    ends = [r if d is None else d for r, d, (t, _) in zip(s.remaining, durations, s.spines)
-            if t == "kern" and (d is not None or r > 0)]  # a null with nothing sounding sets no time
+    ends = [
+        r if d is None else d
+        for r, d, (t, _) in zip(s.remaining, durations, s.spines)
+        if t == "kern" and (d is not None or r > 0)
+    ]  # a null with nothing sounding sets no time
     step = min(ends) if ends else Fraction(0)
-    return tuple(max(r - step, Fraction(0)) if t == "kern" else Fraction(0) for r, (t, _) in zip(rem, s.spines))
+    return tuple(
+        max(r - step, Fraction(0)) if t == "kern" else Fraction(0) for r, (t, _) in zip(rem, s.spines)
+    )
 
 
 def _strict_duration_ok(tok: tuple, ch: str, limit) -> bool:
@@ -310,25 +370,52 @@ def _end_field(s: LineState, ch: str, ctx: tuple) -> LineState | None:
             return None
         words = s.words + (tok[1],)
     else:
-        if not (_kern_can_end(tok) if ctx[0] == "kern" else tok[0] in "U" or tok[0] == "W" and tok[1] in DYNAMICS):
+        if not (
+            _kern_can_end(tok) if ctx[0] == "kern" else tok[0] in "U" or tok[0] == "W" and tok[1] in DYNAMICS
+        ):
             return None
         words = ()
         durations += (None if tok[0] == "U" or ctx[0] != "kern" else field_quarters(s.text),)
     if ch == "\t":
         if ctx[1]:
             return None
-        return LineState(s.spines, kind, s.field + 1, ("I", "") if kind == "interp" else ("F",), words, s.notes,
-                         s.remaining, "", durations, s.strict, s.interp_lines, s.max_spines, s.zero_lines)
+        return LineState(
+            s.spines,
+            kind,
+            s.field + 1,
+            ("I", "") if kind == "interp" else ("F",),
+            words,
+            s.notes,
+            s.remaining,
+            "",
+            durations,
+            s.strict,
+            s.interp_lines,
+            s.max_spines,
+            s.zero_lines,
+        )
     if not ctx[1]:
         return None
     if kind == "interp":
-        return LineState(_apply_interpretations(s.spines, words), notes=s.notes,
-                         remaining=_apply_interpretations(s.remaining, words, min), strict=s.strict,
-                         max_spines=s.max_spines, interp_lines=s.interp_lines + 1, zero_lines=s.zero_lines)
+        return LineState(
+            _apply_interpretations(s.spines, words),
+            notes=s.notes,
+            remaining=_apply_interpretations(s.remaining, words, min),
+            strict=s.strict,
+            max_spines=s.max_spines,
+            interp_lines=s.interp_lines + 1,
+            zero_lines=s.zero_lines,
+        )
     remaining = _end_data_line(s, durations)
     took_no_time = any(d == 0 for d in durations if d is not None)  # a grace note holds the line at 0
-    return LineState(s.spines, notes=s.notes, remaining=remaining, strict=s.strict, max_spines=s.max_spines,
-                     zero_lines=s.zero_lines + 1 if took_no_time else 0)
+    return LineState(
+        s.spines,
+        notes=s.notes,
+        remaining=remaining,
+        strict=s.strict,
+        max_spines=s.max_spines,
+        zero_lines=s.zero_lines + 1 if took_no_time else 0,
+    )
 
 
 def advance(s: LineState, ch: str, ctx: tuple | None = None) -> LineState | None:
@@ -337,28 +424,74 @@ def advance(s: LineState, ch: str, ctx: tuple | None = None) -> LineState | None
     if s.kind == "bar":
         if ch != "\n":
             return None
-        return LineState(s.spines, notes=s.notes, remaining=s.remaining, strict=s.strict, max_spines=s.max_spines)
+        return LineState(
+            s.spines, notes=s.notes, remaining=s.remaining, strict=s.strict, max_spines=s.max_spines
+        )
     if s.kind == "start":
         if ch == BARLINE:
             if not ctx[3]:
                 return None
-            return LineState(s.spines, "bar", notes=s.notes, remaining=s.remaining, strict=s.strict,
-                             max_spines=s.max_spines)
+            return LineState(
+                s.spines,
+                "bar",
+                notes=s.notes,
+                remaining=s.remaining,
+                strict=s.strict,
+                max_spines=s.max_spines,
+            )
         if ch == "*":
             tok = _interp_next(("I", ""), ch, ctx) if ctx[10] else None
-            return LineState(s.spines, "interp", 0, tok, (), s.notes, s.remaining, strict=s.strict,
-                             max_spines=s.max_spines, interp_lines=s.interp_lines,
-                             zero_lines=s.zero_lines) if tok else None
-        s = LineState(s.spines, "data", 0, ("F",), (), s.notes, s.remaining, strict=s.strict, max_spines=s.max_spines,
-                      zero_lines=s.zero_lines)
+            return (
+                LineState(
+                    s.spines,
+                    "interp",
+                    0,
+                    tok,
+                    (),
+                    s.notes,
+                    s.remaining,
+                    strict=s.strict,
+                    max_spines=s.max_spines,
+                    interp_lines=s.interp_lines,
+                    zero_lines=s.zero_lines,
+                )
+                if tok
+                else None
+            )
+        s = LineState(
+            s.spines,
+            "data",
+            0,
+            ("F",),
+            (),
+            s.notes,
+            s.remaining,
+            strict=s.strict,
+            max_spines=s.max_spines,
+            zero_lines=s.zero_lines,
+        )
     kind, tok = s.kind, s.tok
     if ch in "\t\n":
         return _end_field(s, ch, ctx)
     if kind == "interp":
         tok = _interp_next(tok, ch, ctx)
-        return None if tok is None else LineState(s.spines, kind, s.field, tok, s.words, s.notes, s.remaining,
-                                                  strict=s.strict, interp_lines=s.interp_lines,
-                                                  max_spines=s.max_spines, zero_lines=s.zero_lines)
+        return (
+            None
+            if tok is None
+            else LineState(
+                s.spines,
+                kind,
+                s.field,
+                tok,
+                s.words,
+                s.notes,
+                s.remaining,
+                strict=s.strict,
+                interp_lines=s.interp_lines,
+                max_spines=s.max_spines,
+                zero_lines=s.zero_lines,
+            )
+        )
     if ctx[0] == "kern":
         if tok[0] == "F" and (ctx[2] and ch != "." or ctx[4] and ch == "."):
             return None  # a note still sounding: only a null; strict and nothing sounding: no null
@@ -370,9 +503,24 @@ def advance(s: LineState, ch: str, ctx: tuple | None = None) -> LineState | None
         notes = s.notes + (new is not None and new[0] == "N" and new[2] == 1)
     else:
         new, notes = _dynam_next(tok, ch), s.notes
-    return None if new is None else LineState(s.spines, kind, s.field, new, s.words, notes, s.remaining,
-                                               s.text + ch, s.durations, s.strict, max_spines=s.max_spines,
-                                               zero_lines=s.zero_lines)
+    return (
+        None
+        if new is None
+        else LineState(
+            s.spines,
+            kind,
+            s.field,
+            new,
+            s.words,
+            notes,
+            s.remaining,
+            s.text + ch,
+            s.durations,
+            s.strict,
+            max_spines=s.max_spines,
+            zero_lines=s.zero_lines,
+        )
+    )
 
 
 LOOKAHEAD = 10  # characters the mask looks ahead for dead ends
@@ -396,7 +544,9 @@ class KernGrammar:
             m = np.zeros(len(self.chars), dtype=bool)
             for i, c in enumerate(self.chars):
                 nxt = advance(s, c, ctx) if len(c) == 1 else None
-                m[i] = nxt is not None and (c == "\n" or depth >= LOOKAHEAD or self.mask(nxt, depth + 1).any())
+                m[i] = nxt is not None and (
+                    c == "\n" or depth >= LOOKAHEAD or self.mask(nxt, depth + 1).any()
+                )
             self._cache[key] = m
         return m
 
@@ -405,8 +555,9 @@ class KernGrammar:
         return advance(s, self.chars[char_id])
 
 
-def check_body(lines, layout=("kern", "kern", "dynam"), origins=None,
-               strict: int = 0) -> tuple[list[dict], LineState]:
+def check_body(
+    lines, layout=("kern", "kern", "dynam"), origins=None, strict: int = 0
+) -> tuple[list[dict], LineState]:
     """Check prepared body lines (`@` barlines, no header, no terminators); returns the errors
     (line number from 1, column from 1, the line, the reason) and the final state. After a
     broken line the spines stay as they were before it. A barline may also be written with one
@@ -416,20 +567,33 @@ def check_body(lines, layout=("kern", "kern", "dynam"), origins=None,
         start = s
         if line.startswith(BARLINE) and "\t" in line:
             if line.count("\t") + 1 != len(s.spines):
-                errors.append({"line": n, "column": 1, "text": line[:120],
-                               "reason": f"{line.count(chr(9)) + 1} barline fields where {len(s.spines)} spines "
-                                         "are active"})
+                errors.append(
+                    {
+                        "line": n,
+                        "column": 1,
+                        "text": line[:120],
+                        "reason": f"{line.count(chr(9)) + 1} barline fields where {len(s.spines)} spines "
+                        "are active",
+                    }
+                )
             line = BARLINE
         for col, ch in enumerate(line + "\n", 1):
             nxt = advance(s, ch)
             if nxt is None:
                 n_fields = line.count("\t") + 1
-                reason = (f"{n_fields} fields where {len(start.spines)} spines are active"
-                          if n_fields != len(start.spines) and not line.startswith(BARLINE)
-                          else f"{ch!r} not allowed here")
+                reason = (
+                    f"{n_fields} fields where {len(start.spines)} spines are active"
+                    if n_fields != len(start.spines) and not line.startswith(BARLINE)
+                    else f"{ch!r} not allowed here"
+                )
                 errors.append({"line": n, "column": col, "text": line[:120], "reason": reason})
-                s = LineState(start.spines, notes=start.notes, remaining=start.remaining, strict=start.strict,
-                              max_spines=start.max_spines)
+                s = LineState(
+                    start.spines,
+                    notes=start.notes,
+                    remaining=start.remaining,
+                    strict=start.strict,
+                    max_spines=start.max_spines,
+                )
                 break
             s = nxt
     return errors, s

@@ -5,19 +5,27 @@ Per sample i in OUT: sample_i.raw.txt (the model's text), sample_i.krn (finished
 sample the validator's findings for the raw sample (given only the preamble, the barline numbers
 and the terminators: `with_basics`) and for the finished file.
 """
+
 from __future__ import annotations
 
 import os
 import time
 from pathlib import Path
 
-from improvise.kern.grammar import BARLINE, KernGrammar
-from improvise.kern.prepare import KernError, next_spine_types
 from improvise.core.checks import file_error
 from improvise.core.errors import UserError
 from improvise.core.runs import write_bytes, write_json
-from improvise.kern.sample import (DEFAULT_LAYOUT, SampleConfig, finish_body, meter_of, preamble, primer_state,
-                                   sample_body)
+from improvise.kern.grammar import BARLINE, KernGrammar
+from improvise.kern.prepare import KernError, next_spine_types
+from improvise.kern.sample import (
+    DEFAULT_LAYOUT,
+    SampleConfig,
+    finish_body,
+    meter_of,
+    preamble,
+    primer_state,
+    sample_body,
+)
 from improvise.kern.validate import validate_kern
 
 
@@ -41,16 +49,28 @@ def with_basics(text: str, layout=DEFAULT_LAYOUT, tempo: int = 120) -> str:
             except KernError:
                 pass
     body = ["@" if l.startswith("=") else l for l in out]
-    return "\n".join(["!!!OTL: raw sample"] + preamble(layout, meter_of(body), tempo) + out
-                     + ["\t".join("*-" for _ in types)]) + "\n"
+    return (
+        "\n".join(
+            ["!!!OTL: raw sample"]
+            + preamble(layout, meter_of(body), tempo)
+            + out
+            + ["\t".join("*-" for _ in types)]
+        )
+        + "\n"
+    )
 
 
 def _summary(result: dict) -> dict:
     """The JSON part of validate_kern's result."""
-    return {"ok": result["ok"], "grammar_errors": result["grammar"]["errors"][:20],
-            "grammar_error_count": len(result["grammar"]["errors"]), "grammar_notes": result["grammar_notes"],
-            "verovio": result["verovio"], "music21": result["music21"],
-            "music21_dropped_notes": result["music21_dropped_notes"]}
+    return {
+        "ok": result["ok"],
+        "grammar_errors": result["grammar"]["errors"][:20],
+        "grammar_error_count": len(result["grammar"]["errors"]),
+        "grammar_notes": result["grammar_notes"],
+        "verovio": result["verovio"],
+        "music21": result["music21"],
+        "music21_dropped_notes": result["music21_dropped_notes"],
+    }
 
 
 def score_to_files(score, stem: Path, synth: str | None) -> dict:
@@ -96,8 +116,10 @@ def check_synth(synth: str) -> None:
     from improvise.render.audio import find_soundfont, fluidsynth_available
 
     if not fluidsynth_available():
-        raise UserError("--synth fluidsynth: FluidSynth is not installed (Debian: apt-get install fluidsynth); "
-                        "use --synth numpy")
+        raise UserError(
+            "--synth fluidsynth: FluidSynth is not installed (Debian: apt-get install fluidsynth); "
+            "use --synth numpy"
+        )
     if find_soundfont() is None:
         raise UserError("--synth fluidsynth: no General MIDI soundfont found; use --synth numpy")
 
@@ -106,10 +128,12 @@ def to_last_barline(text: str) -> str | None:
     """The sample up to and including its last barline (None when it has none)."""
     lines = text.split("\n")
     bars = [i for i, line in enumerate(lines) if line == BARLINE]
-    return "\n".join(lines[:bars[-1] + 1]) + "\n" if bars else None
+    return "\n".join(lines[: bars[-1] + 1]) + "\n" if bars else None
 
 
-def finish_and_check(text: str, layout, tempo: int, title: str, path: Path, svg: Path | None) -> tuple[dict, dict]:
+def finish_and_check(
+    text: str, layout, tempo: int, title: str, path: Path, svg: Path | None
+) -> tuple[dict, dict]:
     """finish_body, then the validator; a finished file the validator fails (in the last,
     unfinished measure, where the grammar's rhythm count and verovio's can part by a grace note's
     worth) is cut back to its last barline once and checked again."""
@@ -123,8 +147,11 @@ def finish_and_check(text: str, layout, tempo: int, title: str, path: Path, svg:
         checked = validate_kern(again["kern"], path, svg)
         if checked["ok"]:
             again["repairs"].append("cut back to the last barline (the validator failed the last measure)")
-            again["dropped_lines"] += [{"line": None, "text": line[:120], "reason": "after the last barline"}
-                                       for line in text[len(shorter):].split("\n") if line]
+            again["dropped_lines"] += [
+                {"line": None, "text": line[:120], "reason": "after the last barline"}
+                for line in text[len(shorter) :].split("\n")
+                if line
+            ]
             return again, checked
         write_bytes(path, finished["kern"].encode())
         fin = validate_kern(finished["kern"], path, svg)  # the first verdict (and its SVG) stand
@@ -138,12 +165,25 @@ def _one_sample(i: int, s: dict, out: Path, cfg: SampleConfig, layout, files: bo
     t0 = time.perf_counter()
     raw = validate_kern(with_basics(s["text"], layout, cfg.tempo))
     svg_tmp = out / f".{stem.name}.svg.tmp"
-    finished, fin = finish_and_check(s["text"], layout, cfg.tempo, f"improvise kern sample {i} (seed {cfg.seed})",
-                                     stem.with_suffix(".krn"), svg_tmp if files else None)
-    entry = {"index": i, "characters": len(s["text"]), "sample_seconds": s["seconds"], "dead_end": s["dead_end"],
-             "repairs": finished["repairs"], "dropped_lines": finished["dropped_lines"][:20],
-             "raw_with_basics": _summary(raw), "finished": _summary(fin),
-             "validate_seconds": time.perf_counter() - t0}
+    finished, fin = finish_and_check(
+        s["text"],
+        layout,
+        cfg.tempo,
+        f"improvise kern sample {i} (seed {cfg.seed})",
+        stem.with_suffix(".krn"),
+        svg_tmp if files else None,
+    )
+    entry = {
+        "index": i,
+        "characters": len(s["text"]),
+        "sample_seconds": s["seconds"],
+        "dead_end": s["dead_end"],
+        "repairs": finished["repairs"],
+        "dropped_lines": finished["dropped_lines"][:20],
+        "raw_with_basics": _summary(raw),
+        "finished": _summary(fin),
+        "validate_seconds": time.perf_counter() - t0,
+    }
     if files:
         if svg_tmp.is_file():
             os.replace(svg_tmp, stem.with_suffix(".svg"))
@@ -168,10 +208,17 @@ def sample_run(run: Path, out: Path, cfg: SampleConfig, files: bool = True) -> d
         out.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise file_error(out, f"cannot make this folder ({e.strerror or e})") from None
-    samples = [_one_sample(i, sample_body(stepper, chars, cfg, i, layout, grammar), out, cfg, layout, files)
-               for i in range(cfg.n)]
-    doc = {"run": str(run), "config": cfg.to_dict(), "layout": list(layout), "samples": samples,
-           "finished_ok": sum(e["finished"]["ok"] for e in samples),
-           "raw_ok_with_basics": sum(e["raw_with_basics"]["ok"] for e in samples)}
+    samples = [
+        _one_sample(i, sample_body(stepper, chars, cfg, i, layout, grammar), out, cfg, layout, files)
+        for i in range(cfg.n)
+    ]
+    doc = {
+        "run": str(run),
+        "config": cfg.to_dict(),
+        "layout": list(layout),
+        "samples": samples,
+        "finished_ok": sum(e["finished"]["ok"] for e in samples),
+        "raw_ok_with_basics": sum(e["raw_with_basics"]["ok"] for e in samples),
+    }
     write_json(out / "validity.json", doc)
     return doc

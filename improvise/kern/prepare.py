@@ -7,6 +7,7 @@ terminators stay; the old grace-note token `Q` becomes `q` (verovio crashes on `
 skipped, with a warning naming it and the line, when it is not text, declares an unknown
 exclusive interpretation, or has a line whose field count differs from the active spines.
 """
+
 from __future__ import annotations
 
 import json
@@ -130,7 +131,9 @@ def read_kern_text(path: Path) -> str:
         if not path.is_file():
             raise KernError(0, "not a regular file")
         if size > MAX_KERN_BYTES:
-            raise KernError(0, f"{size / 2**20:.0f} MiB, more than a **kern file may have ({MAX_KERN_BYTES >> 20} MiB)")
+            raise KernError(
+                0, f"{size / 2**20:.0f} MiB, more than a **kern file may have ({MAX_KERN_BYTES >> 20} MiB)"
+            )
         data = path.read_bytes()
     except FileNotFoundError:
         raise KernError(0, "no such file") from None
@@ -195,9 +198,16 @@ def prepare_corpus(paths: list[Path], out: Path) -> dict:
         raise UserError(f"no usable **kern file: {unusable(skipped)}")
     corpus = "\n".join(kept) + "\n"
     vocab = Counter(corpus)
-    stats = {"files": len(files), "kept": len(kept), "skipped": skipped, "characters": len(corpus),
-             "vocabulary_size": len(vocab), "vocabulary": dict(sorted(vocab.items())),
-             "data_lines_by_spines": {str(k): v for k, v in sorted(spines.items())}, "grace_Q_to_q": grace}
+    stats = {
+        "files": len(files),
+        "kept": len(kept),
+        "skipped": skipped,
+        "characters": len(corpus),
+        "vocabulary_size": len(vocab),
+        "vocabulary": dict(sorted(vocab.items())),
+        "data_lines_by_spines": {str(k): v for k, v in sorted(spines.items())},
+        "grace_Q_to_q": grace,
+    }
     write_bytes(Path(out), corpus.encode())
     write_bytes(Path(str(out) + ".json"), (json.dumps(stats, indent=2) + "\n").encode())
     return stats

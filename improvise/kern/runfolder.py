@@ -8,6 +8,7 @@ checkpoint's model is config.json's and every weight has the shape config.json i
 values and a floating type. Anything wrong is one `UserError` naming the file and what does not
 match; sizes come from config.json only after they are checked, so no file can ask for memory.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -16,10 +17,10 @@ from pathlib import Path
 
 from improvise.core.checks import MAX_HIDDEN, check_in_dir, file_error
 from improvise.core.errors import UserError
+from improvise.core.runs import load_checkpoint, read_json
 from improvise.kern.config import MAX_LAYERS, KernTrainConfig
 from improvise.kern.grammar import MAX_SPINES
 from improvise.nn.char_lstm import CharLSTM, CharLSTMConfig
-from improvise.core.runs import load_checkpoint, read_json
 
 TASK = "kern"  # config.json's "task" (runs written before it was recorded have none)
 CONFIG_KEYS = ("task", "model", "train", "chars", "layout", "corpus")
@@ -28,8 +29,15 @@ MAX_VOCAB = 4096  # characters a model may read
 
 
 def _type_name(value) -> str:
-    return {bool: "true/false", int: "a whole number", float: "a number", str: "a string", list: "a list",
-            dict: "an object", type(None): "null"}.get(type(value), type(value).__name__)
+    return {
+        bool: "true/false",
+        int: "a whole number",
+        float: "a number",
+        str: "a string",
+        list: "a list",
+        dict: "an object",
+        type(None): "null",
+    }.get(type(value), type(value).__name__)
 
 
 def _fits(value, hint: str) -> bool:
@@ -53,15 +61,20 @@ def check_fields(cls, value, where: Path, key: str):
     fields = {f.name: f for f in dataclasses.fields(cls)}
     unknown = sorted(set(value) - set(fields))
     if unknown:
-        raise file_error(where, f"unknown {key} setting(s) {', '.join(map(repr, unknown[:3]))} "
-                                "(a run of another kind or another version?)")
+        raise file_error(
+            where,
+            f"unknown {key} setting(s) {', '.join(map(repr, unknown[:3]))} "
+            "(a run of another kind or another version?)",
+        )
     for name, f in fields.items():
         if name not in value and f.default is dataclasses.MISSING:
             raise file_error(where, f"{key}.{name} is missing")
         hint = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", "")
         if name in value and not _fits(value[name], hint):
-            raise file_error(where, f"{key}.{name} should be {hint}, not {_type_name(value[name])} "
-                                    f"({str(value[name])[:40]!r})")
+            raise file_error(
+                where,
+                f"{key}.{name} should be {hint}, not {_type_name(value[name])} ({str(value[name])[:40]!r})",
+            )
     try:
         cfg = cls(**value)
         if hasattr(cfg, "validate"):
@@ -73,8 +86,11 @@ def check_fields(cls, value, where: Path, key: str):
 
 def _check_model(model, where: Path, chars) -> None:
     if model.hidden > MAX_HIDDEN or model.layers > MAX_LAYERS or model.vocab_size > MAX_VOCAB:
-        raise file_error(where, f"model of {model.layers} x {model.hidden} units over {model.vocab_size} characters "
-                                f"is beyond the limits ({MAX_LAYERS} x {MAX_HIDDEN}, {MAX_VOCAB})")
+        raise file_error(
+            where,
+            f"model of {model.layers} x {model.hidden} units over {model.vocab_size} characters "
+            f"is beyond the limits ({MAX_LAYERS} x {MAX_HIDDEN}, {MAX_VOCAB})",
+        )
     if not isinstance(chars, str) or not chars or len(set(chars)) != len(chars):
         raise file_error(where, "chars should be a string of distinct characters")
     if len(chars) != model.vocab_size:
@@ -83,10 +99,17 @@ def _check_model(model, where: Path, chars) -> None:
 
 def _check_extras(data: dict, where: Path) -> None:
     layout = data.get("layout", ["kern", "kern", "dynam"])
-    if (not isinstance(layout, list) or not 1 <= len(layout) <= MAX_SPINES
-            or any(t not in ("kern", "dynam") for t in layout) or "kern" not in layout):
-        raise file_error(where, f"layout should be a list of 1 to {MAX_SPINES} spine types \"kern\" or \"dynam\" "
-                                f"(at least one \"kern\"), not {str(layout)[:60]}")
+    if (
+        not isinstance(layout, list)
+        or not 1 <= len(layout) <= MAX_SPINES
+        or any(t not in ("kern", "dynam") for t in layout)
+        or "kern" not in layout
+    ):
+        raise file_error(
+            where,
+            f'layout should be a list of 1 to {MAX_SPINES} spine types "kern" or "dynam" '
+            f'(at least one "kern"), not {str(layout)[:60]}',
+        )
     corpus = data.get("corpus", [])
     if not isinstance(corpus, list) or not all(isinstance(c, str) for c in corpus):
         raise file_error(where, "corpus should be a list of paths")
@@ -101,11 +124,16 @@ def read_run_config(run: Path) -> dict:
     data = read_json(where)
     task = data.get("task", TASK)
     if task != TASK:
-        raise file_error(where, f"a run of task {str(task)[:40]!r}, not a kern run (written by another command)")
+        raise file_error(
+            where, f"a run of task {str(task)[:40]!r}, not a kern run (written by another command)"
+        )
     unknown = sorted(set(data) - set(CONFIG_KEYS))
     if unknown:
-        raise file_error(where, f"unknown key(s) {', '.join(map(repr, unknown[:3]))}: not a kern run folder, "
-                                "or one written by another version")
+        raise file_error(
+            where,
+            f"unknown key(s) {', '.join(map(repr, unknown[:3]))}: not a kern run folder, "
+            "or one written by another version",
+        )
     missing = [k for k in REQUIRED_KEYS if k not in data]
     if missing:
         raise file_error(where, f"no {', '.join(missing)}: not a kern run folder")
@@ -121,8 +149,14 @@ def expected_shapes(model) -> dict[str, tuple]:
     v, h = model.vocab_size, model.hidden
     shapes: dict[str, tuple] = {}
     for k in range(model.layers):
-        shapes.update({f"lstm.weight_ih_l{k}": (4 * h, v if k == 0 else h), f"lstm.weight_hh_l{k}": (4 * h, h),
-                       f"lstm.bias_ih_l{k}": (4 * h,), f"lstm.bias_hh_l{k}": (4 * h,)})
+        shapes.update(
+            {
+                f"lstm.weight_ih_l{k}": (4 * h, v if k == 0 else h),
+                f"lstm.weight_hh_l{k}": (4 * h, h),
+                f"lstm.bias_ih_l{k}": (4 * h,),
+                f"lstm.bias_hh_l{k}": (4 * h,),
+            }
+        )
     return {**shapes, "head.weight": (v, h), "head.bias": (v,)}
 
 
@@ -135,17 +169,24 @@ def check_weights(state, model, where: Path) -> None:
     want = expected_shapes(model)
     missing, extra = sorted(set(want) - set(state)), sorted(set(state) - set(want))
     if missing or extra:
-        parts = ([f"missing {', '.join(missing[:3])}"] if missing else []) + \
-                ([f"unexpected {', '.join(map(str, extra[:3]))}"] if extra else [])
-        raise file_error(where, f"weights of another architecture than config.json's {model.layers} x {model.hidden} "
-                                f"LSTM ({'; '.join(parts)})")
+        parts = ([f"missing {', '.join(missing[:3])}"] if missing else []) + (
+            [f"unexpected {', '.join(map(str, extra[:3]))}"] if extra else []
+        )
+        raise file_error(
+            where,
+            f"weights of another architecture than config.json's {model.layers} x {model.hidden} "
+            f"LSTM ({'; '.join(parts)})",
+        )
     for name, shape in want.items():
         got = state[name]
         if not isinstance(got, torch.Tensor) or not got.is_floating_point():
             raise file_error(where, f"weight {name} is not a floating-point tensor")
         if tuple(got.shape) != shape:
-            raise file_error(where, f"weight {name} has shape {tuple(got.shape)}, config.json's model needs {shape} "
-                                    "(a checkpoint of another size)")
+            raise file_error(
+                where,
+                f"weight {name} has shape {tuple(got.shape)}, config.json's model needs {shape} "
+                "(a checkpoint of another size)",
+            )
         if not bool(torch.isfinite(got).all()):
             raise file_error(where, f"weight {name} holds NaN or infinite values")
 
@@ -173,8 +214,11 @@ def load_kern_model(run: Path):
     blob = open_checkpoint(where)
     check_weights(blob["state_dict"], model_cfg, where)
     if blob.get("model_config") != model_cfg.to_dict():
-        raise file_error(where, f"its model {str(blob.get('model_config'))[:80]} is not config.json's "
-                                f"{model_cfg.to_dict()} (a checkpoint of another run?)")
+        raise file_error(
+            where,
+            f"its model {str(blob.get('model_config'))[:80]} is not config.json's "
+            f"{model_cfg.to_dict()} (a checkpoint of another run?)",
+        )
     extra = blob.get("extra", {})
     if not isinstance(extra, dict):
         raise file_error(where, f"its extra entry should be an object, not {_type_name(extra)}")

@@ -14,6 +14,7 @@ grammar rejects and trailing lines after which the spines would end apart are dr
 `needs_only_basics` says nothing beyond the
 preamble, the numbering and the terminators was needed.
 """
+
 from __future__ import annotations
 
 import time
@@ -25,9 +26,16 @@ import numpy as np
 
 from improvise.core.checks import require
 from improvise.core.errors import UserError
-from improvise.kern.grammar import (BARLINE, CLOSING, MAX_SPINES, KernGrammar, advance, field_quarters,
-                                    initial_state)
 from improvise.core.sample import draw
+from improvise.kern.grammar import (
+    BARLINE,
+    CLOSING,
+    MAX_SPINES,
+    KernGrammar,
+    advance,
+    field_quarters,
+    initial_state,
+)
 
 DEFAULT_LAYOUT = ("kern", "kern", "dynam")  # left hand, right hand, dynamics: 68 of the 69 Mozart files
 BASIC_REPAIRS = ("preamble", "barline numbers", "terminators")
@@ -43,7 +51,9 @@ SYNTHS = ("auto", "fluidsynth", "numpy", "none")
 @dataclass
 class SampleConfig:
     n: int = 1  # samples to draw
-    temperature: float = 0.8  # in [0, 100]: logits divided by this; 0 takes the likeliest character (seed 004: 0.8)
+    temperature: float = (
+        0.8  # in [0, 100]: logits divided by this; 0 takes the likeliest character (seed 004: 0.8)
+    )
     seed: int = 0  # sample i uses the generator seeded [seed, i]
     primer: str = "@"  # text the model reads first, kept as the sample's start (seed 004: "@")
     length: int = 2000  # characters to draw after the primer
@@ -57,11 +67,18 @@ class SampleConfig:
         """Every setting in its documented range (the CLI's flags say the same)."""
         require(1 <= self.n <= MAX_N, f"--n must be in [1, {MAX_N}], not {self.n}")
         require(1 <= self.length <= MAX_LENGTH, f"--length must be in [1, {MAX_LENGTH}], not {self.length}")
-        require(0 <= self.line_tail <= MAX_LENGTH, f"line_tail must be in [0, {MAX_LENGTH}], not {self.line_tail}")
-        require(MIN_TEMPO <= self.tempo <= MAX_TEMPO, f"--tempo must be in [{MIN_TEMPO}, {MAX_TEMPO}], not {self.tempo}")
-        require(0 <= self.temperature <= MAX_TEMPERATURE,  # NaN fails too
-                f"--temperature must be in [0, {MAX_TEMPERATURE:g}] (0: always the likeliest character), "
-                f"not {self.temperature}")
+        require(
+            0 <= self.line_tail <= MAX_LENGTH, f"line_tail must be in [0, {MAX_LENGTH}], not {self.line_tail}"
+        )
+        require(
+            MIN_TEMPO <= self.tempo <= MAX_TEMPO,
+            f"--tempo must be in [{MIN_TEMPO}, {MAX_TEMPO}], not {self.tempo}",
+        )
+        require(
+            0 <= self.temperature <= MAX_TEMPERATURE,  # NaN fails too
+            f"--temperature must be in [0, {MAX_TEMPERATURE:g}] (0: always the likeliest character), "
+            f"not {self.temperature}",
+        )
         require(0 <= self.seed < 2**32, f"--seed must be in [0, {2**32 - 1}], not {self.seed}")
         require(self.synth in SYNTHS, f"--synth must be one of {', '.join(SYNTHS)}, not {self.synth!r}")
 
@@ -82,12 +99,20 @@ def primer_state(primer: str, chars: str, grammar: bool, layout=DEFAULT_LAYOUT, 
     for k, ch in enumerate(primer):
         state = advance(state, ch)
         if state is None:
-            raise UserError(f"--primer {primer[:40]!r} breaks the **kern grammar at character {k + 1} ({ch!r})")
+            raise UserError(
+                f"--primer {primer[:40]!r} breaks the **kern grammar at character {k + 1} ({ch!r})"
+            )
     return state
 
 
-def sample_body(stepper, chars: str, cfg: SampleConfig, index: int = 0, layout=DEFAULT_LAYOUT,
-                grammar: KernGrammar | None = None) -> dict:
+def sample_body(
+    stepper,
+    chars: str,
+    cfg: SampleConfig,
+    index: int = 0,
+    layout=DEFAULT_LAYOUT,
+    grammar: KernGrammar | None = None,
+) -> dict:
     """One sample: {"text", "seconds", "dead_end"}; the text starts with the primer."""
     stoi = {c: i for i, c in enumerate(chars)}
     state = primer_state(cfg.primer, chars, cfg.grammar, layout, cfg.splits)
@@ -114,7 +139,11 @@ def sample_body(stepper, chars: str, cfg: SampleConfig, index: int = 0, layout=D
         if len(out) >= cfg.length and ch == "\n" and not (cfg.grammar and not ends_together(state)):
             break  # the line is done (and, with the grammar, the spines' last notes end together)
         logits = stepper.step(i)
-    return {"text": (cfg.primer or "") + "".join(out), "seconds": time.perf_counter() - t0, "dead_end": dead_end}
+    return {
+        "text": (cfg.primer or "") + "".join(out),
+        "seconds": time.perf_counter() - t0,
+        "dead_end": dead_end,
+    }
 
 
 def ends_together(state) -> bool:
@@ -146,16 +175,27 @@ def preamble(layout, meter: str, tempo: int) -> list[str]:
     """Exclusive interpretations, staves (first **kern the lower staff), clefs, key, meter, tempo."""
     kern = [i for i, t in enumerate(layout) if t == "kern"]
     staff = {i: len(kern) - k for k, i in enumerate(kern)}
-    staves = [f"*staff{staff[i]}" if t == "kern" else "*staff" + "/".join(str(s) for s in sorted(staff.values()))
-              for i, t in enumerate(layout)]
-    clefs = [("*clefF4" if staff[i] == len(kern) and len(kern) > 1 else "*clefG2") if t == "kern" else "*"
-             for i, t in enumerate(layout)]
+    staves = [
+        f"*staff{staff[i]}" if t == "kern" else "*staff" + "/".join(str(s) for s in sorted(staff.values()))
+        for i, t in enumerate(layout)
+    ]
+    clefs = [
+        ("*clefF4" if staff[i] == len(kern) and len(kern) > 1 else "*clefG2") if t == "kern" else "*"
+        for i, t in enumerate(layout)
+    ]
 
     def row(word):
         return "\t".join(word for _ in layout)
 
-    return ["\t".join("**" + t for t in layout), "\t".join(staves), "\t".join(clefs), row("*k[]"), row("*C:"),
-            row("*" + meter), row(f"*MM{tempo}")]
+    return [
+        "\t".join("**" + t for t in layout),
+        "\t".join(staves),
+        "\t".join(clefs),
+        row("*k[]"),
+        row("*C:"),
+        row("*" + meter),
+        row(f"*MM{tempo}"),
+    ]
 
 
 def finish_body(text: str, layout=DEFAULT_LAYOUT, tempo: int = 120, title: str = "improvise") -> dict:
@@ -197,5 +237,11 @@ def finish_body(text: str, layout=DEFAULT_LAYOUT, tempo: int = 120, title: str =
     body = [("@" if l.startswith("=") else l) for l in kept]
     out = [f"!!!OTL: {title}"] + preamble(layout, meter_of(body), tempo) + kept
     out.append("\t".join("*-" for _ in state.spines))
-    return {"kern": "\n".join(out) + "\n", "repairs": repairs, "needs_only_basics": repairs == list(BASIC_REPAIRS),
-            "dropped_lines": dropped, "notes": state.notes, "bars": bar}
+    return {
+        "kern": "\n".join(out) + "\n",
+        "repairs": repairs,
+        "needs_only_basics": repairs == list(BASIC_REPAIRS),
+        "dropped_lines": dropped,
+        "notes": state.notes,
+        "bars": bar,
+    }

@@ -7,6 +7,7 @@ files' texts are joined into one stream cut into `batch` parallel rows; each epo
 stream, read the same way. Run folder: config.json, split.json, metrics.json, model.pt (the best
 weights), checkpoints/epochNNN_<valid loss>.pt (the latest improvements) and resume.pt.
 """
+
 from __future__ import annotations
 
 import math
@@ -18,8 +19,8 @@ import torch
 
 from improvise.core.checks import MAX_EPOCHS, check_memory, file_error
 from improvise.core.errors import UserError
-from improvise.kern.config import KernTrainConfig
 from improvise.core.runs import save_checkpoint, write_json
+from improvise.kern.config import KernTrainConfig
 from improvise.kern.prepare import KernError, kern_files, prepare_text, read_kern_text, unusable
 from improvise.kern.runfolder import check_weights, open_checkpoint, read_run_config
 from improvise.nn.char_lstm import CharLSTM, CharLSTMConfig
@@ -35,8 +36,12 @@ def split_by_file(names: list[str], valid_fraction: float, seed: int) -> dict:
     order = np.random.default_rng(seed).permutation(len(names))
     n_valid = min(len(names) - 1, max(1, int(np.ceil(valid_fraction * len(names)))))
     valid = sorted(names[i] for i in order[:n_valid])
-    return {"seed": seed, "valid_fraction": valid_fraction, "train": [n for n in names if n not in set(valid)],
-            "valid": valid}
+    return {
+        "seed": seed,
+        "valid_fraction": valid_fraction,
+        "train": [n for n in names if n not in set(valid)],
+        "valid": valid,
+    }
 
 
 def read_corpus(paths: list[Path]) -> tuple[dict, list[dict]]:
@@ -53,8 +58,10 @@ def read_corpus(paths: list[Path]) -> tuple[dict, list[dict]]:
     if len(texts) < 2:
         given = ", ".join(map(str, paths[:3])) + (", ..." if len(paths) > 3 else "")
         where = f"{unusable(skipped)}; " if skipped else ""
-        raise UserError(f"{where}need at least two usable .krn files to split into training and validation, "
-                        f"found {len(texts)} of {len(files)}" + ("" if skipped else f" in {given}"))
+        raise UserError(
+            f"{where}need at least two usable .krn files to split into training and validation, "
+            f"found {len(texts)} of {len(files)}" + ("" if skipped else f" in {given}")
+        )
     return texts, skipped
 
 
@@ -63,13 +70,15 @@ def text_to_rows(text: str, stoi: dict, rows: int, seq: int = 1, what: str = "te
     hold two windows of `seq` characters (a window starts anywhere in the first)."""
     length = len(text) // rows
     if length < max(2, 2 * seq):
-        raise UserError(f"the {what} ({len(text)} characters) is too short for {rows} rows of at least "
-                        f"{max(2, 2 * seq)} characters (2 x --seq): lower --batch or --seq, or add files")
-    ids = torch.tensor([stoi[c] for c in text[:rows * length]], dtype=torch.long)
+        raise UserError(
+            f"the {what} ({len(text)} characters) is too short for {rows} rows of at least "
+            f"{max(2, 2 * seq)} characters (2 x --seq): lower --batch or --seq, or add files"
+        )
+    ids = torch.tensor([stoi[c] for c in text[: rows * length]], dtype=torch.long)
     return ids.view(rows, length)
 
 
-def training_bytes(vocab: int, cfg: "KernTrainConfig", chars: int = 0) -> float:
+def training_bytes(vocab: int, cfg: KernTrainConfig, chars: int = 0) -> float:
     """About the memory training takes: weights, gradients, Adam's moments and the best and
     checkpointed copies (8 x the parameters), one batch's activations kept for backward, and
     the corpus as ids (float32 and int64 bytes)."""
@@ -82,10 +91,12 @@ def training_bytes(vocab: int, cfg: "KernTrainConfig", chars: int = 0) -> float:
 def stream_batches(rows: torch.Tensor, seq: int):
     """batches(rng, epoch) for fit_sequences: (x, y, carry) windows of `seq` steps walking the
     rows from a random offset, the state carried after the first."""
+
     def batches(rng: np.random.Generator, epoch: int):
         start = int(rng.integers(0, seq))
         for i, t in enumerate(range(start, rows.shape[1] - 1 - seq + 1, seq)):
-            yield rows[:, t:t + seq].T, rows[:, t + 1:t + seq + 1].T, i > 0
+            yield rows[:, t : t + seq].T, rows[:, t + 1 : t + seq + 1].T, i > 0
+
     return batches
 
 
@@ -96,8 +107,8 @@ def stream_nll(model, rows: torch.Tensor, seq: int = 250) -> float:
     model.eval()
     total, n, state = 0.0, 0, None
     for t in range(0, rows.shape[1] - 1, seq):
-        x, y = rows[:, t:t + seq].T, rows[:, t + 1:t + seq + 1].T
-        x = x[:len(y)]
+        x, y = rows[:, t : t + seq].T, rows[:, t + 1 : t + seq + 1].T
+        x = x[: len(y)]
         _, loss, state = model(x, y, state)
         total += float(loss) * y.numel()
         n += y.numel()
@@ -110,14 +121,25 @@ def _checkpointer(run: Path, model_cfg: dict, extra: dict):
         epoch, best = state["epoch"], state["best"]
         save_checkpoint(run / "resume.pt", model_cfg, state["model"], {**extra, "resume": state})
         if state["stale"] == 0:  # this epoch improved: the best weights, named by their loss
-            save_checkpoint(run / "model.pt", model_cfg, state["best_model"], {**extra, "epoch": epoch, "valid": best})
+            save_checkpoint(
+                run / "model.pt", model_cfg, state["best_model"], {**extra, "epoch": epoch, "valid": best}
+            )
             named = run / "checkpoints" / f"epoch{epoch:03d}_{best:.4f}.pt"
             save_checkpoint(named, model_cfg, state["best_model"], {**extra, "epoch": epoch, "valid": best})
             for old in sorted((run / "checkpoints").glob("epoch*.pt"))[:-KEEP_CHECKPOINTS]:
                 old.unlink()
         hist = state["history"]
-        write_json(run / "metrics.json", {"best_valid_nll": _finite(best), "epochs_run": epoch,
-                                          "seconds": state["seconds"], "history": hist, "finished": False})
+        write_json(
+            run / "metrics.json",
+            {
+                "best_valid_nll": _finite(best),
+                "epochs_run": epoch,
+                "seconds": state["seconds"],
+                "history": hist,
+                "finished": False,
+            },
+        )
+
     return checkpoint
 
 
@@ -134,8 +156,10 @@ def _resume_state(run: Path, cfg: KernTrainConfig, chars: str) -> dict:
     before = {k: v for k, v in old["train_config"].to_dict().items() if k not in RESUME_MAY_CHANGE}
     if before != same or old["chars"] != chars:
         changed = sorted(k for k in same if same[k] != before.get(k)) or ["the corpus's characters"]
-        raise UserError(f"{run}: --resume needs the settings and corpus of the run folder's config.json "
-                        f"(different: {', '.join(changed)})")
+        raise UserError(
+            f"{run}: --resume needs the settings and corpus of the run folder's config.json "
+            f"(different: {', '.join(changed)})"
+        )
     where = run / "resume.pt"
     blob = open_checkpoint(where)
     state = blob.get("extra", {}).get("resume") if isinstance(blob.get("extra"), dict) else None
@@ -152,10 +176,15 @@ def _resume_state(run: Path, cfg: KernTrainConfig, chars: str) -> dict:
 def _check_progress(state: dict, where: Path) -> None:
     """The counters and history of a resume state: the types fit_sequences reads."""
     hist = state.get("history")
-    ok = (isinstance(state.get("epoch"), int) and isinstance(state.get("stale"), int)
-          and isinstance(state.get("best"), float) and isinstance(state.get("seconds", 0.0), (int, float))
-          and isinstance(state.get("optimizer"), dict) and isinstance(hist, dict)
-          and all(isinstance(hist.get(k), list) for k in ("train_loss", "valid_nll", "seconds")))
+    ok = (
+        isinstance(state.get("epoch"), int)
+        and isinstance(state.get("stale"), int)
+        and isinstance(state.get("best"), float)
+        and isinstance(state.get("seconds", 0.0), (int, float))
+        and isinstance(state.get("optimizer"), dict)
+        and isinstance(hist, dict)
+        and all(isinstance(hist.get(k), list) for k in ("train_loss", "valid_nll", "seconds"))
+    )
     if not ok or not 0 <= state["stale"] <= state["epoch"] <= MAX_EPOCHS:
         raise file_error(where, "its training state is damaged (epoch, history or optimizer)")
 
@@ -165,8 +194,12 @@ def _check_optimizer(model, state: dict, where: Path) -> None:
     probe = torch.optim.Adam(model.parameters())
     try:
         probe.load_state_dict(state["optimizer"])
-        shapes_ok = all(t.shape == p.shape for p, s in probe.state.items() for k, t in s.items()
-                        if k in ("exp_avg", "exp_avg_sq"))
+        shapes_ok = all(
+            t.shape == p.shape
+            for p, s in probe.state.items()
+            for k, t in s.items()
+            if k in ("exp_avg", "exp_avg_sq")
+        )
     except (ValueError, KeyError, TypeError, RuntimeError, IndexError, AttributeError) as e:
         raise file_error(where, f"its optimizer state does not fit the model ({str(e)[:100]})") from None
     if not shapes_ok:
@@ -175,14 +208,23 @@ def _check_optimizer(model, state: dict, where: Path) -> None:
 
 def _write_config(run: Path, model_cfg, cfg: KernTrainConfig, chars: str, paths, split: dict) -> None:
     # written on --resume too: the config records the latest budget
-    write_json(run / "config.json", {"task": "kern", "model": model_cfg.to_dict(), "train": cfg.to_dict(),
-                                     "chars": chars, "layout": ["kern", "kern", "dynam"],
-                                     "corpus": [str(p) for p in paths]})
+    write_json(
+        run / "config.json",
+        {
+            "task": "kern",
+            "model": model_cfg.to_dict(),
+            "train": cfg.to_dict(),
+            "chars": chars,
+            "layout": ["kern", "kern", "dynam"],
+            "corpus": [str(p) for p in paths],
+        },
+    )
     write_json(run / "split.json", split)
 
 
-def train_kern(paths: list[Path], run: Path, cfg: KernTrainConfig, resume: bool = False,
-               progress: bool = False) -> dict:
+def train_kern(
+    paths: list[Path], run: Path, cfg: KernTrainConfig, resume: bool = False, progress: bool = False
+) -> dict:
     """Train (or resume) a run folder; returns metrics.json's content."""
     cfg.validate()
     run = Path(run)
@@ -191,13 +233,18 @@ def train_kern(paths: list[Path], run: Path, cfg: KernTrainConfig, resume: bool 
     split = split_by_file(list(texts), cfg.valid_fraction, cfg.seed)
     chars = "".join(sorted(set("".join(texts.values()))))
     total = sum(map(len, texts.values()))
-    check_memory(training_bytes(len(chars), cfg, total),
-                 f"training a {cfg.layers} x {cfg.hidden} LSTM on batches of {cfg.batch} x {cfg.seq} characters")
+    check_memory(
+        training_bytes(len(chars), cfg, total),
+        f"training a {cfg.layers} x {cfg.hidden} LSTM on batches of {cfg.batch} x {cfg.seq} characters",
+    )
     state = _resume_state(run, cfg, chars) if resume else None
     stoi = {c: i for i, c in enumerate(chars)}
-    train_rows = text_to_rows("".join(texts[n] for n in split["train"]), stoi, cfg.batch, cfg.seq, "training text")
-    valid_rows = text_to_rows("".join(texts[n] for n in split["valid"]), stoi, min(cfg.batch, 10), 1,
-                              "validation text")
+    train_rows = text_to_rows(
+        "".join(texts[n] for n in split["train"]), stoi, cfg.batch, cfg.seq, "training text"
+    )
+    valid_rows = text_to_rows(
+        "".join(texts[n] for n in split["valid"]), stoi, min(cfg.batch, 10), 1, "validation text"
+    )
     model_cfg = CharLSTMConfig(len(chars), cfg.hidden, cfg.layers, cfg.dropout)
     torch.manual_seed(cfg.seed)
     model = CharLSTM(model_cfg)
@@ -205,27 +252,58 @@ def train_kern(paths: list[Path], run: Path, cfg: KernTrainConfig, resume: bool 
         _check_optimizer(model, state, run / "resume.pt")
     extra = {"chars": chars}
     _write_config(run, model_cfg, cfg, chars, paths, split)
-    tcfg = SequenceTrainConfig(epochs=cfg.epochs, batch=cfg.batch, window=cfg.seq, lr=cfg.lr, clip=cfg.clip,
-                               patience=cfg.patience, seed=cfg.seed, threads=cfg.threads,
-                               max_seconds=cfg.minutes * 60, lr_decay=cfg.lr_decay)
+    tcfg = SequenceTrainConfig(
+        epochs=cfg.epochs,
+        batch=cfg.batch,
+        window=cfg.seq,
+        lr=cfg.lr,
+        clip=cfg.clip,
+        patience=cfg.patience,
+        seed=cfg.seed,
+        threads=cfg.threads,
+        max_seconds=cfg.minutes * 60,
+        lr_decay=cfg.lr_decay,
+    )
     t0 = time.perf_counter()
-    res = fit_sequences(model, [], [], tcfg, checkpoint=_checkpointer(run, model_cfg.to_dict(), extra), resume=state,
-                        progress=progress, batches=stream_batches(train_rows, cfg.seq),
-                        evaluate=lambda m: stream_nll(m, valid_rows))
+    res = fit_sequences(
+        model,
+        [],
+        [],
+        tcfg,
+        checkpoint=_checkpointer(run, model_cfg.to_dict(), extra),
+        resume=state,
+        progress=progress,
+        batches=stream_batches(train_rows, cfg.seq),
+        evaluate=lambda m: stream_nll(m, valid_rows),
+    )
     _refuse_divergence(run, res, model)
-    metrics = {"best_valid_nll": res["best_valid_nll"], "epochs_run": res["epochs_run"], "seconds": res["seconds"],
-               "wall_seconds_this_call": time.perf_counter() - t0, "history": res["history"], "finished": True,
-               "train_chars": int(train_rows.numel()), "valid_chars": int(valid_rows.numel()),
-               "train_files": len(split["train"]), "valid_files": len(split["valid"]), "skipped": skipped}
-    save_checkpoint(run / "model.pt", model_cfg.to_dict(), model.state_dict(),
-                    {**extra, "valid": res["best_valid_nll"]})
+    metrics = {
+        "best_valid_nll": res["best_valid_nll"],
+        "epochs_run": res["epochs_run"],
+        "seconds": res["seconds"],
+        "wall_seconds_this_call": time.perf_counter() - t0,
+        "history": res["history"],
+        "finished": True,
+        "train_chars": int(train_rows.numel()),
+        "valid_chars": int(valid_rows.numel()),
+        "train_files": len(split["train"]),
+        "valid_files": len(split["valid"]),
+        "skipped": skipped,
+    }
+    save_checkpoint(
+        run / "model.pt", model_cfg.to_dict(), model.state_dict(), {**extra, "valid": res["best_valid_nll"]}
+    )
     write_json(run / "metrics.json", metrics)
     return metrics
 
 
 def _refuse_divergence(run: Path, res: dict, model) -> None:
     """A run whose validation loss was never finite (too high a learning rate) has no model."""
-    finite = math.isfinite(res["best_valid_nll"]) and all(bool(torch.isfinite(p).all()) for p in model.parameters())
+    finite = math.isfinite(res["best_valid_nll"]) and all(
+        bool(torch.isfinite(p).all()) for p in model.parameters()
+    )
     if not finite:
-        raise UserError(f"{run}: training diverged (the validation loss was never a finite number): "
-                        "lower --lr; no model.pt was written for it")
+        raise UserError(
+            f"{run}: training diverged (the validation loss was never a finite number): "
+            "lower --lr; no model.pt was written for it"
+        )

@@ -12,6 +12,7 @@ tokens with a warning and can silently lose notes where spines split and join.
 A file passes when the grammar finds no error, verovio exits cleanly with no error line, and
 music21 reads exactly the grammar's notes.
 """
+
 from __future__ import annotations
 
 import json
@@ -55,12 +56,16 @@ def kern_to_body(text: str) -> tuple[tuple, list[str], list[int], list[dict]]:
             break
         if layout is None:
             if not line.startswith("**"):
-                errors.append({"line": n, "text": line[:120], "reason": "data before the exclusive interpretations"})
+                errors.append(
+                    {"line": n, "text": line[:120], "reason": "data before the exclusive interpretations"}
+                )
                 break
             layout = tuple(f[2:] for f in line.split("\t"))
             bad = [t for t in layout if t not in ("kern", "dynam")]
             if bad:
-                errors.append({"line": n, "text": line[:120], "reason": f"unknown exclusive interpretation **{bad[0]}"})
+                errors.append(
+                    {"line": n, "text": line[:120], "reason": f"unknown exclusive interpretation **{bad[0]}"}
+                )
                 layout = None
                 break
             continue
@@ -72,16 +77,25 @@ def kern_to_body(text: str) -> tuple[tuple, list[str], list[int], list[dict]]:
             continue
         if line.startswith("="):
             if not all(f.startswith("=") for f in fields):
-                errors.append({"line": n, "text": line[:120], "reason": "a barline line with a field that is not one"})
+                errors.append(
+                    {"line": n, "text": line[:120], "reason": "a barline line with a field that is not one"}
+                )
             body.append("@" + "\t" * (len(fields) - 1))
         else:
             body.append(line)
         numbers.append(n)
     if layout is None and not errors:
-        errors.append({"line": len(lines), "text": "", "reason": "no exclusive interpretation line (**kern ...)"})
+        errors.append(
+            {"line": len(lines), "text": "", "reason": "no exclusive interpretation line (**kern ...)"}
+        )
     if layout is not None and not ended and not errors:
-        errors.append({"line": len(lines), "text": lines[-1][:120] if lines else "",
-                       "reason": "spines never terminated with *-"})
+        errors.append(
+            {
+                "line": len(lines),
+                "text": lines[-1][:120] if lines else "",
+                "reason": "spines never terminated with *-",
+            }
+        )
     return layout or (), body, numbers, errors
 
 
@@ -99,8 +113,13 @@ def grammar_check(text: str) -> dict:
     errors += found
     active = len(state.spines)
     if terminator and terminator[0].count("\t") + 1 != active:
-        errors.append({"line": terminator[1], "text": terminator[0][:120],
-                       "reason": f"{terminator[0].count(chr(9)) + 1} terminators where {active} spines are active"})
+        errors.append(
+            {
+                "line": terminator[1],
+                "text": terminator[0][:120],
+                "reason": f"{terminator[0].count(chr(9)) + 1} terminators where {active} spines are active",
+            }
+        )
     errors.sort(key=lambda e: e["line"])
     return {"errors": errors, "notes": state.notes, "layout": list(layout)}
 
@@ -111,19 +130,34 @@ def verovio_check(path: Path, svg_path: Path | None = None, timeout: float = VER
     try:
         p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, errors="replace")
     except subprocess.TimeoutExpired:
-        return {"ok": False, "returncode": None, "messages": [f"timed out after {timeout:.0f} s"],
-                "errors": [f"timed out after {timeout:.0f} s"], "notes": None}
+        return {
+            "ok": False,
+            "returncode": None,
+            "messages": [f"timed out after {timeout:.0f} s"],
+            "errors": [f"timed out after {timeout:.0f} s"],
+            "notes": None,
+        }
     messages = [l for l in p.stderr.splitlines() if l.strip()]
-    errors = [l for l in messages if not l.startswith("[Warning]")
-              and ("Error" in l or "error" in l.split(":")[0] or "terminate called" in l)]
+    errors = [
+        l
+        for l in messages
+        if not l.startswith("[Warning]")
+        and ("Error" in l or "error" in l.split(":")[0] or "terminate called" in l)
+    ]
     try:
         out = json.loads(p.stdout) if p.returncode == 0 else {}
     except json.JSONDecodeError:
         out = {}
     if p.returncode != 0:
         errors.append(f"verovio exited with status {p.returncode}")
-    return {"ok": p.returncode == 0 and not errors, "returncode": p.returncode, "messages": messages[:50],
-            "errors": errors[:50], "notes": out.get("notes"), "pages": out.get("pages")}
+    return {
+        "ok": p.returncode == 0 and not errors,
+        "returncode": p.returncode,
+        "messages": messages[:50],
+        "errors": errors[:50],
+        "notes": out.get("notes"),
+        "pages": out.get("pages"),
+    }
 
 
 def music21_parse(text: str):
@@ -142,7 +176,9 @@ def music21_parse(text: str):
             error = None
         except Exception as e:  # music21 raises many kinds on bad input
             score, error = None, f"{type(e).__name__}: {str(e).splitlines()[0][:200] if str(e) else ''}"
-    lines = [str(w.message)[:200] for w in caught] + [l[:200] for l in printed.getvalue().splitlines() if l.strip()]
+    lines = [str(w.message)[:200] for w in caught] + [
+        l[:200] for l in printed.getvalue().splitlines() if l.strip()
+    ]
     return score, lines, error
 
 
@@ -167,12 +203,21 @@ def validate_kern(text: str, path: Path | None = None, svg_path: Path | None = N
     else:
         v = verovio_check(path, svg_path)
     score, m21_warnings, m21_error = music21_parse(text)
-    m21 = {"error": m21_error, "warnings": m21_warnings[:50],
-           "notes": music21_notes(score) if score is not None else None}
+    m21 = {
+        "error": m21_error,
+        "warnings": m21_warnings[:50],
+        "notes": music21_notes(score) if score is not None else None,
+    }
     dropped = g["notes"] - m21["notes"] if m21["notes"] is not None else None
     m21["ok"] = m21_error is None and dropped == 0
-    result = {"grammar": g, "verovio": v, "music21": m21, "grammar_notes": g["notes"],
-              "music21_dropped_notes": dropped, "ok": not g["errors"] and v["ok"] and m21["ok"]}
+    result = {
+        "grammar": g,
+        "verovio": v,
+        "music21": m21,
+        "grammar_notes": g["notes"],
+        "music21_dropped_notes": dropped,
+        "ok": not g["errors"] and v["ok"] and m21["ok"],
+    }
     result["_score"] = score
     return result
 

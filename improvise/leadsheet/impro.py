@@ -19,6 +19,7 @@ Each melody part is a chorus of the solo: a new one starts at the next top of th
 Impro-Visor would not know is kept in `unparsed`; a directive this reader does not use is passed
 over (styles, volumes, layout), which changes no chord or note.
 """
+
 from __future__ import annotations
 
 import re
@@ -215,4 +216,6 @@ def parse_impro(text: str, name: str = "Impro-Visor lead sheet"):
     title, beats, key = _meta(sheet.meta, name)
     bars = sheet.form.finish()
     melody = _melody(sheet.parts, Fraction(len(bars) * beats))
-    return LeadSheet(title, bars, beats, key, sheet.unparsed, sheet.form.sections, sheet.form.warnings, melody)
+    return LeadSheet(
+        title, bars, beats, key, sheet.unparsed, sheet.form.sections, sheet.form.warnings, melody
+    )

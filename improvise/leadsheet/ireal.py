@@ -18,6 +18,7 @@ the form is played as written, and the reader says so in the sheet's warnings.
 
 A file with several songs needs one picked: `FILE#TITLE` or `FILE#N` (1-based).
 """
+
 from __future__ import annotations
 
 import html
@@ -30,10 +31,14 @@ from improvise.leadsheet.model import FormBuilder, LeadSheet, quarter_beats
 
 MUSIC_PREFIX = "1r34LbKcu7"
 MAX_SONGS = 5000
-_LINK = re.compile(r"(?<=[\"'])ireal(?:b|book)://[^\"'<>]+|ireal(?:b|book)://[^\"'<>\s]+")  # quoted: to the quote
-_TOKEN = re.compile(r"(?P<time>T\d\d)|(?P<mark>\*[A-Za-z]?)|(?P<text><[^<>]{0,300}>?)|(?P<ending>N\d)"
-                    r"|(?P<bar>[{}\[\]|Z])|(?P<alt>\([^()]{0,60}\)?)"
-                    r"|(?P<chord>[A-GW][b#]?[^\s,|\[\]{}()<>*]*)|(?P<other>\S)")
+_LINK = re.compile(
+    r"(?<=[\"'])ireal(?:b|book)://[^\"'<>]+|ireal(?:b|book)://[^\"'<>\s]+"
+)  # quoted: to the quote
+_TOKEN = re.compile(
+    r"(?P<time>T\d\d)|(?P<mark>\*[A-Za-z]?)|(?P<text><[^<>]{0,300}>?)|(?P<ending>N\d)"
+    r"|(?P<bar>[{}\[\]|Z])|(?P<alt>\([^()]{0,60}\)?)"
+    r"|(?P<chord>[A-GW][b#]?[^\s,|\[\]{}()<>*]*)|(?P<other>\S)"
+)
 
 
 def obfuscate50(block: str) -> str:
@@ -69,8 +74,14 @@ def _songs_irealb(body: str) -> list[dict]:
     for i, part in enumerate(parts):
         if part.startswith(MUSIC_PREFIX) and i >= 4:
             title = parts[i - 6] if i >= 6 else parts[0]
-            songs.append({"title": title, "composer": parts[i - 5] if i >= 5 else "", "key": parts[i - 2],
-                          "chart": unscramble(part[len(MUSIC_PREFIX):])})
+            songs.append(
+                {
+                    "title": title,
+                    "composer": parts[i - 5] if i >= 5 else "",
+                    "key": parts[i - 2],
+                    "chart": unscramble(part[len(MUSIC_PREFIX) :]),
+                }
+            )
     return songs
 
 
@@ -82,7 +93,7 @@ def _songs_irealbook(body: str) -> list[dict]:
         if not parts[k]:
             k += 1
             continue
-        title, composer, _style, key, _n, chart = parts[k:k + 6]
+        title, composer, _style, key, _n, chart = parts[k : k + 6]
         songs.append({"title": title, "composer": composer, "key": key, "chart": chart})
         k += 6
     return songs
@@ -91,7 +102,9 @@ def _songs_irealbook(body: str) -> list[dict]:
 def songs_of(text: str, name: str) -> list[dict]:
     """Every song of every iReal Pro link in `text` (a bare link, text or HTML)."""
     text = text.strip()
-    links = [text] if text.startswith(("irealb://", "irealbook://")) and "<" not in text else _LINK.findall(text)
+    links = (
+        [text] if text.startswith(("irealb://", "irealbook://")) and "<" not in text else _LINK.findall(text)
+    )
     songs: list[dict] = []
     for link in links:
         body = unquote(html.unescape(link)).split("://", 1)[1]
@@ -135,7 +148,9 @@ class _Chart:
         num, den = (12, 8) if text == "T12" else (int(text[1]), int(text[2]))
         beats = quarter_beats(num, den, self.name)
         if self.beats is not None and beats != self.beats and self.form.bars:
-            raise UserError(f"{self.name}: the time signature changes to {num}/{den}; one signature a lead sheet")
+            raise UserError(
+                f"{self.name}: the time signature changes to {num}/{den}; one signature a lead sheet"
+            )
         self.beats = beats
 
     def chord(self, text: str) -> None:
@@ -179,7 +194,9 @@ class _Chart:
             self.form.section(text[1:] or "?")
         elif kind == "text":
             if re.search(r"D\.?\s*[CS]\.|Coda|Fine", text, re.I):
-                self.form.warn(f"the jump {text.strip('<>')[:40]!r} is not followed: the form is played as written")
+                self.form.warn(
+                    f"the jump {text.strip('<>')[:40]!r} is not followed: the form is played as written"
+                )
         elif kind == "ending":
             self.close_bar()
             self.form.ending(int(text[1]))
@@ -222,8 +239,15 @@ def parse_chart(song: dict, name: str):
         chart.token(m)
     chart.close_bar()
     bars = chart.form.finish()
-    return LeadSheet(title, bars, chart.beats or 4, _key(song["key"]), chart.unparsed, chart.form.sections,
-                     chart.form.warnings)
+    return LeadSheet(
+        title,
+        bars,
+        chart.beats or 4,
+        _key(song["key"]),
+        chart.unparsed,
+        chart.form.sections,
+        chart.form.warnings,
+    )
 
 
 def read_ireal(text: str, name: str, pick: str | None = None):
@@ -235,10 +259,14 @@ def read_ireal(text: str, name: str, pick: str | None = None):
         if not chosen and pick.isdigit() and 1 <= int(pick) <= len(songs):
             chosen = [songs[int(pick) - 1]]
         if not chosen:
-            raise UserError(f"{name}: no song {pick[:60]!r} among {len(songs)} "
-                            f"({', '.join(s['title'][:30] for s in songs[:5])}{' ...' if len(songs) > 5 else ''})")
+            raise UserError(
+                f"{name}: no song {pick[:60]!r} among {len(songs)} "
+                f"({', '.join(s['title'][:30] for s in songs[:5])}{' ...' if len(songs) > 5 else ''})"
+            )
         return parse_chart(chosen[0], name)
     if len(songs) > 1:
-        raise UserError(f"{name}: {len(songs)} songs; pick one as {name}#TITLE or {name}#N "
-                        f"({', '.join(s['title'][:30] for s in songs[:5])}{' ...' if len(songs) > 5 else ''})")
+        raise UserError(
+            f"{name}: {len(songs)} songs; pick one as {name}#TITLE or {name}#N "
+            f"({', '.join(s['title'][:30] for s in songs[:5])}{' ...' if len(songs) > 5 else ''})"
+        )
     return parse_chart(songs[0], name)

@@ -5,6 +5,7 @@ This module sits above the readers (`leadsheet_text`, `leadsheet_impro`, `leadsh
 `leadsheet_sources`), which sit above the model in `improvise.leadsheet.model`: no module below imports
 one above it.
 """
+
 from __future__ import annotations
 
 import re
@@ -59,8 +60,10 @@ def _read_file(path: Path, kind: str, pick: str | None = None) -> LeadSheet:
 
         tunes = load_standards(path)
         if len(tunes) != 1:
-            raise UserError(f"{path}: a standards file of {len(tunes)} tunes; pass it as --standards "
-                            "and a title as the lead sheet")
+            raise UserError(
+                f"{path}: a standards file of {len(tunes)} tunes; pass it as --standards "
+                "and a title as the lead sheet"
+            )
         return expand_standard(tunes[0])
     from improvise.leadsheet.text import parse_text
 

@@ -36,6 +36,7 @@ of its own names the bars that follow. `#` inside a line is a sharp (`F#m7`, `C7
 Every loop over what a file says is bounded: at most `checks.MAX_BARS` bars in the played form,
 `checks.MAX_BEATS_PER_BAR` beats a bar, `MAX_SLOTS_PER_BAR` chords a bar, `MAX_FILE_BYTES` read.
 """
+
 from __future__ import annotations
 
 import re
@@ -43,8 +44,8 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
-from improvise.core.chords import ChordSymbol
 from improvise.core.checks import MAX_BARS, MAX_BEATS_PER_BAR, check_in_file
+from improvise.core.chords import ChordSymbol
 from improvise.core.errors import UserError
 from improvise.core.music import PITCH_CLASS_NAMES, parse_pitch_class
 
@@ -97,17 +98,24 @@ class LeadSheet:
         m = re.match(r"^([A-G][b#]?)", self.key)
         return parse_pitch_class(m.group(1)) if m else None
 
-    def transpose(self, semitones: int) -> "LeadSheet":
+    def transpose(self, semitones: int) -> LeadSheet:
         key = self.key
         root = self.key_root()
         if root is not None:
             key = PITCH_CLASS_NAMES[(root + semitones) % 12] + re.sub(r"^[A-G][b#]?", "", self.key)
         melody = [MelodyNote(n.pitch + semitones, n.start, n.length) for n in self.melody]
-        return LeadSheet(self.title, [[c.transpose(semitones) for c in bar] for bar in self.bars],
-                         self.beats_per_bar, key, list(self.unparsed), list(self.sections), list(self.warnings),
-                         [n for n in melody if 0 <= n.pitch <= 127])
+        return LeadSheet(
+            self.title,
+            [[c.transpose(semitones) for c in bar] for bar in self.bars],
+            self.beats_per_bar,
+            key,
+            list(self.unparsed),
+            list(self.sections),
+            list(self.warnings),
+            [n for n in melody if 0 <= n.pitch <= 127],
+        )
 
-    def to_key(self, key: str) -> "LeadSheet":
+    def to_key(self, key: str) -> LeadSheet:
         """Transposed so that its key's root is `key`'s (shortest way, up to a tritone)."""
         here = self.key_root()
         if here is None:
@@ -133,9 +141,13 @@ class LeadSheet:
             start = round(n.start * steps_per_beat)
             if 0 <= start < len(chords) and start not in notes:
                 notes[start] = Note(n.pitch, start, max(1, round(n.length * steps_per_beat)))
-        return Tune(chords=chords, melody=[notes[k] for k in sorted(notes)],
-                    steps_per_bar=self.beats_per_bar * steps_per_beat, beats_per_bar=self.beats_per_bar,
-                    tempo_bpm=tempo_bpm)
+        return Tune(
+            chords=chords,
+            melody=[notes[k] for k in sorted(notes)],
+            steps_per_bar=self.beats_per_bar * steps_per_beat,
+            beats_per_bar=self.beats_per_bar,
+            tempo_bpm=tempo_bpm,
+        )
 
 
 class FormBuilder:
@@ -158,16 +170,20 @@ class FormBuilder:
 
     def _room(self, n: int) -> None:
         if len(self.bars) + n > MAX_BARS:
-            raise UserError(f"{self.name}: the played form would be longer than {MAX_BARS} bars "
-                            "(the most a lead sheet may have)")
+            raise UserError(
+                f"{self.name}: the played form would be longer than {MAX_BARS} bars "
+                "(the most a lead sheet may have)"
+            )
 
     def section(self, label: str) -> None:
         self._section = label[:40]
 
     def bar(self, slots: list[ChordSymbol]) -> None:
         if len(slots) > MAX_SLOTS_PER_BAR:
-            raise UserError(f"{self.name}: bar {len(self.bars) + 1} has {len(slots)} chords; at most "
-                            f"{MAX_SLOTS_PER_BAR} fit in a bar")
+            raise UserError(
+                f"{self.name}: bar {len(self.bars) + 1} has {len(slots)} chords; at most "
+                f"{MAX_SLOTS_PER_BAR} fit in a bar"
+            )
         self._room(1)
         if self._section is not None:
             self.sections.append((len(self.bars), self._section))
@@ -186,7 +202,7 @@ class FormBuilder:
 
     def repeat_end(self, times: int = 2) -> None:
         end = self._body_end if self._body_end is not None else len(self.bars)
-        body = self.bars[self._start:end]
+        body = self.bars[self._start : end]
         self._room(len(body) * (times - 1))
         self.bars += [list(b) for b in body] * (times - 1)
         if self._body_end is None:
@@ -210,12 +226,16 @@ def quarter_beats(numerator: int, denominator: int, where: str) -> int:
     """Quarter-note beats in a bar of `numerator/denominator` (6/8 -> 3), bounded; a UserError
     naming `where` for a time signature that is out of range or not whole quarters (7/8)."""
     if not 1 <= numerator <= MAX_BEATS_PER_BAR or denominator not in (1, 2, 4, 8, 16, 32, 64):
-        raise UserError(f"{where}: time signature {numerator}/{denominator} is out of range "
-                        f"(1 to {MAX_BEATS_PER_BAR} beats of a whole, half, quarter ... 64th note)")
+        raise UserError(
+            f"{where}: time signature {numerator}/{denominator} is out of range "
+            f"(1 to {MAX_BEATS_PER_BAR} beats of a whole, half, quarter ... 64th note)"
+        )
     beats = Fraction(numerator * 4, denominator)
     if beats.denominator != 1:
-        raise UserError(f"{where}: time signature {numerator}/{denominator} is not a whole number of "
-                        "quarter notes; lead sheets here count bars in quarter-note beats")
+        raise UserError(
+            f"{where}: time signature {numerator}/{denominator} is not a whole number of "
+            "quarter notes; lead sheets here count bars in quarter-note beats"
+        )
     return int(beats)
 
 
@@ -242,6 +262,6 @@ def format_bars(sheet: LeadSheet, per_line: int = 4) -> str:
     lines = []
     for i in range(0, len(cells), per_line):
         labels = [starts[k] for k in range(i, i + per_line) if k in starts]
-        row = " | ".join(f"{c:<{width}}" for c in cells[i:i + per_line])
+        row = " | ".join(f"{c:<{width}}" for c in cells[i : i + per_line])
         lines.append(f"{i + 1:4d}  | {row} |" + (f"  [{', '.join(labels)}]" if labels else ""))
     return "\n".join(lines)

@@ -3,6 +3,7 @@ source: see `improvise.data.music21_io`), the jazz-standards JSON (iReal Pro pla
 collected as JSON), and the chord changes under a Weimar Jazz Database solo. All give
 `leadsheet.LeadSheet`s; where the harmony moves inside a bar, a bar gets as many equal slots
 as its changes need (a beat, or a fraction of one)."""
+
 from __future__ import annotations
 
 import json
@@ -20,7 +21,9 @@ _SUBDIVISIONS = (1, 2, 3, 4, 6, 8, 12)  # slots a beat that a bar's changes may 
 def _bar_slots(changes: list[tuple[float, ChordSymbol]], beats: int, previous: ChordSymbol | None) -> list:
     """One bar's slots from (beat offset, chord) changes: the fewest equal slots that place
     every change where it is (to a twelfth of a beat), merged where they agree."""
-    k = next((k for k in _SUBDIVISIONS if all(abs(off * k - round(off * k)) < 1e-6 for off, _ in changes)), 12)
+    k = next(
+        (k for k in _SUBDIVISIONS if all(abs(off * k - round(off * k)) < 1e-6 for off, _ in changes)), 12
+    )
     n = beats * k
     slots = []
     for s in range(n):
@@ -53,7 +56,9 @@ def _measure_changes(m, beats: int, bar: int, unparsed: list, warnings: list) ->
         text = "N.C." if isinstance(cs, harmony.NoChord) else music21_figure_to_text(cs.figure)
         off = float(cs.offset)
         if not 0 <= off < beats:
-            warnings.append(f"bar {bar}: {text} at beat {off + 1:g} of a {beats}-beat bar, moved to its last beat")
+            warnings.append(
+                f"bar {bar}: {text} at beat {off + 1:g} of a {beats}-beat bar, moved to its last beat"
+            )
             off = min(max(off, 0.0), beats - 1.0)
         try:
             changes.append((off, parse_chord(text)))
@@ -72,8 +77,10 @@ def _beats_of(part, path: Path) -> int:
     first = (sigs[0].numerator, sigs[0].denominator)
     for ts in sigs[1:]:
         if (ts.numerator, ts.denominator) != first:
-            raise UserError(f"{path}: the time signature changes from {first[0]}/{first[1]} to "
-                            f"{ts.numerator}/{ts.denominator}; one signature a lead sheet")
+            raise UserError(
+                f"{path}: the time signature changes from {first[0]}/{first[1]} to "
+                f"{ts.numerator}/{ts.denominator}; one signature a lead sheet"
+            )
     return quarter_beats(first[0], first[1], str(path))
 
 
@@ -88,8 +95,11 @@ def read_musicxml_leadsheet(path: Path):
     part = score.parts[0] if getattr(score, "parts", None) else score
     beats = _beats_of(part, path)
     form, unparsed, warnings, previous = FormBuilder(str(path)), [], [], None
-    endings = {id(el): rb.number for rb in part.spannerBundle.getByClass("RepeatBracket")
-               for el in rb.getSpannedElements()[:1]}
+    endings = {
+        id(el): rb.number
+        for rb in part.spannerBundle.getByClass("RepeatBracket")
+        for el in rb.getSpannedElements()[:1]
+    }
     for number, m in enumerate(part.getElementsByClass("Measure"), 1):
         if getattr(m.leftBarline, "direction", None) == "start":
             form.repeat_start()
@@ -103,9 +113,11 @@ def read_musicxml_leadsheet(path: Path):
             times = getattr(m.rightBarline, "times", None)
             form.repeat_end(min(int(times), 16) if isinstance(times, int) and times > 1 else 2)
     if not form.bars:
-        raise UserError(f"{path}: no chord symbols found" + (f" that parse ({', '.join(unparsed[:5])})"
-                                                             if unparsed else ""))
-    title = (score.metadata.title if score.metadata and score.metadata.title else path.stem)
+        raise UserError(
+            f"{path}: no chord symbols found"
+            + (f" that parse ({', '.join(unparsed[:5])})" if unparsed else "")
+        )
+    title = score.metadata.title if score.metadata and score.metadata.title else path.stem
     ks = next(iter(part.recurse().getElementsByClass(key.KeySignature)), None)
     tonic = ks.asKey().tonic.name.replace("-", "b") if ks is not None else None
     for text in warnings[:20]:
@@ -208,8 +220,13 @@ def parse_rate(tunes: list[dict]) -> dict:
         sheet = expand_standard(tune)
         bad += [(_title(tune) or "?", tok) for tok in sheet.unparsed]
         total += sum(len(b) for b in sheet.bars) + len(sheet.unparsed)
-    return {"tunes": len(tunes), "tokens": total, "unparsed": len(bad),
-            "parsed_rate": 1 - len(bad) / total if total else 1.0, "examples": bad[:20]}
+    return {
+        "tunes": len(tunes),
+        "tokens": total,
+        "unparsed": len(bad),
+        "parsed_rate": 1 - len(bad) / total if total else 1.0,
+        "examples": bad[:20],
+    }
 
 
 # ---- the WJD ------------------------------------------------------------------------------
@@ -224,8 +241,11 @@ def wjd_leadsheet(folder: Path, melid: int):
     spb, beats = t.steps_per_bar, t.steps_per_bar // t.steps_per_beat
     bars, previous = [], None
     for start in range(0, t.steps, spb):
-        changes = [(float(Fraction(k, t.steps_per_beat)), t.chords[start + k]) for k in range(0, min(spb, t.steps - start))
-                   if start + k == 0 or t.chords[start + k] != t.chords[start + k - 1]]
+        changes = [
+            (float(Fraction(k, t.steps_per_beat)), t.chords[start + k])
+            for k in range(0, min(spb, t.steps - start))
+            if start + k == 0 or t.chords[start + k] != t.chords[start + k - 1]
+        ]
         slots = _bar_slots(changes, beats, previous)
         if slots:
             bars.append(slots)

@@ -5,6 +5,7 @@ Comments: a line whose first non-space character is `#`, and anything after `;`.
 a line is a sharp (`| C7#9 | F#m7 B7 |`), never a comment. A chord token that does not parse is
 kept in `LeadSheet.unparsed` with its bar number, never dropped silently.
 """
+
 from __future__ import annotations
 
 import re
@@ -15,8 +16,10 @@ from improvise.leadsheet.model import FormBuilder, LeadSheet, quarter_beats
 
 _META = re.compile(r"^(title|time|key|section)\s*:\s*(.*)$", re.I)
 # repeat start, repeat end (with an optional ending number after it), ending, bar line, a word
-_TOKEN = re.compile(r"(?P<start>\|{1,2}:)|(?P<end>:\|{1,2}\]?)(?P<next>\d)?\.?|(?P<ending>[|\[])(?P<num>\d)\.?"
-                    r"|(?P<bar>\|\]|\|\||\||\])|(?P<word>[^\s|\[\]]+|\[|\])")
+_TOKEN = re.compile(
+    r"(?P<start>\|{1,2}:)|(?P<end>:\|{1,2}\]?)(?P<next>\d)?\.?|(?P<ending>[|\[])(?P<num>\d)\.?"
+    r"|(?P<bar>\|\]|\|\||\||\])|(?P<word>[^\s|\[\]]+|\[|\])"
+)
 _CONTINUE = ("%", "/", ".")
 
 
@@ -35,7 +38,9 @@ def _time(meta: dict, name: str) -> int:
     return quarter_beats(int(m.group(1)), int(m.group(2)), name)
 
 
-def _slots(words: list[str], previous: ChordSymbol | None, unparsed: list[str], bar: int) -> list[ChordSymbol]:
+def _slots(
+    words: list[str], previous: ChordSymbol | None, unparsed: list[str], bar: int
+) -> list[ChordSymbol]:
     """A bar's chord slots; a token that does not parse is recorded with its bar number."""
     out = []
     for tok in words:
@@ -108,5 +113,12 @@ def parse_text(text: str, name: str = "lead sheet"):
     reader.close_bar()
     beats = _time(meta, name)
     bars = reader.form.finish()
-    return LeadSheet(meta.get("title", name)[:200], bars, beats, meta.get("key") or None, reader.unparsed,
-                     reader.form.sections, reader.form.warnings)
+    return LeadSheet(
+        meta.get("title", name)[:200],
+        bars,
+        beats,
+        meta.get("key") or None,
+        reader.unparsed,
+        reader.form.sections,
+        reader.form.warnings,
+    )

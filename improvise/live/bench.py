@@ -4,6 +4,7 @@ with the other core kept busy; and the OSC flood (issue 13): `osc_flood` sends `
 --osc` thousands of careless /note messages and counts the notes left open in session.mid and
 at the output, the steps missed and how late they were (`flood_figures` for the acceptance
 flood, 10,000 messages in 25 s; `python -m improvise.live.bench` prints it)."""
+
 from __future__ import annotations
 
 import multiprocessing as mp
@@ -78,9 +79,13 @@ def live_figures(source, notes: int = 10_000) -> dict:
                 stop.set()
                 proc.join(5)
         res["busy" if busy else "idle"] = {
-            "latency_ms_median": float(np.median(lat)), "latency_ms_p99": float(np.percentile(lat, 99)),
-            "latency_ms_max": float(lat.max()), "generate32_ms_median": float(np.median(gen)),
-            "generate32_ms_p99": float(np.percentile(gen, 99)), "notes": notes}
+            "latency_ms_median": float(np.median(lat)),
+            "latency_ms_p99": float(np.percentile(lat, 99)),
+            "latency_ms_max": float(lat.max()),
+            "generate32_ms_median": float(np.median(gen)),
+            "generate32_ms_p99": float(np.percentile(gen, 99)),
+            "notes": notes,
+        }
     return res
 
 
@@ -97,8 +102,12 @@ def osc_round_trip_ms(source, trips: int = 1000) -> np.ndarray:
     listen = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     listen.bind(("127.0.0.1", 0))
     listen.settimeout(1.0)
-    engine = JamEngine(JamConfig(click=False, drums="off"), OscOutPort(*listen.getsockname()), RealClock(),
-                       pitch_source=source)
+    engine = JamEngine(
+        JamConfig(click=False, drums="off"),
+        OscOutPort(*listen.getsockname()),
+        RealClock(),
+        pitch_source=source,
+    )
     engine.set_mode("improv")
     engine._set_replacing(True, "bench")
     client = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -126,6 +135,7 @@ def osc_round_trip_ms(source, trips: int = 1000) -> np.ndarray:
 
 
 # ---- the OSC flood (issue 13) ----------------------------------------------------------------
+
 
 def free_udp_port() -> int:
     """A UDP port on 127.0.0.1 that nothing is bound to right now."""
@@ -211,8 +221,11 @@ def midi_open_notes(path) -> dict[str, tuple[int, int]]:
     """`open_notes` of each track of a MIDI file, by track name."""
     out = {}
     for track in mido.MidiFile(path).tracks:
-        ev = [((m.channel, m.note), m.type == "note_on" and m.velocity > 0) for m in track
-              if m.type in ("note_on", "note_off")]
+        ev = [
+            ((m.channel, m.note), m.type == "note_on" and m.velocity > 0)
+            for m in track
+            if m.type in ("note_on", "note_off")
+        ]
         out[track.name] = open_notes(ev)
     return out
 
@@ -241,8 +254,15 @@ def _send_flood(port: int, pairs: list[tuple[int, int]], seconds: float) -> floa
     return time.perf_counter() - t0
 
 
-def osc_flood(out_dir, messages: int = 10_000, seconds: float = 25.0, model: str | None = None,
-              mode: str = "free", seed: int = 0, extra: tuple = ()) -> dict:
+def osc_flood(
+    out_dir,
+    messages: int = 10_000,
+    seconds: float = 25.0,
+    model: str | None = None,
+    mode: str = "free",
+    seed: int = 0,
+    extra: tuple = (),
+) -> dict:
     """`improvise jam --osc` in a subprocess, flooded with `messages` /note messages over
     `seconds` from 127.0.0.1 (`flood_messages`: duplicates, orphan offs, notes never released).
     Returns the session's timing and input counters, the notes left open in each track of
@@ -253,18 +273,36 @@ def osc_flood(out_dir, messages: int = 10_000, seconds: float = 25.0, model: str
     from pathlib import Path
 
     out_dir = Path(out_dir)
-    flags = ["--out", str(out_dir), "--mode", mode, "--seed", str(seed), *(["--model", str(model)] if model else []),
-             *extra]
+    flags = [
+        "--out",
+        str(out_dir),
+        "--mode",
+        mode,
+        "--seed",
+        str(seed),
+        *(["--model", str(model)] if model else []),
+        *extra,
+    ]
     got, sent_s = _flood_jam(flags, flood_messages(messages, seed), seconds)
     doc = json.loads((out_dir / "session.json").read_text())
     notes = [((p[2], p[0]), p[1] > 0) for _, a, p in got if a == "/note" and len(p) >= 3]
     stuck_out, reons_out = open_notes(notes)
     tracks = midi_open_notes(out_dir / "session.mid")
-    return {"messages": messages, "seconds": round(sent_s, 2), "mode": mode, "timing": doc["timing"],
-            "input": doc.get("input"), "stuck_in_session_mid": sum(s for s, _ in tracks.values()),
-            "reons_in_session_mid": sum(r for _, r in tracks.values()), "tracks": tracks,
-            "stuck_at_output": stuck_out, "reons_at_output": reons_out, "output_notes": len(notes),
-            "load_average": [round(x, 2) for x in os.getloadavg()], "cpus": os.cpu_count()}
+    return {
+        "messages": messages,
+        "seconds": round(sent_s, 2),
+        "mode": mode,
+        "timing": doc["timing"],
+        "input": doc.get("input"),
+        "stuck_in_session_mid": sum(s for s, _ in tracks.values()),
+        "reons_in_session_mid": sum(r for _, r in tracks.values()),
+        "tracks": tracks,
+        "stuck_at_output": stuck_out,
+        "reons_at_output": reons_out,
+        "output_notes": len(notes),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+        "cpus": os.cpu_count(),
+    }
 
 
 def _flood_jam(flags: list[str], pairs: list[tuple[int, int]], seconds: float) -> tuple[list, float]:
@@ -276,8 +314,20 @@ def _flood_jam(flags: list[str], pairs: list[tuple[int, int]], seconds: float) -
 
     port_in, port_out = free_udp_port(), free_udp_port()
     listener = OscListener(port_out)
-    cmd = [sys.executable, "-m", "improvise", "jam", "--osc", "--seconds", f"{seconds + 1.5:g}", "--osc-in",
-           str(port_in), "--osc-out", str(port_out), *flags]
+    cmd = [
+        sys.executable,
+        "-m",
+        "improvise",
+        "jam",
+        "--osc",
+        "--seconds",
+        f"{seconds + 1.5:g}",
+        "--osc-in",
+        str(port_in),
+        "--osc-out",
+        str(port_out),
+        *flags,
+    ]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         if not listener.first.wait(120):  # the engine is up once its first click arrives
@@ -300,31 +350,52 @@ def flood_lines(figures: list[dict]) -> list[str]:
     rows = []
     for f in figures:
         t, n = f["timing"], f["input"] or {}
-        dropped = sum(n.get(k, 0) for k in ("dropped_over_step_limit", "dropped_queue_full", "left_unhandled"))
-        rows.append(f"| {f['mode']} | nice {t.get('nice', 0)} | {f['messages']:,} in {f['seconds']:g} s | "
-                    f"{t['steps']} | {t['missed_steps']} | {t['lateness_ms_median']:.3f} | {t['lateness_ms_p99']:.3f} | "
-                    f"{t['lateness_ms_max']:.3f} | {f['stuck_in_session_mid']} | {f['stuck_at_output']} | "
-                    f"{n.get('duplicate_on', 0)} / {n.get('orphan_off', 0)} / {dropped} | "
-                    f"{f['load_average'][0]:.2f} |")
-    return ["", "## The live engine under an OSC flood (`improvise jam --osc`)", "",
-            "A client on 127.0.0.1 sends /note messages evenly over the time given (`live.bench.osc_flood`): note-ons",
-            "and note-offs of random pitches, with duplicate note-ons, note-offs of notes that are not on, and notes",
-            "never released. Open notes: note-ons with no note-off after them, in session.mid and in what the engine",
-            "sent. Duplicates and orphans are coalesced; dropped: over 32 note-ons a step, or past the input queue.", "",
-            "| mode | priority | messages | steps | missed | lateness median ms | p99 ms | max ms | open in "
-            "session.mid | open at output | duplicate / orphan / dropped | load average |",
-            "|---|---|---|---|---|---|---|---|---|---|---|---|", *rows]
+        dropped = sum(
+            n.get(k, 0) for k in ("dropped_over_step_limit", "dropped_queue_full", "left_unhandled")
+        )
+        rows.append(
+            f"| {f['mode']} | nice {t.get('nice', 0)} | {f['messages']:,} in {f['seconds']:g} s | "
+            f"{t['steps']} | {t['missed_steps']} | {t['lateness_ms_median']:.3f} | {t['lateness_ms_p99']:.3f} | "
+            f"{t['lateness_ms_max']:.3f} | {f['stuck_in_session_mid']} | {f['stuck_at_output']} | "
+            f"{n.get('duplicate_on', 0)} / {n.get('orphan_off', 0)} / {dropped} | "
+            f"{f['load_average'][0]:.2f} |"
+        )
+    return [
+        "",
+        "## The live engine under an OSC flood (`improvise jam --osc`)",
+        "",
+        "A client on 127.0.0.1 sends /note messages evenly over the time given (`live.bench.osc_flood`): note-ons",
+        "and note-offs of random pitches, with duplicate note-ons, note-offs of notes that are not on, and notes",
+        "never released. Open notes: note-ons with no note-off after them, in session.mid and in what the engine",
+        "sent. Duplicates and orphans are coalesced; dropped: over 32 note-ons a step, or past the input queue.",
+        "",
+        "| mode | priority | messages | steps | missed | lateness median ms | p99 ms | max ms | open in "
+        "session.mid | open at output | duplicate / orphan / dropped | load average |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        *rows,
+    ]
 
 
-def flood_figures(out_root, messages: int = 10_000, seconds: float = 25.0, model: str | None = None) -> list[dict]:
+def flood_figures(
+    out_root, messages: int = 10_000, seconds: float = 25.0, model: str | None = None
+) -> list[dict]:
     """The issue-13 acceptance flood (10,000 messages in 25 s) in free and improv mode, at the
     default priority (nice -10 where allowed) and at the ordinary nice 0."""
     from pathlib import Path
 
     out_root = Path(out_root)
-    return [osc_flood(out_root / f"{mode}-nice{nice}", messages, seconds, model=model, mode=mode,
-                      extra=("--nice", str(nice)))
-            for mode in ("free", "improv") for nice in (-10, 0)]
+    return [
+        osc_flood(
+            out_root / f"{mode}-nice{nice}",
+            messages,
+            seconds,
+            model=model,
+            mode=mode,
+            extra=("--nice", str(nice)),
+        )
+        for mode in ("free", "improv")
+        for nice in (-10, 0)
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -338,14 +409,22 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m improvise.live.bench")
     ap.add_argument("--messages", type=int_flag(1, 1_000_000), default=10_000, help="OSC messages, 1-1000000")
     ap.add_argument("--seconds", type=float_flag(0.1, 3600), default=25.0, help="over this long, 0.1-3600")
-    ap.add_argument("--model", default=None, help="a blues run folder or markov[:K] (default: the headline model)")
-    ap.add_argument("--append", default=None, help="also append the Markdown to this file (make fuzz: "
-                    "docs/reliability.md)")
+    ap.add_argument(
+        "--model", default=None, help="a blues run folder or markov[:K] (default: the headline model)"
+    )
+    ap.add_argument(
+        "--append",
+        default=None,
+        help="also append the Markdown to this file (make fuzz: docs/reliability.md)",
+    )
     a = ap.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         lines = flood_lines(flood_figures(tmp, a.messages, a.seconds, a.model))
-    lines += ["", f"Command: `python -m improvise.live.bench --messages {a.messages} --seconds {a.seconds:g}` "
-              "(`make fuzz` runs it after the fuzz suite)."]
+    lines += [
+        "",
+        f"Command: `python -m improvise.live.bench --messages {a.messages} --seconds {a.seconds:g}` "
+        "(`make fuzz` runs it after the fuzz suite).",
+    ]
     print("\n".join(lines))
     if a.append:
         with open(a.append, "a") as f:

@@ -1,5 +1,6 @@
 """Time sources for the engine, swappable as in mido: the engine only asks `now()` and
 `sleep_until(t)` (seconds since the clock started)."""
+
 from __future__ import annotations
 
 import time

@@ -12,6 +12,7 @@ Input layout of the model, index by index: 0-7 the previous step's token (one-ho
 the position of the step to predict in its bar (one-hot over 16 sixteenths). Output: 8
 logits over the next step's token.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -19,9 +20,9 @@ import torch
 
 from improvise.core.checks import file_error
 from improvise.core.errors import ConfigError
+from improvise.core.sample import draw
 from improvise.live.midifile import read_midi
 from improvise.nn.melody_rnn import MelodyRNN, MelodyRNNConfig
-from improvise.core.sample import draw
 from improvise.train.loop import SequenceTrainConfig, fit_sequences
 
 KICK, SNARE, HAT = 1, 2, 4
@@ -33,8 +34,12 @@ MAX_PATTERN_BARS = 1_000  # bars of a user's drum MIDI file
 
 def rule_pattern(loop_steps: int, steps_per_bar: int, bass_onsets: set[int]) -> list[int]:
     """Seed 003's drums as tokens, one per step of the loop."""
-    return [(KICK if s % steps_per_bar == 0 else 0) | (SNARE if s in bass_onsets else 0) | (HAT if s % 2 == 0 else 0)
-            for s in range(loop_steps)]
+    return [
+        (KICK if s % steps_per_bar == 0 else 0)
+        | (SNARE if s in bass_onsets else 0)
+        | (HAT if s % 2 == 0 else 0)
+        for s in range(loop_steps)
+    ]
 
 
 def synth_patterns(n: int = 200, bars: int = 4, seed: int = 0) -> list[list[int]]:
@@ -96,8 +101,11 @@ def midi_to_drum_pattern(path) -> list[int]:
             if m.type == "note_on" and m.velocity > 0 and m.channel == 9 and m.note in bits:
                 k = start + int(round(t / step_ticks))
                 if k >= 16 * MAX_PATTERN_BARS:
-                    raise file_error(path, f"a drum hit in bar {k // 16 + 1}: drum patterns of at most "
-                                           f"{MAX_PATTERN_BARS} bars, please")
+                    raise file_error(
+                        path,
+                        f"a drum hit in bar {k // 16 + 1}: drum patterns of at most "
+                        f"{MAX_PATTERN_BARS} bars, please",
+                    )
                 hits[k] = hits.get(k, 0) | bits[m.note]
         if mid.type == 2 and hits:  # the next pattern starts on the bar after this one
             start = (max(hits) // 16 + 1) * 16
@@ -115,15 +123,23 @@ class DrumLSTM:
         self.rng = np.random.default_rng(seed)
 
     @classmethod
-    def train(cls, patterns: list[list[int]] | None = None, epochs: int = 25, seed: int = 0, **kw) -> "DrumLSTM":
+    def train(
+        cls, patterns: list[list[int]] | None = None, epochs: int = 25, seed: int = 0, **kw
+    ) -> DrumLSTM:
         """Train on `patterns` (token lists starting on a bar; default: `synth_patterns`), ~1 s."""
         patterns = patterns or synth_patterns(seed=seed)
         data = [pattern_tensors(p + p) for p in patterns]  # twice round, so the loop's seam is learned
         split = max(1, len(data) // 10)
         torch.manual_seed(seed)
-        model = MelodyRNN(MelodyRNNConfig(input_size=INPUT_SIZE, n_events=N_TOKENS, hidden=32, layers=1, dropout=0.0))
-        fit_sequences(model, data[split:] or data, data[:split],  # one pattern: it is also the validation
-                      SequenceTrainConfig(epochs=epochs, windows=128, window=64, batch=32, lr=1e-2, seed=seed))
+        model = MelodyRNN(
+            MelodyRNNConfig(input_size=INPUT_SIZE, n_events=N_TOKENS, hidden=32, layers=1, dropout=0.0)
+        )
+        fit_sequences(
+            model,
+            data[split:] or data,
+            data[:split],  # one pattern: it is also the validation
+            SequenceTrainConfig(epochs=epochs, windows=128, window=64, batch=32, lr=1e-2, seed=seed),
+        )
         return cls(model, seed=seed, **kw)
 
     @torch.no_grad()

@@ -25,6 +25,7 @@ already holds ends the first one (a duplicate), a note-off for a pitch not held 
 and `close()` releases every note still down and silences the output. `counts` says how
 many messages each rule caught; a session writes them to session.json.
 """
+
 from __future__ import annotations
 
 import copy
@@ -34,17 +35,23 @@ from dataclasses import asdict, dataclass, field
 import mido
 import numpy as np
 
+from improvise.core.errors import ConfigError
 from improvise.live.drums import rule_pattern
 from improvise.live.grid import LoopSpec, tap_tempo
 from improvise.live.pitches import fit_pitch
 from improvise.live.ports import OutPort
-from improvise.core.errors import ConfigError
 
 MODES = ("free", "bass", "chords", "improv")
 BLUES_PCS = (0, 3, 5, 6, 7, 10)  # the blues scale, relative to the key
 DEFAULT_CONTROLS = {  # CC number -> action (--controls FILE replaces them: live/jam.py load_controls)
-    20: "mode:bass", 21: "mode:chords", 22: "mode:improv", 23: "mode:free", 24: "tap",
-    64: "pedal", 14: "tempo", 15: "temperature",
+    20: "mode:bass",
+    21: "mode:chords",
+    22: "mode:improv",
+    23: "mode:free",
+    24: "tap",
+    64: "pedal",
+    14: "tempo",
+    15: "temperature",
 }
 
 
@@ -60,8 +67,9 @@ class JamConfig:
     high: int = 96  # highest machine pitch
     generate_ahead: int = 32  # pitches generated at once; refilled below a quarter of this
     max_ons_per_step: int = 32  # performer note-ons taken a grid step; more is a flood: dropped and counted
-    channels: dict = field(default_factory=lambda: {"human": 0, "machine": 1, "bass": 2, "chords": 3, "drums": 9,
-                                                    "click": 9})  # output channel of each role
+    channels: dict = field(
+        default_factory=lambda: {"human": 0, "machine": 1, "bass": 2, "chords": 3, "drums": 9, "click": 9}
+    )  # output channel of each role
     click_notes: tuple = (76, 77, 37)  # GM high wood block (loop top), low wood block (bar), side stick
     drum_notes: tuple = (36, 38, 42)  # GM kick, snare, closed hi-hat
     controls: dict = field(default_factory=lambda: dict(DEFAULT_CONTROLS))
@@ -89,6 +97,7 @@ class JamConfig:
 @dataclass
 class Layer:
     """A recorded pass: notes as (on_step, off_step, pitch, velocity) in loop steps."""
+
     notes: list[tuple[int, int, int, int]]
 
     def events(self, loop_steps: int) -> dict[int, list[tuple[str, int, int]]]:
@@ -248,7 +257,9 @@ class JamEngine:
         """The performer let go of `pitch` (held): end it in the recording and at the output."""
         channel = self.down.pop(pitch)
         if self.recorder is not None:
-            self.recorder(self.clock.now(), "performer", mido.Message("note_off", channel=channel, note=pitch))
+            self.recorder(
+                self.clock.now(), "performer", mido.Message("note_off", channel=channel, note=pitch)
+            )
         if self.recording is not None and self.mode in ("bass", "chords"):
             self._record(pitch, 0)
         for q in self.held.pop(pitch, []):
@@ -307,7 +318,9 @@ class JamEngine:
         self._event("mode", mode=mode)
         self.mode = mode
         start = -(-self.step // n) * n  # the next loop top (this step, if it is one and not yet played)
-        self.recording = {"layer": mode, "start": start, "open": {}, "notes": []} if mode in ("bass", "chords") else None
+        self.recording = (
+            {"layer": mode, "start": start, "open": {}, "notes": []} if mode in ("bass", "chords") else None
+        )
         self.replace_requested = mode == "improv"
 
     def set_tempo(self, bpm: float) -> None:
@@ -386,6 +399,8 @@ class JamEngine:
             elif self.unprimed:  # the model hears this step's notes now, not in the middle of the next step
                 self.source.prime(self.unprimed)
                 self.unprimed = []
-        if self.cfg.drums == "model" and self.drum_pass is not None and s == 0:  # after this step's notes went out
+        if (
+            self.cfg.drums == "model" and self.drum_pass is not None and s == 0
+        ):  # after this step's notes went out
             self.drum_next = self.drum_model.continue_pattern(self.drum_pass, n, spec.steps_per_bar)
             self._event("drums", generated=n)

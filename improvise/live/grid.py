@@ -1,4 +1,5 @@
 """The loop: N bars of a time signature at a tempo, on a 16th-note grid."""
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass

@@ -7,6 +7,7 @@ not handled before the step waits for after it. The queue holds at most `capacit
 past that, new note-ons are dropped (a note-off is still taken, up to twice the capacity, so
 that the notes already sounding can end), and `counts` says how many.
 """
+
 from __future__ import annotations
 
 import select
@@ -18,8 +19,9 @@ MIDI_POLL = 0.001  # seconds between looks at a MIDI input port (it has nothing 
 
 
 def is_note_off(msg) -> bool:
-    return getattr(msg, "type", None) == "note_off" or (getattr(msg, "type", None) == "note_on"
-                                                        and msg.velocity == 0)
+    return getattr(msg, "type", None) == "note_off" or (
+        getattr(msg, "type", None) == "note_on" and msg.velocity == 0
+    )
 
 
 class Inbox:

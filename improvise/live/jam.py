@@ -1,5 +1,6 @@
 """`improvise jam` as plain functions: a simulated session from a MIDI performance (or the
 built-in demo performer), and a live session over OSC and MIDI on the wall clock."""
+
 from __future__ import annotations
 
 import json
@@ -13,8 +14,15 @@ from improvise.core.errors import ConfigError, UserError
 from improvise.live.engine import DEFAULT_CONTROLS, MODES, JamConfig
 from improvise.live.grid import LoopSpec
 from improvise.live.pitches import BluesPitchSource
-from improvise.live.session import (PRIORITY_NICE, check_session_length, performance_from_midi, realtime_engine, run_realtime,
-                                    simulate, write_session)
+from improvise.live.session import (
+    PRIORITY_NICE,
+    check_session_length,
+    performance_from_midi,
+    realtime_engine,
+    run_realtime,
+    simulate,
+    write_session,
+)
 
 ACTIONS = tuple(f"mode:{m}" for m in MODES) + ("tap", "pedal", "tempo", "temperature")
 MAX_CONTROLS_BYTES = 64 << 10  # a controls file maps at most 128 CCs: a few KiB
@@ -33,7 +41,9 @@ def load_controls(path: Path) -> dict[int, str]:
     try:
         raw = json.loads(path.read_bytes().decode("utf-8"))
     except (ValueError, RecursionError) as e:  # not UTF-8, not JSON, nested too deep
-        raise file_error(path, f"not JSON ({str(e).splitlines()[0][:100] if str(e) else type(e).__name__})") from None
+        raise file_error(
+            path, f"not JSON ({str(e).splitlines()[0][:100] if str(e) else type(e).__name__})"
+        ) from None
     if not isinstance(raw, dict):
         raise file_error(path, f"a JSON object of CC number -> action, not {json_type(raw)}")
     controls = {}
@@ -43,8 +53,11 @@ def load_controls(path: Path) -> dict[int, str]:
         except ValueError:
             cc = None
         if cc is None or not 0 <= cc <= 127 or not isinstance(action, str) or action not in ACTIONS:
-            raise file_error(path, f"{key!r} -> {str(action)[:40]!r}: CC numbers are 0-127 and actions one of "
-                                   f"{', '.join(ACTIONS)}")
+            raise file_error(
+                path,
+                f"{key!r} -> {str(action)[:40]!r}: CC numbers are 0-127 and actions one of "
+                f"{', '.join(ACTIONS)}",
+            )
         controls[cc] = action
     return controls
 
@@ -69,7 +82,9 @@ def lead_sheet_pcs(source: str, standards: Path | None, spec: LoopSpec) -> list[
     except (UserError, MemoryError):
         raise
     except Exception as e:  # noqa: BLE001  (the readers parse text, JSON and MusicXML: any failure is the file's)
-        raise file_error(source, f"cannot read this lead sheet ({type(e).__name__}: {str(e)[:100]})") from None
+        raise file_error(
+            source, f"cannot read this lead sheet ({type(e).__name__}: {str(e)[:100]})"
+        ) from None
     if getattr(sheet, "unparsed", None):
         raise file_error(source, f"chords that do not parse: {', '.join(sheet.unparsed[:5])}")
     if not steps:
@@ -104,14 +119,17 @@ def parse_markov(model: str) -> int:
     """'markov' -> 2, 'markov:K' -> K (the chain's order, 0-8); a ConfigError naming --model else."""
     if model == "markov":
         return 2
-    k = model[len("markov:"):] if model.startswith("markov:") else ""
+    k = model[len("markov:") :] if model.startswith("markov:") else ""
     if not (k.isdecimal() and len(k) <= 2 and 0 <= int(k) <= MAX_MARKOV_ORDER):
-        raise ConfigError(f"--model {model!r}: the Markov source is markov or markov:K, K an order 0-{MAX_MARKOV_ORDER}")
+        raise ConfigError(
+            f"--model {model!r}: the Markov source is markov or markov:K, K an order 0-{MAX_MARKOV_ORDER}"
+        )
     return int(k)
 
 
-def make_source(model: Path | str | None, key: int = 0, seed: int = 0, temperature: float = 0.85,
-                progress: bool = True):
+def make_source(
+    model: Path | str | None, key: int = 0, seed: int = 0, temperature: float = 0.85, progress: bool = True
+):
     """The blues model of run folder `model`; "markov" or "markov:K": an order-K (default 2)
     Markov chain over intervals fit on the blues corpus; None: the headline blues model,
     trained now (~1 s)."""
@@ -128,8 +146,13 @@ def make_source(model: Path | str | None, key: int = 0, seed: int = 0, temperatu
     if progress:
         print("no --model: training the headline blues model (seed 0) ...", flush=True)
     trained = train_blues(BluesConfig())
-    return BluesPitchSource(NumpyChordMelody.from_module(trained.model), BluesEncoding(), key=key, seed=seed,
-                            temperature=temperature)
+    return BluesPitchSource(
+        NumpyChordMelody.from_module(trained.model),
+        BluesEncoding(),
+        key=key,
+        seed=seed,
+        temperature=temperature,
+    )
 
 
 def make_drums(cfg: JamConfig, patterns: Path | None = None, seed: int = 0):
@@ -142,7 +165,7 @@ def make_drums(cfg: JamConfig, patterns: Path | None = None, seed: int = 0):
     loops = None
     if patterns is not None:
         tokens = midi_to_drum_pattern(patterns)
-        loops = [tokens[k:k + 32] for k in range(0, max(1, len(tokens) - 31), 16)]
+        loops = [tokens[k : k + 32] for k in range(0, max(1, len(tokens) - 31), 16)]
     return DrumLSTM.train(loops, seed=seed)
 
 
@@ -160,7 +183,9 @@ def demo_performance(spec: LoopSpec, key: int = 0) -> tuple[list, dict[int, str]
     roots = [0, 0, 5, 0, 7, 5, 0, 7]  # I I IV I V IV I V, a bar each, cycling over the loop
     for bar in range(spec.bars):
         r = 36 + key + roots[bar % len(roots)]
-        for k, (off, length, iv) in enumerate([(0, 3, 0), (spb // 2 - 2, 2, 7), (spb // 2, 3, 10), (spb - 2, 2, 12)]):
+        for k, (off, length, iv) in enumerate(
+            [(0, 3, 0), (spb // 2 - 2, 2, 7), (spb // 2, 3, 10), (spb - 2, 2, 12)]
+        ):
             note(bar * spb + off, length, r + iv, 100 if k == 0 else 85)
         for iv in (0, 4, 7, 10):
             note(n + bar * spb, spb, 48 + key + roots[bar % len(roots)] % 12 + iv, 64)
@@ -174,9 +199,17 @@ def demo_performance(spec: LoopSpec, key: int = 0) -> tuple[list, dict[int, str]
     return out, {0: "bass", 1: "chords"}
 
 
-def jam_simulate(performance: str | Path, out: Path, cfg: JamConfig, model: Path | None = None,
-                 modes: dict[int, str] | None = None, audio: str | None = "auto", seed: int = 0,
-                 temperature: float = 0.85, drum_patterns: Path | None = None) -> dict:
+def jam_simulate(
+    performance: str | Path,
+    out: Path,
+    cfg: JamConfig,
+    model: Path | None = None,
+    modes: dict[int, str] | None = None,
+    audio: str | None = "auto",
+    seed: int = 0,
+    temperature: float = 0.85,
+    drum_patterns: Path | None = None,
+) -> dict:
     """Play a MIDI file (or "demo") into the engine in simulated time; write the session.
     Everything the user gave is read and checked before the models are trained."""
     cfg.validate()
@@ -193,9 +226,19 @@ def jam_simulate(performance: str | Path, out: Path, cfg: JamConfig, model: Path
     t0 = time.perf_counter()
     engine, rec, port = simulate(cfg, perf, source=source, modes=modes, drum_model=drums)
     seconds = time.perf_counter() - t0
-    return write_session(out, engine, rec, {"performance": str(performance), "simulated": True,
-                                            "compute_seconds": round(seconds, 3), "input": dict(engine.counts),
-                                            "left_sounding": sorted(port.sounding())}, audio=audio)
+    return write_session(
+        out,
+        engine,
+        rec,
+        {
+            "performance": str(performance),
+            "simulated": True,
+            "compute_seconds": round(seconds, 3),
+            "input": dict(engine.counts),
+            "left_sounding": sorted(port.sounding()),
+        },
+        audio=audio,
+    )
 
 
 class Fan:
@@ -209,10 +252,23 @@ class Fan:
             o.send(msg)
 
 
-def jam_live(cfg: JamConfig, seconds: float, out: Path | None = None, osc: bool = True, host: str = "127.0.0.1",
-             osc_in_port: int = 57121, osc_out_port: int = 57120, midi_in: str | None = None,
-             midi_out: str | None = None, model: Path | None = None, seed: int = 0, mode: str = "free",
-             drum_patterns: Path | None = None, virtual: bool = False, nice: int = PRIORITY_NICE) -> dict:
+def jam_live(
+    cfg: JamConfig,
+    seconds: float,
+    out: Path | None = None,
+    osc: bool = True,
+    host: str = "127.0.0.1",
+    osc_in_port: int = 57121,
+    osc_out_port: int = 57120,
+    midi_in: str | None = None,
+    midi_out: str | None = None,
+    model: Path | None = None,
+    seed: int = 0,
+    mode: str = "free",
+    drum_patterns: Path | None = None,
+    virtual: bool = False,
+    nice: int = PRIORITY_NICE,
+) -> dict:
     """The engine on the wall clock for `seconds`, fed by OSC (and MIDI ports if named); its
     notes go out as OSC (and to the MIDI output). Writes session.json (and .mid) to `out`.
     The ports are opened first, so that a port that cannot be had is an error at once. The
@@ -240,8 +296,12 @@ def jam_live(cfg: JamConfig, seconds: float, out: Path | None = None, osc: bool 
         for port in (osc_in, inp, mout):
             if port is not None:
                 port.close()
-    extra = {"realtime": True, "input": timing.pop("input"), "timing": timing,
-             "osc_in": list(osc_in.address) if osc_in else None}
+    extra = {
+        "realtime": True,
+        "input": timing.pop("input"),
+        "timing": timing,
+        "osc_in": list(osc_in.address) if osc_in else None,
+    }
     if out is not None:
         return write_session(out, engine, rec, extra, audio=None)
     return extra

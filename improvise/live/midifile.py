@@ -1,6 +1,7 @@
 """Reading a MIDI file for the live engine: a performance to simulate (`live.session`) or a drum
 pattern (`live.drums`), bounded in size, every way it can be malformed one line naming it.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -18,7 +19,9 @@ def read_midi(path: Path, what: str = "MIDI file") -> mido.MidiFile:
     path = check_in_file(path, what)
     size = path.stat().st_size
     if size > MAX_MIDI_BYTES:
-        raise file_error(path, f"{size / 2**20:.1f} MiB; a {what} of at most {MAX_MIDI_BYTES >> 20} MiB, please")
+        raise file_error(
+            path, f"{size / 2**20:.1f} MiB; a {what} of at most {MAX_MIDI_BYTES >> 20} MiB, please"
+        )
     try:
         mid = mido.MidiFile(path)
     except MemoryError:
@@ -26,7 +29,9 @@ def read_midi(path: Path, what: str = "MIDI file") -> mido.MidiFile:
     except Exception as e:  # noqa: BLE001  (mido's parser raises many kinds: each means a malformed file)
         raise file_error(path, f"not a readable MIDI file ({str(e)[:120] or type(e).__name__})") from None
     if mid.type not in (0, 1, 2):
-        raise file_error(path, f"not a readable MIDI file (format {mid.type}; MIDI files are format 0, 1 or 2)")
+        raise file_error(
+            path, f"not a readable MIDI file (format {mid.type}; MIDI files are format 0, 1 or 2)"
+        )
     if mid.ticks_per_beat < 0:  # the header's division has its top bit set: frames a second, ticks a frame
         raise file_error(path, "SMPTE timing (frames a second) is not supported: save it with ticks a beat")
     if mid.ticks_per_beat == 0:

@@ -9,6 +9,7 @@ Out (what the engine sends, e.g. to SuperCollider, live/jam.scd):
 The input socket is non-blocking so that the single-threaded run loop can poll it between
 grid steps.
 """
+
 from __future__ import annotations
 
 import socket

@@ -7,13 +7,14 @@ path, no torch) in any key; `MarkovPitchSource` an order-k Markov chain over mel
 (Todd's interval coding, so it is key- and register-free); `CyclePitchSource` repeats a given
 list (tests, demos). Any model with prime/generate plugs in.
 """
+
 from __future__ import annotations
 
 import numpy as np
 
 from improvise.blues.generate import input_vector
-from improvise.core.sample import draw
 from improvise.core.errors import ConfigError
+from improvise.core.sample import draw
 
 
 class CyclePitchSource:
@@ -47,7 +48,7 @@ class BluesPitchSource:
         self.belief, self.chord, self.pitch, self.t = 0, 0, 0, 0
 
     @classmethod
-    def from_run(cls, run_dir, **kw) -> "BluesPitchSource":
+    def from_run(cls, run_dir, **kw) -> BluesPitchSource:
         from improvise.blues.task import load_blues_run
         from improvise.encodings.blues import BluesEncoding
         from improvise.nn.reference import NumpyChordMelody
@@ -101,7 +102,7 @@ class MarkovPitchSource:
         self.last = start
 
     @classmethod
-    def train(cls, melodies: list[list[int]] | None = None, order: int = 2, **kw) -> "MarkovPitchSource":
+    def train(cls, melodies: list[list[int]] | None = None, order: int = 2, **kw) -> MarkovPitchSource:
         """Fit on MIDI pitch sequences (default: the melodies of the synthesized blues corpus)."""
         from improvise.nn.baselines import MarkovChain
 
@@ -118,24 +119,31 @@ class MarkovPitchSource:
 
     def prime(self, pitches: list[int]) -> None:
         if pitches:
-            self.context = (self.context + self._ids([self.last] + list(pitches)))[-max(self.chain.order, 1):]
+            self.context = (self.context + self._ids([self.last] + list(pitches)))[
+                -max(self.chain.order, 1) :
+            ]
             self.last = pitches[-1]
 
     def generate(self, n: int) -> list[int]:
-        ids = self.chain.sample(n, self.rng, primer=self.context[-self.chain.order:] if self.chain.order else (),
-                                temperature=self.temperature)
+        ids = self.chain.sample(
+            n,
+            self.rng,
+            primer=self.context[-self.chain.order :] if self.chain.order else (),
+            temperature=self.temperature,
+        )
         out, p = [], self.last
         for step in ids - self.SPAN:  # a walk by the drawn intervals, folded by octaves into C3-C6
             p = int(p + step)
             p += 12 * ((48 - p + 11) // 12) if p < 48 else -12 * ((p - 84 + 11) // 12) if p > 84 else 0
             out.append(p)
-        self.context = (self.context + ids.tolist())[-max(self.chain.order, 1):]
+        self.context = (self.context + ids.tolist())[-max(self.chain.order, 1) :]
         self.last = out[-1]
         return out
 
 
-def fit_pitch(pitch: int, register: float, span: int, allowed: frozenset[int] | None,
-              low: int = 21, high: int = 108) -> int:
+def fit_pitch(
+    pitch: int, register: float, span: int, allowed: frozenset[int] | None, low: int = 21, high: int = 108
+) -> int:
     """`pitch` moved to the octave nearest the human's `register`, then to the nearest pitch
     whose class is in `allowed` (None: any), and kept within `span` semitones of the register
     and inside [low, high]. Ties go down."""

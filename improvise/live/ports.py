@@ -2,6 +2,7 @@
 sound so that every note-on gets its note-off and `panic()` can silence them; `MemoryPort` is
 an in-memory port for tests and simulations; `open_midi` opens real ports through mido and
 python-rtmidi."""
+
 from __future__ import annotations
 
 import os
@@ -39,7 +40,9 @@ class OutPort:
         if msg.type in ("note_on", "note_off"):
             key = (msg.channel, msg.note)
             if key in self.sounding:  # end it: an off asked for, or a retrigger
-                out.append((self.sounding.pop(key), mido.Message("note_off", channel=msg.channel, note=msg.note)))
+                out.append(
+                    (self.sounding.pop(key), mido.Message("note_off", channel=msg.channel, note=msg.note))
+                )
                 self.counts["retriggered"] += msg.type == "note_on" and msg.velocity > 0
             if msg.type == "note_on" and msg.velocity > 0:
                 self.sounding[key] = role
@@ -60,8 +63,10 @@ class OutPort:
     def panic(self) -> list[tuple[str | None, mido.Message]]:
         """A note-off for every sounding note, then all-notes-off on every channel used;
         returns the note-offs sent, with their roles."""
-        out = [(role, mido.Message("note_off", channel=ch, note=note))
-               for (ch, note), role in sorted(self.sounding.items())]
+        out = [
+            (role, mido.Message("note_off", channel=ch, note=note))
+            for (ch, note), role in sorted(self.sounding.items())
+        ]
         self.sounding.clear()
         for _, m in out:
             self._send(m)
@@ -128,7 +133,9 @@ def open_midi(input_name: str | None, output_name: str | None, virtual: bool = F
             inp.close()
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         flag = "--midi-out" if inp is not None or input_name is None else "--midi-in"
-        raise UserError(f"{flag}: cannot open MIDI ports ({first[:160]}); available outputs: {_names()}") from None
+        raise UserError(
+            f"{flag}: cannot open MIDI ports ({first[:160]}); available outputs: {_names()}"
+        ) from None
     return inp, out
 
 

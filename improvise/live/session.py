@@ -7,6 +7,7 @@
 - `write_session()`: session.mid (a track per role), session.json (config, what happened
   when, timing), and session.wav through the rendering path.
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -62,11 +63,17 @@ def performance_from_midi(path: Path) -> list[tuple[float, mido.Message]]:
         if msg.type not in ("note_on", "note_off", "control_change"):
             continue
         if t > MAX_PERFORMANCE_SECONDS:
-            raise file_error(path, f"a {msg.type} at {t:.6g} s: jam --simulate plays performances of at most "
-                                   f"{MAX_PERFORMANCE_SECONDS:g} s")
+            raise file_error(
+                path,
+                f"a {msg.type} at {t:.6g} s: jam --simulate plays performances of at most "
+                f"{MAX_PERFORMANCE_SECONDS:g} s",
+            )
         if len(out) == MAX_PERFORMANCE_MESSAGES:
-            raise file_error(path, f"more than {MAX_PERFORMANCE_MESSAGES} notes and controllers: "
-                                   "jam --simulate plays at most that many")
+            raise file_error(
+                path,
+                f"more than {MAX_PERFORMANCE_MESSAGES} notes and controllers: "
+                "jam --simulate plays at most that many",
+            )
         out.append((t, msg))
     if not out:
         raise file_error(path, "no notes to play")
@@ -79,13 +86,22 @@ def check_session_length(spec, last: float, loops: int, what: str) -> None:
     loop = spec.loop_steps * spec.step_seconds
     total = last + loops * loop
     if total > MAX_SIMULATED_SECONDS:
-        raise ConfigError(f"{what} {loops} loops of {loop:.6g} s ({spec.bars} bars of {spec.beats_per_bar}/"
-                          f"{spec.beat_unit} at {spec.tempo_bpm:g} bpm): {total:.6g} s in all; jam --simulate plays "
-                          f"at most {MAX_SIMULATED_SECONDS:g} s: ask for fewer --bars or a faster --tempo")
+        raise ConfigError(
+            f"{what} {loops} loops of {loop:.6g} s ({spec.bars} bars of {spec.beats_per_bar}/"
+            f"{spec.beat_unit} at {spec.tempo_bpm:g} bpm): {total:.6g} s in all; jam --simulate plays "
+            f"at most {MAX_SIMULATED_SECONDS:g} s: ask for fewer --bars or a faster --tempo"
+        )
 
 
-def simulate(cfg: JamConfig, performance: list[tuple[float, mido.Message]], source=None,
-             modes: dict[int, str] | None = None, extra_loops: int = 1, start: float = 0.0, drum_model=None):
+def simulate(
+    cfg: JamConfig,
+    performance: list[tuple[float, mido.Message]],
+    source=None,
+    modes: dict[int, str] | None = None,
+    extra_loops: int = 1,
+    start: float = 0.0,
+    drum_model=None,
+):
     """Play `performance` into a fresh engine in simulated time, from `start` seconds (the
     engine's time 0 is the first loop top). `modes`: loop pass -> mode, set just before that
     pass starts (half a step early, so that a note played a little early joins it). Runs until
@@ -116,7 +132,11 @@ def simulate(cfg: JamConfig, performance: list[tuple[float, mido.Message]], sour
             play_until(engine.next_time - half)  # the button is pressed half a step before the loop top
             engine.set_mode(modes[engine.step // n])
         play_until(engine.next_time)
-        if i >= len(events) and engine.step % n == 0 and engine.next_time > last + extra_loops * n * cfg.loop.step_seconds:
+        if (
+            i >= len(events)
+            and engine.step % n == 0
+            and engine.next_time > last + extra_loops * n * cfg.loop.step_seconds
+        ):
             break
         if engine.next_time > MAX_SIMULATED_SECONDS:
             engine._event("cut", seconds=MAX_SIMULATED_SECONDS)
@@ -126,8 +146,14 @@ def simulate(cfg: JamConfig, performance: list[tuple[float, mido.Message]], sour
     return engine, rec, port
 
 
-def run_realtime(engine: JamEngine, seconds: float, osc_in=None, midi_in=None, guard: float = GUARD,
-                 nice: int = PRIORITY_NICE) -> dict:
+def run_realtime(
+    engine: JamEngine,
+    seconds: float,
+    osc_in=None,
+    midi_in=None,
+    guard: float = GUARD,
+    nice: int = PRIORITY_NICE,
+) -> dict:
     """Play the engine on its (real) clock for `seconds`. Between steps it waits on the inputs
     and hands the engine what arrives, until `guard` seconds before the next step: later input
     waits for after the step (inbox.serve), so that a flood delays the input, never the beat.
@@ -159,11 +185,21 @@ def run_realtime(engine: JamEngine, seconds: float, osc_in=None, midi_in=None, g
         gc.enable()
         engine.close()
     ms = np.asarray(late or [0.0]) * 1000
-    counts = {**inbox.counts, **engine.counts, **{f"output_{k}": v for k, v in engine.out.counts.items()},
-              "left_unhandled": len(inbox.queue)}
-    return {"steps": len(late), "missed_steps": missed, "lateness_ms_median": float(np.median(ms)),
-            "lateness_ms_p99": float(np.percentile(ms, 99)), "lateness_ms_max": float(ms.max()), "nice": nice,
-            "input": dict(sorted(counts.items()))}
+    counts = {
+        **inbox.counts,
+        **engine.counts,
+        **{f"output_{k}": v for k, v in engine.out.counts.items()},
+        "left_unhandled": len(inbox.queue),
+    }
+    return {
+        "steps": len(late),
+        "missed_steps": missed,
+        "lateness_ms_median": float(np.median(ms)),
+        "lateness_ms_p99": float(np.percentile(ms, 99)),
+        "lateness_ms_max": float(ms.max()),
+        "nice": nice,
+        "input": dict(sorted(counts.items())),
+    }
 
 
 def raise_priority(nice: int = PRIORITY_NICE) -> int | None:
@@ -206,10 +242,17 @@ def restore_priority(old: int | None) -> int:
 
 class _SchedAttr(ctypes.Structure):
     """struct sched_attr as of Linux 3.14 (SCHED_ATTR_SIZE_VER0, 48 bytes)."""
-    _fields_ = [("size", ctypes.c_uint32), ("sched_policy", ctypes.c_uint32), ("sched_flags", ctypes.c_uint64),
-                ("sched_nice", ctypes.c_int32), ("sched_priority", ctypes.c_uint32),
-                ("sched_runtime", ctypes.c_uint64), ("sched_deadline", ctypes.c_uint64),
-                ("sched_period", ctypes.c_uint64)]
+
+    _fields_ = [
+        ("size", ctypes.c_uint32),
+        ("sched_policy", ctypes.c_uint32),
+        ("sched_flags", ctypes.c_uint64),
+        ("sched_nice", ctypes.c_int32),
+        ("sched_priority", ctypes.c_uint32),
+        ("sched_runtime", ctypes.c_uint64),
+        ("sched_deadline", ctypes.c_uint64),
+        ("sched_period", ctypes.c_uint64),
+    ]
 
 
 def request_slice(ns: int) -> bool:
@@ -223,8 +266,12 @@ def request_slice(ns: int) -> bool:
     try:
         if os.sched_getscheduler(0) != os.SCHED_OTHER:
             return False  # a real-time or batch thread: leave it as it is
-        attr = _SchedAttr(size=ctypes.sizeof(_SchedAttr), sched_policy=os.SCHED_OTHER,
-                          sched_nice=os.getpriority(os.PRIO_PROCESS, 0), sched_runtime=ns)
+        attr = _SchedAttr(
+            size=ctypes.sizeof(_SchedAttr),
+            sched_policy=os.SCHED_OTHER,
+            sched_nice=os.getpriority(os.PRIO_PROCESS, 0),
+            sched_runtime=ns,
+        )
         libc = ctypes.CDLL(None, use_errno=True)
         return libc.syscall(number, 0, ctypes.byref(attr), 0) == 0
     except (OSError, AttributeError):
@@ -245,8 +292,11 @@ def session_to_midi(rec: Recorder, cfg: JamConfig) -> mido.MidiFile:
         track.append(mido.MetaMessage("track_name", name=role, time=0))
         if role == "performer":
             track.append(mido.MetaMessage("set_tempo", tempo=tempo, time=0))
-            track.append(mido.MetaMessage("time_signature", numerator=cfg.loop.beats_per_bar,
-                                          denominator=cfg.loop.beat_unit, time=0))
+            track.append(
+                mido.MetaMessage(
+                    "time_signature", numerator=cfg.loop.beats_per_bar, denominator=cfg.loop.beat_unit, time=0
+                )
+            )
         now = 0
         for t, m in sorted(evs, key=lambda e: e[0]):  # stable: at one time, the order they were sent in
             tick = int(round(mido.second2tick(max(t, 0.0), 480, tempo)))
@@ -256,16 +306,25 @@ def session_to_midi(rec: Recorder, cfg: JamConfig) -> mido.MidiFile:
     return mid
 
 
-def write_session(out_dir: Path, engine: JamEngine, rec: Recorder, extra: dict | None = None,
-                  audio: str | None = "auto") -> dict:
+def write_session(
+    out_dir: Path, engine: JamEngine, rec: Recorder, extra: dict | None = None, audio: str | None = "auto"
+) -> dict:
     """session.mid, session.json and (unless `audio` is None) session.wav in `out_dir`. They
     are written to a hidden folder beside their place and moved in once all are done, so a
     failure (a synthesizer missing, a full disk) leaves nothing half-written in `out_dir`."""
     out_dir = Path(out_dir)
-    counts = {role: sum(1 for _, r, m in rec.events if r == role and m.type == "note_on" and m.velocity > 0)
-              for role in ROLES}
-    doc = {"config": engine.cfg.to_dict(), "notes": counts, "events": engine.log, "errors": engine.errors,
-           "steps": engine.step, **(extra or {})}
+    counts = {
+        role: sum(1 for _, r, m in rec.events if r == role and m.type == "note_on" and m.velocity > 0)
+        for role in ROLES
+    }
+    doc = {
+        "config": engine.cfg.to_dict(),
+        "notes": counts,
+        "events": engine.log,
+        "errors": engine.errors,
+        "steps": engine.step,
+        **(extra or {}),
+    }
     stage = Path(tempfile.mkdtemp(prefix=".session-", dir=existing_ancestor(out_dir)))
     try:
         session_to_midi(rec, engine.cfg).save(stage / "session.mid")
@@ -274,11 +333,17 @@ def write_session(out_dir: Path, engine: JamEngine, rec: Recorder, extra: dict |
 
             t0 = time.perf_counter()
             info = midi_to_wav(stage / "session.mid", stage / "session.wav", synth=audio)
-            doc["audio"] = {"seconds_to_render": round(time.perf_counter() - t0, 2),
-                            **({k: str(v) for k, v in info.items()} if isinstance(info, dict) else {})}
+            doc["audio"] = {
+                "seconds_to_render": round(time.perf_counter() - t0, 2),
+                **({k: str(v) for k, v in info.items()} if isinstance(info, dict) else {}),
+            }
         (stage / "session.json").write_text(json.dumps(doc, indent=2) + "\n")
         out_dir.mkdir(parents=True, exist_ok=True)
-        for name in ("session.mid", "session.wav", "session.json"):  # the JSON last: it says the session is whole
+        for name in (
+            "session.mid",
+            "session.wav",
+            "session.json",
+        ):  # the JSON last: it says the session is whole
             if (stage / name).exists():
                 os.replace(stage / name, out_dir / name)
     finally:

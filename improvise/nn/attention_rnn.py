@@ -8,6 +8,7 @@ At step t, with LSTM outputs h_1..h_t:
     logits_t = head([h_t, c_t])
 The state is (LSTM state, the last `window` outputs), so a sequence fed in pieces gives the
 same logits as fed whole. forward(x, targets=None, state=None) -> (logits, loss, state)."""
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
@@ -52,17 +53,20 @@ class AttentionRNN(nn.Module):
         n_past = len(past)
         # padded index i + window is mem[i]; the window before step t (mem index n_past + t) is
         # padded[n_past + t .. n_past + t + window - 1]: slot w of every step is one slice
-        padded = torch.cat([mem.new_zeros(c.window, batch, c.hidden), mem])[n_past:n_past + t_len + c.window - 1]
+        padded = torch.cat([mem.new_zeros(c.window, batch, c.hidden), mem])[
+            n_past : n_past + t_len + c.window - 1
+        ]
         proj, query = self.key(padded), self.query(h)  # (T + W - 1, B, A), (T, B, A)
-        scores = torch.stack([self.score(torch.tanh(proj[w:w + t_len] + query)).squeeze(-1)
-                              for w in range(c.window)], -1)  # (T, B, W)
+        scores = torch.stack(
+            [self.score(torch.tanh(proj[w : w + t_len] + query)).squeeze(-1) for w in range(c.window)], -1
+        )  # (T, B, W)
         first_real = (c.window - n_past - torch.arange(t_len)).clamp(min=0)  # window slots before any output
         valid = torch.arange(c.window)[None, :] >= first_real[:, None]  # (T, W)
         scores = scores.masked_fill(~valid[:, None, :], float("-inf"))
         weights = torch.softmax(scores, dim=-1).nan_to_num(0.0)  # rows with no earlier output: zeros
-        context = sum(weights[..., w, None] * padded[w:w + t_len] for w in range(c.window))  # (T, B, H)
+        context = sum(weights[..., w, None] * padded[w : w + t_len] for w in range(c.window))  # (T, B, H)
         logits = self.head(self.drop(torch.cat([h, context], -1)))
-        state = (rnn_state, mem[-c.window:])
+        state = (rnn_state, mem[-c.window :])
         loss = None
         if targets is not None:
             loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=-1)

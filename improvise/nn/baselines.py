@@ -1,11 +1,13 @@
 """Baselines without a neural network: a Markov chain of order k over event ids, smoothed by
 backing off to shorter contexts, the strength chosen on held-out data. Models never import
 music code: they see ids."""
+
 from __future__ import annotations
 
 from collections import defaultdict
 
 import numpy as np
+
 from improvise.core.errors import ConfigError
 from improvise.core.sample import draw
 
@@ -30,13 +32,13 @@ class MarkovChain:
     def _contexts(self, seq: np.ndarray):
         padded = [self.n_events] * self.order + [int(e) for e in seq]
         for t in range(len(seq)):
-            yield tuple(padded[t:t + self.order]), int(seq[t])
+            yield tuple(padded[t : t + self.order]), int(seq[t])
 
-    def fit(self, sequences) -> "MarkovChain":
+    def fit(self, sequences) -> MarkovChain:
         for seq in sequences:
             for ctx, e in self._contexts(np.asarray(seq)):
                 for j in range(len(ctx) + 1):  # the context and every shorter suffix of it
-                    self.counts[ctx[len(ctx) - j:]][e] += 1
+                    self.counts[ctx[len(ctx) - j :]][e] += 1
         self._cache.clear()
         return self
 
@@ -63,11 +65,15 @@ class MarkovChain:
 
     def to_dict(self) -> dict:
         """Everything to rebuild the chain (JSON-safe; no pickle)."""
-        return {"order": self.order, "n_events": self.n_events, "alpha": self.alpha,
-                "counts": [[list(k), v.tolist()] for k, v in self.counts.items()]}
+        return {
+            "order": self.order,
+            "n_events": self.n_events,
+            "alpha": self.alpha,
+            "counts": [[list(k), v.tolist()] for k, v in self.counts.items()],
+        }
 
     @classmethod
-    def from_dict(cls, d: dict) -> "MarkovChain":
+    def from_dict(cls, d: dict) -> MarkovChain:
         order, n_events, alpha = int(d["order"]), int(d["n_events"]), float(d["alpha"])
         if not (0 <= order <= 64 and 1 <= n_events <= 100_000 and 0 < alpha < 1e9):
             raise ConfigError(f"order {order}, n_events {n_events} or alpha {alpha} out of range")
@@ -77,7 +83,9 @@ class MarkovChain:
             if len(key) > order or any(not 0 <= i <= n_events for i in key):
                 raise ConfigError(f"context {list(key)} does not fit order {order} and {n_events} events")
             if row.shape != (n_events,) or not np.all(np.isfinite(row)) or np.any(row < 0):
-                raise ConfigError(f"the counts of context {list(key)} are not {n_events} non-negative numbers")
+                raise ConfigError(
+                    f"the counts of context {list(key)} are not {n_events} non-negative numbers"
+                )
             m.counts[key] = row
         return m
 
@@ -95,7 +103,9 @@ class MarkovChain:
         next event given the history up to each step, the mean NLL of `targets`, no state."""
         seq = [int(e) for e in np.asarray(x)]
         padded = [self.n_events] * self.order + seq
-        logits = np.stack([self.log_probs(tuple(padded[t + 1:t + 1 + self.order])) for t in range(len(seq))])
+        logits = np.stack(
+            [self.log_probs(tuple(padded[t + 1 : t + 1 + self.order])) for t in range(len(seq))]
+        )
         loss = None
         if targets is not None:
             loss = float(-logits[np.arange(len(seq)), np.asarray(targets)].mean())
@@ -105,12 +115,14 @@ class MarkovChain:
         """`n` events after `primer`, each drawn by improvise.core.sample.draw (temperature 0 = argmax)."""
         seq = list(primer)
         for _ in range(n):
-            ctx = tuple(([self.n_events] * self.order + seq)[len(seq):len(seq) + self.order])
+            ctx = tuple(([self.n_events] * self.order + seq)[len(seq) : len(seq) + self.order])
             seq.append(draw(self.log_probs(ctx), temperature, rng))
-        return np.asarray(seq[len(primer):])
+        return np.asarray(seq[len(primer) :])
 
 
-def fit_markov(train, valid, n_events: int, order: int, alphas=(0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)) -> tuple[MarkovChain, dict]:
+def fit_markov(
+    train, valid, n_events: int, order: int, alphas=(0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
+) -> tuple[MarkovChain, dict]:
     """The order-`order` chain whose smoothing gives the lowest validation NLL."""
     scores = {a: MarkovChain(order, n_events, a).fit(train).nll(valid) for a in alphas}
     best = min(scores, key=scores.get)

@@ -16,13 +16,15 @@ Pre-activation columns: [input gates nb | forget gates nb | output gates nb | ce
     a_o = z_o + (p_o * s_t) e
     h_t = (sig(a_o) e') * q(s_t)      q = identity or tanh
 """
+
 from __future__ import annotations
 
 import torch
 
 
-def block_cells_reference(zx, h, s, w_rec, peep, expand, identity: bool, peepholes: bool = True,
-                          state_clip: float = 0.0):
+def block_cells_reference(
+    zx, h, s, w_rec, peep, expand, identity: bool, peepholes: bool = True, state_clip: float = 0.0
+):
     """zx (T, E, B, G), h and s (E, B, H), w_rec (E, H, G), peep (E, 3, H), expand (H, nb) ->
     (cell outputs (T, E, B, H), last h, last s). state_clip > 0 clamps the states to that
     magnitude after each update."""
@@ -32,10 +34,10 @@ def block_cells_reference(zx, h, s, w_rec, peep, expand, identity: bool, peephol
     outs = []
     for t in range(zx.shape[0]):
         z = torch.baddbmm(zx[t], h, w_rec)
-        zi, zf, zo = z[..., :nb], z[..., nb:2 * nb], z[..., 2 * nb:3 * nb]
+        zi, zf, zo = z[..., :nb], z[..., nb : 2 * nb], z[..., 2 * nb : 3 * nb]
         if peepholes:  # input and forget gates see the previous state
             zi, zf = zi + (p_in * s) @ expand, zf + (p_forget * s) @ expand
-        s = (torch.sigmoid(zf) @ et) * s + (torch.sigmoid(zi) @ et) * torch.tanh(z[..., 3 * nb:])
+        s = (torch.sigmoid(zf) @ et) * s + (torch.sigmoid(zi) @ et) * torch.tanh(z[..., 3 * nb :])
         if state_clip > 0:
             s = s.clamp(-state_clip, state_clip)
         if peepholes:  # the output gate sees the new one
@@ -61,22 +63,22 @@ class BlockCells(torch.autograd.Function):
         hs[0], ss[0] = h, s
         for t in range(T):
             z = torch.baddbmm(zx[t], h, w_rec)
-            a = z[..., :3 * nb]
+            a = z[..., : 3 * nb]
             if peepholes:
                 a = a.clone()
                 a[..., :nb] += (p_in * s) @ expand
-                a[..., nb:2 * nb] += (p_forget * s) @ expand
+                a[..., nb : 2 * nb] += (p_forget * s) @ expand
             g = gates[t]
-            torch.sigmoid(a[..., :2 * nb], out=g[..., :2 * nb])
-            c = torch.tanh(z[..., 3 * nb:], out=cell_in[t])
-            s = (g[..., nb:2 * nb] @ et) * s + (g[..., :nb] @ et) * c
+            torch.sigmoid(a[..., : 2 * nb], out=g[..., : 2 * nb])
+            c = torch.tanh(z[..., 3 * nb :], out=cell_in[t])
+            s = (g[..., nb : 2 * nb] @ et) * s + (g[..., :nb] @ et) * c
             if state_clip > 0:
                 s = s.clamp(-state_clip, state_clip)
-            zo = a[..., 2 * nb:]
+            zo = a[..., 2 * nb :]
             if peepholes:
                 zo = zo + (p_out * s) @ expand
-            torch.sigmoid(zo, out=g[..., 2 * nb:])
-            h = (g[..., 2 * nb:] @ et) * (s if identity else torch.tanh(s))
+            torch.sigmoid(zo, out=g[..., 2 * nb :])
+            h = (g[..., 2 * nb :] @ et) * (s if identity else torch.tanh(s))
             hs[t + 1], ss[t + 1] = h, s
         ctx.save_for_backward(hs, ss, gates, cell_in, w_rec, peep, expand)
         ctx.flags = (identity, peepholes, state_clip)
@@ -97,7 +99,7 @@ class BlockCells(torch.autograd.Function):
             if d_hs is not None:
                 dh = dh + d_hs[t]
             s, s_prev, g, c = ss[t + 1], ss[t], gates[t], cell_in[t]
-            gi, gf, go = g[..., :nb], g[..., nb:2 * nb], g[..., 2 * nb:]
+            gi, gf, go = g[..., :nb], g[..., nb : 2 * nb], g[..., 2 * nb :]
             q = s if identity else torch.tanh(s)
             dq = dh * (go @ et)
             ds = ds + (dq if identity else dq * (1 - q * q))
@@ -109,8 +111,8 @@ class BlockCells(torch.autograd.Function):
             dai = ((ds * c) @ expand) * gi * (1 - gi)
             daf = ((ds * s_prev) @ expand) * gf * (1 - gf)
             d = dz[t]
-            d[..., :nb], d[..., nb:2 * nb], d[..., 2 * nb:3 * nb] = dai, daf, dao
-            d[..., 3 * nb:] = ds * (gi @ et) * (1 - c * c)
+            d[..., :nb], d[..., nb : 2 * nb], d[..., 2 * nb : 3 * nb] = dai, daf, dao
+            d[..., 3 * nb :] = ds * (gi @ et) * (1 - c * c)
             ds = ds * (gf @ et)
             if peepholes:
                 ds = ds + (dai @ et) * p_in + (daf @ et) * p_forget
@@ -119,7 +121,12 @@ class BlockCells(torch.autograd.Function):
         d_peep = None
         if peepholes:
             to_cells = lambda cols: dz[..., cols] @ et  # noqa: E731  (T, E, B, H)
-            d_peep = torch.stack([(to_cells(slice(0, nb)) * ss[:-1]).sum((0, 2)),
-                                  (to_cells(slice(nb, 2 * nb)) * ss[:-1]).sum((0, 2)),
-                                  (to_cells(slice(2 * nb, 3 * nb)) * ss[1:]).sum((0, 2))], 1)
+            d_peep = torch.stack(
+                [
+                    (to_cells(slice(0, nb)) * ss[:-1]).sum((0, 2)),
+                    (to_cells(slice(nb, 2 * nb)) * ss[:-1]).sum((0, 2)),
+                    (to_cells(slice(2 * nb, 3 * nb)) * ss[1:]).sum((0, 2)),
+                ],
+                1,
+            )
         return dz, dh, ds, d_w, d_peep, None, None, None, None

@@ -24,6 +24,7 @@ Shapes: x (T, B, input_size) is shared by all members, or (T, B, members, input_
 its own; logits and targets are (T, B, members, output_size); the state is a pair (h, c) of
 (members, B, n_cells) tensors.
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
@@ -34,8 +35,8 @@ import torch.nn.functional as F
 from scipy.special import expit
 from torch import nn
 
-from improvise.nn.block_cells import BlockCells
 from improvise.core.errors import ConfigError
+from improvise.nn.block_cells import BlockCells
 
 CELL_OUTPUTS = ("identity", "tanh")
 
@@ -57,7 +58,9 @@ class BlockLSTMConfig:
 
     def validate(self) -> None:
         if self.cell_output not in CELL_OUTPUTS:
-            raise ConfigError(f"cell_output must be one of {', '.join(CELL_OUTPUTS)}, not {self.cell_output!r}")
+            raise ConfigError(
+                f"cell_output must be one of {', '.join(CELL_OUTPUTS)}, not {self.cell_output!r}"
+            )
         if min(self.input_size, self.output_size, self.n_blocks, self.cells_per_block) < 1:
             raise ConfigError("sizes must be at least 1")
 
@@ -103,7 +106,7 @@ class BlockLSTM(nn.Module):
         self.w_in, self.w_rec = nn.Parameter(torch.stack(w_in)), nn.Parameter(torch.stack(w_rec))
         self.bias = nn.Parameter(torch.stack(bias))
         with torch.no_grad():
-            self.bias[:, nb:2 * nb] = c.forget_bias
+            self.bias[:, nb : 2 * nb] = c.forget_bias
         self.peep = nn.Parameter(torch.zeros(len(self.seeds), 3, H), requires_grad=c.peepholes)
         self.w_out, self.b_out = nn.Parameter(torch.stack(w_out)), nn.Parameter(torch.stack(b_out))
         block_of = torch.arange(H) // c.cells_per_block
@@ -123,9 +126,17 @@ class BlockLSTM(nn.Module):
         """Run the cells over zx (T, E, B, G), the pre-activations from the inputs; returns the
         cell outputs (T, E, B, H) and the last state (block_cells.py: a hand-written backward)."""
         h, s = state
-        hs, h, s = BlockCells.apply(zx, h, s, self.w_rec * self.rec_mask, self.peep, self.expand,
-                                    self.config.cell_output == "identity", self.config.peepholes,
-                                    self.config.state_clip)
+        hs, h, s = BlockCells.apply(
+            zx,
+            h,
+            s,
+            self.w_rec * self.rec_mask,
+            self.peep,
+            self.expand,
+            self.config.cell_output == "identity",
+            self.config.peepholes,
+            self.config.state_clip,
+        )
         return hs, (h, s)
 
     def forward(self, x: torch.Tensor, targets: torch.Tensor | None = None, state=None):
@@ -165,18 +176,25 @@ class BlockLSTM(nn.Module):
         if targets.dim() == 3:
             targets = targets[:, :, None].expand_as(logits)
         bce = F.binary_cross_entropy_with_logits(logits, targets, reduction="none").mean((0, 1, 3))
-        out = {"bce": bce.tolist(), "chord_acc": ((logits[..., :n] > 0) == (targets[..., :n] > 0.5)).all(-1).float().mean((0, 1)).tolist()}
+        out = {
+            "bce": bce.tolist(),
+            "chord_acc": ((logits[..., :n] > 0) == (targets[..., :n] > 0.5))
+            .all(-1)
+            .float()
+            .mean((0, 1))
+            .tolist(),
+        }
         if logits.shape[-1] > n:
             hit = logits[..., n:].argmax(-1) == targets[..., n:].argmax(-1)
             out["melody_acc"] = hit.float().mean((0, 1)).tolist()
         return out
 
     @torch.no_grad()
-    def member(self, k: int) -> "BlockLSTM":
+    def member(self, k: int) -> BlockLSTM:
         """Member k as a network of its own (same weights, members = 1)."""
         one = BlockLSTM(self.config, [self.seeds[k]])
         for name, p in self.named_parameters():
-            getattr(one, name).copy_(p[k:k + 1])
+            getattr(one, name).copy_(p[k : k + 1])
         return one
 
 
@@ -206,7 +224,7 @@ class NumpyBlockLSTM:
     def step(self, x: np.ndarray) -> np.ndarray:
         nb, e = self.nb, self.expand
         z = x @ self.w_in + self.h @ self.w_rec + self.bias
-        zi, zf, zo, zc = z[:nb], z[nb:2 * nb], z[2 * nb:3 * nb], z[3 * nb:]
+        zi, zf, zo, zc = z[:nb], z[nb : 2 * nb], z[2 * nb : 3 * nb], z[3 * nb :]
         if self.peepholes:
             zi, zf = zi + (self.peep[0] * self.s) @ e, zf + (self.peep[1] * self.s) @ e
         self.s = (e @ expit(zf)) * self.s + (e @ expit(zi)) * np.tanh(zc)

@@ -5,6 +5,7 @@ dropout between them, a softmax over the characters).
 time first, `loss` the mean cross-entropy over the targets that are not -1. `NumpyCharStep`
 runs the same weights one character at a time in float32 numpy, for fast sampling.
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
@@ -13,6 +14,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
+
 from improvise.core.errors import ConfigError
 
 
@@ -35,7 +37,9 @@ class CharLSTM(nn.Module):
     def __init__(self, config: CharLSTMConfig):
         super().__init__()
         self.config = c = config
-        self.lstm = nn.LSTM(c.vocab_size, c.hidden, num_layers=c.layers, dropout=c.dropout if c.layers > 1 else 0)
+        self.lstm = nn.LSTM(
+            c.vocab_size, c.hidden, num_layers=c.layers, dropout=c.dropout if c.layers > 1 else 0
+        )
         self.drop = nn.Dropout(c.dropout)
         self.head = nn.Linear(c.hidden, c.vocab_size)
 
@@ -58,7 +62,9 @@ class NumpyCharStep:
         sd = {k: v.detach().cpu().numpy().astype(dtype) for k, v in model.state_dict().items()}
         self.hidden, self.layers, self.dtype = c.hidden, c.layers, dtype
         # layer 0's one-hot input selects a column of W_ih: keep them as rows, with both biases added
-        self.embed = np.ascontiguousarray(sd["lstm.weight_ih_l0"].T + sd["lstm.bias_ih_l0"] + sd["lstm.bias_hh_l0"])
+        self.embed = np.ascontiguousarray(
+            sd["lstm.weight_ih_l0"].T + sd["lstm.bias_ih_l0"] + sd["lstm.bias_hh_l0"]
+        )
         self.w_hh = [np.ascontiguousarray(sd[f"lstm.weight_hh_l{i}"].T) for i in range(c.layers)]
         self.w_ih = [None] + [np.ascontiguousarray(sd[f"lstm.weight_ih_l{i}"].T) for i in range(1, c.layers)]
         self.bias = [None] + [sd[f"lstm.bias_ih_l{i}"] + sd[f"lstm.bias_hh_l{i}"] for i in range(1, c.layers)]
@@ -78,8 +84,8 @@ class NumpyCharStep:
                 z = self.embed[char_id] + self.h[0] @ self.w_hh[0]
             else:
                 z = x @ self.w_ih[i] + self.h[i] @ self.w_hh[i] + self.bias[i]
-            g = 1.0 / (1.0 + np.exp(-z[:2 * H]))  # input and forget gates (PyTorch order i, f, g, o)
-            o = 1.0 / (1.0 + np.exp(-z[3 * H:]))
-            self.c[i] = g[H:] * self.c[i] + g[:H] * np.tanh(z[2 * H:3 * H])
+            g = 1.0 / (1.0 + np.exp(-z[: 2 * H]))  # input and forget gates (PyTorch order i, f, g, o)
+            o = 1.0 / (1.0 + np.exp(-z[3 * H :]))
+            self.c[i] = g[H:] * self.c[i] + g[:H] * np.tanh(z[2 * H : 3 * H])
             x = self.h[i] = o * np.tanh(self.c[i])
         return x @ self.w_out + self.b_out

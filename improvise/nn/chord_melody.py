@@ -9,6 +9,7 @@ partition: the melody never reaches the chord units, so the model's own melodies
 its sense of the form. Seed 000's stack is the same module with `chord_inputs` = chord and
 pitch.
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
@@ -16,6 +17,7 @@ from dataclasses import asdict, dataclass
 import torch
 import torch.nn.functional as F
 from torch import nn
+
 from improvise.core.checks import MAX_HIDDEN
 from improvise.core.errors import ConfigError
 
@@ -42,13 +44,17 @@ class ChordMelodyConfig:
                 raise ConfigError(f"{name} must be in [1, {MAX_HIDDEN}], not {getattr(self, name)}")
         bad = [i for i in self.chord_inputs + self.melody_inputs if not 0 <= i < self.input_size]
         if bad or not self.chord_inputs:
-            raise ConfigError(f"input indices must be in [0, {self.input_size}) and the chord layer needs one")
+            raise ConfigError(
+                f"input indices must be in [0, {self.input_size}) and the chord layer needs one"
+            )
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
-def head_losses(logits: torch.Tensor, targets: torch.Tensor, n_chords: int) -> tuple[torch.Tensor, torch.Tensor]:
+def head_losses(
+    logits: torch.Tensor, targets: torch.Tensor, n_chords: int
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Mean cross-entropy of the chord head and of the pitch head.
 
     logits: (T, B, n_chords + n_pitches); targets: (T, B, 2) class ids (chord, pitch).
@@ -66,8 +72,12 @@ class ChordMelodyNet(nn.Module):
         super().__init__()
         self.config = config
         cell = CELLS[config.cell]
-        self.register_buffer("chord_idx", torch.tensor(config.chord_inputs, dtype=torch.long), persistent=False)
-        self.register_buffer("melody_idx", torch.tensor(config.melody_inputs, dtype=torch.long), persistent=False)
+        self.register_buffer(
+            "chord_idx", torch.tensor(config.chord_inputs, dtype=torch.long), persistent=False
+        )
+        self.register_buffer(
+            "melody_idx", torch.tensor(config.melody_inputs, dtype=torch.long), persistent=False
+        )
         self.chord_rnn = cell(len(config.chord_inputs), config.chord_hidden)
         self.melody_rnn = cell(config.chord_hidden + len(config.melody_inputs), config.melody_hidden)
         self.chord_head = nn.Linear(config.chord_hidden, config.n_chords)
@@ -75,8 +85,8 @@ class ChordMelodyNet(nn.Module):
         if config.cell == "lstm":
             for rnn, h in ((self.chord_rnn, config.chord_hidden), (self.melody_rnn, config.melody_hidden)):
                 with torch.no_grad():  # PyTorch gate order: input, forget, cell, output
-                    rnn.bias_ih_l0[h:2 * h].fill_(config.forget_bias)
-                    rnn.bias_hh_l0[h:2 * h].zero_()
+                    rnn.bias_ih_l0[h : 2 * h].fill_(config.forget_bias)
+                    rnn.bias_hh_l0[h : 2 * h].zero_()
 
     def forward(self, x: torch.Tensor, targets: torch.Tensor | None = None, state=None):
         """x: (T, B, input_size). targets: (T, B, 2) next-step (chord, pitch) ids or None.
@@ -86,7 +96,9 @@ class ChordMelodyNet(nn.Module):
         """
         chord_state, melody_state = state if state is not None else (None, None)
         h1, chord_state = self.chord_rnn(x.index_select(-1, self.chord_idx), chord_state)
-        h2, melody_state = self.melody_rnn(torch.cat([h1, x.index_select(-1, self.melody_idx)], -1), melody_state)
+        h2, melody_state = self.melody_rnn(
+            torch.cat([h1, x.index_select(-1, self.melody_idx)], -1), melody_state
+        )
         logits = torch.cat([self.chord_head(h1), self.pitch_head(h2)], -1)
         loss = None
         if targets is not None:
@@ -99,9 +111,12 @@ class ChordMelodyNet(nn.Module):
         """Figures to log: each head's loss and argmax accuracy."""
         n = self.config.n_chords
         chord_loss, pitch_loss = head_losses(logits, targets, n)
-        return {"chord_loss": float(chord_loss), "pitch_loss": float(pitch_loss),
-                "chord_acc": float((logits[..., :n].argmax(-1) == targets[..., 0]).float().mean()),
-                "pitch_acc": float((logits[..., n:].argmax(-1) == targets[..., 1]).float().mean())}
+        return {
+            "chord_loss": float(chord_loss),
+            "pitch_loss": float(pitch_loss),
+            "chord_acc": float((logits[..., :n].argmax(-1) == targets[..., 0]).float().mean()),
+            "pitch_acc": float((logits[..., n:].argmax(-1) == targets[..., 1]).float().mean()),
+        }
 
 
 def detach_state(state):

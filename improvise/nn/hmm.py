@@ -4,6 +4,7 @@ the number of hidden states chosen by held-out likelihood. Models never import m
 Beside hmmlearn's own scoring it gives what the model zoo needs of every model: the predictive
 distribution of each next event given the events so far (forward filtering), a step-by-step
 state for sampling, and a pickle-free save (plain arrays)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -20,12 +21,22 @@ class HMM:
         from improvise.core.errors import UserError
 
         k = len(self.startprob) if self.startprob.ndim == 1 else -1
-        shapes_ok = (self.startprob.ndim == 1 and 1 <= k <= 10_000 and self.transmat.shape == (k, k)
-                     and self.emissionprob.shape == (k, n_events))
+        shapes_ok = (
+            self.startprob.ndim == 1
+            and 1 <= k <= 10_000
+            and self.transmat.shape == (k, k)
+            and self.emissionprob.shape == (k, n_events)
+        )
         if not shapes_ok:
-            raise UserError(f"{where}: arrays of shapes {self.startprob.shape}, {self.transmat.shape}, "
-                            f"{self.emissionprob.shape} are not an HMM over {n_events} events")
-        for name, a in (("startprob", self.startprob), ("transmat", self.transmat), ("emissionprob", self.emissionprob)):
+            raise UserError(
+                f"{where}: arrays of shapes {self.startprob.shape}, {self.transmat.shape}, "
+                f"{self.emissionprob.shape} are not an HMM over {n_events} events"
+            )
+        for name, a in (
+            ("startprob", self.startprob),
+            ("transmat", self.transmat),
+            ("emissionprob", self.emissionprob),
+        ):
             if not np.all(np.isfinite(a)) or np.any(a < 0) or not np.allclose(a.sum(-1), 1, atol=1e-6):
                 raise UserError(f"{where}: {name} is not a probability distribution (rows summing to 1)")
 
@@ -34,12 +45,20 @@ class HMM:
         return len(self.startprob)
 
     @classmethod
-    def fit(cls, sequences, n_states: int, n_events: int, seed: int = 0, n_iter: int = 30) -> "HMM":
+    def fit(cls, sequences, n_states: int, n_events: int, seed: int = 0, n_iter: int = 30) -> HMM:
         from hmmlearn.hmm import CategoricalHMM
 
         seqs = [np.asarray(s, dtype=np.int64) for s in sequences if len(s)]
-        model = CategoricalHMM(n_components=n_states, n_features=n_events, n_iter=n_iter, tol=1e-3,
-                               random_state=seed, init_params="ste", params="ste", implementation="scaling")
+        model = CategoricalHMM(
+            n_components=n_states,
+            n_features=n_events,
+            n_iter=n_iter,
+            tol=1e-3,
+            random_state=seed,
+            init_params="ste",
+            params="ste",
+            implementation="scaling",
+        )
         model.fit(np.concatenate(seqs)[:, None], [len(s) for s in seqs])
         floor = 1e-6  # no event impossible: a held-out event never seen in a state keeps a little mass
         emit = model.emissionprob_ + floor

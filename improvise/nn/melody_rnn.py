@@ -2,6 +2,7 @@
 extra inputs each step (e.g. the chord's pitch classes): Magenta's basic melody RNN shape.
 
 forward(x, targets=None, state=None) -> (logits, loss, state); targets of -1 are padding."""
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
@@ -9,6 +10,7 @@ from dataclasses import asdict, dataclass
 import torch
 import torch.nn.functional as F
 from torch import nn
+
 from improvise.core.errors import ConfigError
 
 CELLS = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}
@@ -37,7 +39,9 @@ class MelodyRNN(nn.Module):
     def __init__(self, config: MelodyRNNConfig):
         super().__init__()
         self.config = c = config
-        self.rnn = CELLS[c.cell](c.input_size, c.hidden, num_layers=c.layers, dropout=c.dropout if c.layers > 1 else 0)
+        self.rnn = CELLS[c.cell](
+            c.input_size, c.hidden, num_layers=c.layers, dropout=c.dropout if c.layers > 1 else 0
+        )
         self.drop = nn.Dropout(c.dropout)
         self.head = nn.Linear(c.hidden, c.n_events)
 

@@ -6,6 +6,7 @@ targets (T, B, K) float multi-hot, a padded step has its whole row = -1. `loss` 
 cross-entropy summed over the K keys and averaged over the steps that are not padding, i.e. the
 negative log-likelihood per time step in nats.
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
@@ -13,6 +14,7 @@ from dataclasses import asdict, dataclass
 import torch
 import torch.nn.functional as F
 from torch import nn
+
 from improvise.core.errors import ConfigError
 
 

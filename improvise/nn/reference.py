@@ -6,10 +6,12 @@ torch checkpoint runs here unchanged and a test checks both agree on loss and gr
 Shapes: x (T, B, input_size); targets (T, B, 2) = next (chord, pitch) ids. Gate order is
 PyTorch's: input, forget, cell, output.
 """
+
 from __future__ import annotations
 
 import numpy as np
 from scipy.special import expit
+
 from improvise.core.errors import ConfigError
 
 LAYERS = ("chord_rnn", "melody_rnn")
@@ -20,11 +22,14 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
 
 
 def _params(state_dict: dict, dtype=np.float64) -> dict[str, np.ndarray]:
-    return {k: np.array(v.detach().cpu().numpy() if hasattr(v, "detach") else v, dtype=dtype)
-            for k, v in state_dict.items()}
+    return {
+        k: np.array(v.detach().cpu().numpy() if hasattr(v, "detach") else v, dtype=dtype)
+        for k, v in state_dict.items()
+    }
 
 
 # ---- training reference: forward and backward through time -----------------------------------
+
 
 def _lstm_forward(x: np.ndarray, w_ih, w_hh, b) -> tuple[np.ndarray, dict]:
     """One LSTM layer over (T, B, n_in) from a zero state; returns h (T, B, H) and a cache."""
@@ -37,15 +42,17 @@ def _lstm_forward(x: np.ndarray, w_ih, w_hh, b) -> tuple[np.ndarray, dict]:
     for t in range(T):
         z = zx[t] + h[t] @ w_hh.T
         s = _sigmoid(z)
-        g = np.tanh(z[:, 2 * H:3 * H])
-        s[:, 2 * H:3 * H] = g
+        g = np.tanh(z[:, 2 * H : 3 * H])
+        s[:, 2 * H : 3 * H] = g
         gates[t] = s
-        c[t + 1] = s[:, H:2 * H] * c[t] + s[:, :H] * g
-        h[t + 1] = s[:, 3 * H:] * np.tanh(c[t + 1])
+        c[t + 1] = s[:, H : 2 * H] * c[t] + s[:, :H] * g
+        h[t + 1] = s[:, 3 * H :] * np.tanh(c[t + 1])
     return h[1:], {"x": x, "h": h, "c": c, "gates": gates}
 
 
-def _lstm_backward(dh_out: np.ndarray, cache: dict, w_ih, w_hh) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _lstm_backward(
+    dh_out: np.ndarray, cache: dict, w_ih, w_hh
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Gradients of one LSTM layer given dL/dh at every step: (dx, dw_ih, dw_hh, db)."""
     x, h, c, gates = cache["x"], cache["h"], cache["c"], cache["gates"]
     T, B, H = dh_out.shape
@@ -53,15 +60,15 @@ def _lstm_backward(dh_out: np.ndarray, cache: dict, w_ih, w_hh) -> tuple[np.ndar
     dh_next = np.zeros((B, H))
     dc_next = np.zeros((B, H))
     for t in reversed(range(T)):
-        i, f, g, o = (gates[t, :, k * H:(k + 1) * H] for k in range(4))
+        i, f, g, o = (gates[t, :, k * H : (k + 1) * H] for k in range(4))
         tc = np.tanh(c[t + 1])
         dh = dh_out[t] + dh_next
         dc = dc_next + dh * o * (1.0 - tc * tc)
         dz = dz_all[t]
         dz[:, :H] = dc * g * i * (1.0 - i)
-        dz[:, H:2 * H] = dc * c[t] * f * (1.0 - f)
-        dz[:, 2 * H:3 * H] = dc * i * (1.0 - g * g)
-        dz[:, 3 * H:] = dh * tc * o * (1.0 - o)
+        dz[:, H : 2 * H] = dc * c[t] * f * (1.0 - f)
+        dz[:, 2 * H : 3 * H] = dc * i * (1.0 - g * g)
+        dz[:, 3 * H :] = dh * tc * o * (1.0 - o)
         dh_next = dz @ w_hh
         dc_next = dc * f
     dw_ih = np.einsum("tbk,tbi->ki", dz_all, x)
@@ -93,26 +100,40 @@ def loss_and_grads(config, params: dict[str, np.ndarray], x: np.ndarray, targets
     b1 = p["chord_rnn.bias_ih_l0"] + p["chord_rnn.bias_hh_l0"]
     b2 = p["melody_rnn.bias_ih_l0"] + p["melody_rnn.bias_hh_l0"]
     h1, cache1 = _lstm_forward(xc, p["chord_rnn.weight_ih_l0"], p["chord_rnn.weight_hh_l0"], b1)
-    h2, cache2 = _lstm_forward(np.concatenate([h1, xm], -1), p["melody_rnn.weight_ih_l0"],
-                               p["melody_rnn.weight_hh_l0"], b2)
+    h2, cache2 = _lstm_forward(
+        np.concatenate([h1, xm], -1), p["melody_rnn.weight_ih_l0"], p["melody_rnn.weight_hh_l0"], b2
+    )
     lc_logits = h1 @ p["chord_head.weight"].T + p["chord_head.bias"]
     lp_logits = h2 @ p["pitch_head.weight"].T + p["pitch_head.bias"]
     loss_c, d_lc = _softmax_ce(lc_logits, targets[..., 0])
     loss_p, d_lp = _softmax_ce(lp_logits, targets[..., 1])
-    g = {"chord_head.weight": np.einsum("tbk,tbh->kh", d_lc, h1), "chord_head.bias": d_lc.sum((0, 1)),
-         "pitch_head.weight": np.einsum("tbk,tbh->kh", d_lp, h2), "pitch_head.bias": d_lp.sum((0, 1))}
+    g = {
+        "chord_head.weight": np.einsum("tbk,tbh->kh", d_lc, h1),
+        "chord_head.bias": d_lc.sum((0, 1)),
+        "pitch_head.weight": np.einsum("tbk,tbh->kh", d_lp, h2),
+        "pitch_head.bias": d_lp.sum((0, 1)),
+    }
     dxm, g["melody_rnn.weight_ih_l0"], g["melody_rnn.weight_hh_l0"], db2 = _lstm_backward(
-        d_lp @ p["pitch_head.weight"], cache2, p["melody_rnn.weight_ih_l0"], p["melody_rnn.weight_hh_l0"])
-    dh1 = d_lc @ p["chord_head.weight"] + dxm[..., :config.chord_hidden]
+        d_lp @ p["pitch_head.weight"], cache2, p["melody_rnn.weight_ih_l0"], p["melody_rnn.weight_hh_l0"]
+    )
+    dh1 = d_lc @ p["chord_head.weight"] + dxm[..., : config.chord_hidden]
     _, g["chord_rnn.weight_ih_l0"], g["chord_rnn.weight_hh_l0"], db1 = _lstm_backward(
-        dh1, cache1, p["chord_rnn.weight_ih_l0"], p["chord_rnn.weight_hh_l0"])
+        dh1, cache1, p["chord_rnn.weight_ih_l0"], p["chord_rnn.weight_hh_l0"]
+    )
     g["chord_rnn.bias_ih_l0"] = g["chord_rnn.bias_hh_l0"] = db1
     g["melody_rnn.bias_ih_l0"] = g["melody_rnn.bias_hh_l0"] = db2
     return loss_c + loss_p, g
 
 
-def gradcheck(config, params: dict[str, np.ndarray], x: np.ndarray, targets: np.ndarray, per_tensor: int = 12,
-              eps: float = 1e-4, seed: int = 0) -> dict:
+def gradcheck(
+    config,
+    params: dict[str, np.ndarray],
+    x: np.ndarray,
+    targets: np.ndarray,
+    per_tensor: int = 12,
+    eps: float = 1e-4,
+    seed: int = 0,
+) -> dict:
     """Central differences on `per_tensor` sampled weights of every parameter tensor (float64).
     Returns the largest relative error |a - n| / max(|a| + |n|, 1e-12) and the details."""
     rng = np.random.default_rng(seed)
@@ -139,6 +160,7 @@ def gradcheck(config, params: dict[str, np.ndarray], x: np.ndarray, targets: np.
 
 
 # ---- fast single-step inference ----------------------------------------------------------------
+
 
 class NumpyChordMelody:
     """Step-by-step twin of ChordMelodyNet (lstm, gru or rnn cells), an improvise.core.sample.Stepper.
@@ -185,16 +207,16 @@ class NumpyChordMelody:
         self.w_after = None
         if self.cell == "lstm":
             self.w_after = np.zeros((H1 + H2 + 1, n_out + 4 * H1 + 4 * H2))
-            self.w_after[:H1 + H2, :n_out] = self.w_heads
+            self.w_after[: H1 + H2, :n_out] = self.w_heads
             self.w_after[H1 + H2, :n_out] = self.b_heads
-            self.w_after[:H1, n_out:n_out + 4 * H1] = self.w1h
-            self.w_after[H1:H1 + H2, n_out + 4 * H1:] = self.w2h
+            self.w_after[:H1, n_out : n_out + 4 * H1] = self.w1h
+            self.w_after[H1 : H1 + H2, n_out + 4 * H1 :] = self.w2h
         self._n_out = n_out
         self._cache: dict = {}
         self.reset()
 
     @classmethod
-    def from_module(cls, module) -> "NumpyChordMelody":
+    def from_module(cls, module) -> NumpyChordMelody:
         return cls(module.config, module.state_dict())
 
     def reset(self, batch: int = 1) -> None:
@@ -211,14 +233,32 @@ class NumpyChordMelody:
             n = self._n_out
             self._after = np.zeros(self.w_after.shape[1])  # [logits, h1 @ w1h, h2 @ w2h]
             self._z2 = np.zeros(4 * H2)
-            z1 = self._after[n:n + 4 * H1]
+            z1 = self._after[n : n + 4 * H1]
             self._views = (
                 self._after[:n],
-                (z1, z1[H1:2 * H1], z1[2 * H1:3 * H1], z1[3 * H1:], z1[:H1], self.c1, np.empty(H1), np.empty(H1),
-                 self.h[:H1]),
-                (self._z2, self._z2[H2:2 * H2], self._z2[2 * H2:3 * H2], self._z2[3 * H2:], self._z2[:H2],
-                 self.c2, np.empty(H2), np.empty(H2), self.h[H1:H1 + H2]),
-                self._after[n + 4 * H1:],
+                (
+                    z1,
+                    z1[H1 : 2 * H1],
+                    z1[2 * H1 : 3 * H1],
+                    z1[3 * H1 :],
+                    z1[:H1],
+                    self.c1,
+                    np.empty(H1),
+                    np.empty(H1),
+                    self.h[:H1],
+                ),
+                (
+                    self._z2,
+                    self._z2[H2 : 2 * H2],
+                    self._z2[2 * H2 : 3 * H2],
+                    self._z2[3 * H2 :],
+                    self._z2[:H2],
+                    self.c2,
+                    np.empty(H2),
+                    np.empty(H2),
+                    self.h[H1 : H1 + H2],
+                ),
+                self._after[n + 4 * H1 :],
             )
 
     def _project(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -250,12 +290,13 @@ class NumpyChordMelody:
         if self.cell == "gru":
             H2 = self.h2_size
             h[:H1] = _gru(p1, h[:H1] @ self.w1h + self.b1h, h[:H1], H1)
-            h2 = h[H1:H1 + H2]
+            h2 = h[H1 : H1 + H2]
             h2[:] = _gru(p2 + h[:H1] @ self.w2_from_h1, h2 @ self.w2h + self.b2h, h2, H2)
         else:  # rnn
             h[:H1] = np.tanh(p1 + h[:H1] @ self.w1h)
             h[H1:-1] = np.tanh(p2 + h[:-1] @ self.w2_from_h)
         return h[:-1] @ self.w_heads + self.b_heads
+
 
 def _lstm_step(views: tuple, projected: np.ndarray) -> None:
     """One LSTM step in place through preallocated views, with as few numpy calls as it
@@ -274,6 +315,6 @@ def _lstm_step(views: tuple, projected: np.ndarray) -> None:
 
 def _gru(gi: np.ndarray, gh: np.ndarray, h: np.ndarray, H: int) -> np.ndarray:
     """PyTorch's GRU update from the input and hidden projections (biases included)."""
-    rz = 1.0 / (1.0 + np.exp(-(gi[:2 * H] + gh[:2 * H])))
-    n = np.tanh(gi[2 * H:] + rz[:H] * gh[2 * H:])
+    rz = 1.0 / (1.0 + np.exp(-(gi[: 2 * H] + gh[: 2 * H])))
+    n = np.tanh(gi[2 * H :] + rz[:H] * gh[2 * H :])
     return (1.0 - rz[H:]) * n + rz[H:] * h

@@ -3,6 +3,7 @@ input row already holds the window (see melody_encodings.window); no recurrence,
 is passed through untouched. hidden=0 gives a linear softmax (multinomial logistic) model.
 
 forward(x, targets=None, state=None) -> (logits, loss, state); targets of -1 are padding."""
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
@@ -28,8 +29,12 @@ class WindowMLP(nn.Module):
         super().__init__()
         self.config = c = config
         if c.hidden:
-            self.net = nn.Sequential(nn.Linear(c.input_size, c.hidden), nn.Tanh(), nn.Dropout(c.dropout),
-                                     nn.Linear(c.hidden, c.n_events))
+            self.net = nn.Sequential(
+                nn.Linear(c.input_size, c.hidden),
+                nn.Tanh(),
+                nn.Dropout(c.dropout),
+                nn.Linear(c.hidden, c.n_events),
+            )
         else:
             self.net = nn.Linear(c.input_size, c.n_events)
 

@@ -12,6 +12,7 @@ same way but does not predict a piece's first frame; that figure is reported bes
 Augmentation: each epoch every training piece is shifted by a key offset drawn uniformly from
 -k..+k (only offsets that keep its notes on the keyboard); valid and test are never touched.
 """
+
 from __future__ import annotations
 
 import io
@@ -22,18 +23,25 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from improvise.data.pianoroll import KEYS, read_pianoroll
 from improvise.core.checks import MAX_EPOCHS, MAX_HIDDEN, MAX_SECONDS, check_memory
 from improvise.core.errors import ConfigError, UserError
-from improvise.nn.pianoroll_lstm import PianorollLSTM, PianorollLSTMConfig
 from improvise.core.runs import load_checkpoint, save_checkpoint, write_bytes, write_json
+from improvise.data.pianoroll import KEYS, read_pianoroll
+from improvise.nn.pianoroll_lstm import PianorollLSTM, PianorollLSTMConfig
 from improvise.train.loop import SequenceTrainConfig, fit_sequences
 
-DATASETS = {"jsb": "JSB_Chorales.mat", "nottingham": "Nottingham.mat", "musedata": "MuseData.mat",
-            "piano": "Piano_midi.mat"}
+DATASETS = {
+    "jsb": "JSB_Chorales.mat",
+    "nottingham": "Nottingham.mat",
+    "musedata": "MuseData.mat",
+    "piano": "Piano_midi.mat",
+}
 NAMES = {"jsb": "JSB Chorales", "nottingham": "Nottingham", "musedata": "MuseData", "piano": "Piano-midi.de"}
 # Bai, Kolter & Koltun 2018 (TCN), Table 1: test NLL per time step
-PUBLISHED = {"jsb": {"LSTM": 8.45, "GRU": 8.43, "TCN": 8.10}, "nottingham": {"LSTM": 3.29, "GRU": 3.46, "TCN": 3.07}}
+PUBLISHED = {
+    "jsb": {"LSTM": 8.45, "GRU": 8.43, "TCN": 8.10},
+    "nottingham": {"LSTM": 3.29, "GRU": 3.46, "TCN": 3.07},
+}
 RESUME = "resume.pt"
 
 
@@ -63,8 +71,15 @@ class PolyphonicConfig:
             raise ConfigError(f"data must be one of {', '.join(DATASETS)}, not {self.data!r}")
         if self.transpose < 0 or self.window < 0 or self.minutes < 0:
             raise ConfigError("transpose, window and minutes must be >= 0")
-        for name, lo, hi in (("hidden", 1, MAX_HIDDEN), ("layers", 1, 16), ("batch", 1, 4096), ("transpose", 0, 24),
-                             ("window", 0, 100_000), ("epochs", 1, MAX_EPOCHS), ("patience", 1, MAX_EPOCHS)):
+        for name, lo, hi in (
+            ("hidden", 1, MAX_HIDDEN),
+            ("layers", 1, 16),
+            ("batch", 1, 4096),
+            ("transpose", 0, 24),
+            ("window", 0, 100_000),
+            ("epochs", 1, MAX_EPOCHS),
+            ("patience", 1, MAX_EPOCHS),
+        ):
             value = getattr(self, name)
             if not lo <= value <= hi:
                 raise ConfigError(f"{name} must be in [{lo}, {hi}], not {value}")
@@ -76,14 +91,28 @@ class PolyphonicConfig:
         self.train_config().validate()
 
     def model_config(self) -> PianorollLSTMConfig:
-        return PianorollLSTMConfig(keys=KEYS, hidden=self.hidden, layers=self.layers, input_dropout=self.input_dropout,
-                                   dropout=self.dropout, output_dropout=self.output_dropout)
+        return PianorollLSTMConfig(
+            keys=KEYS,
+            hidden=self.hidden,
+            layers=self.layers,
+            input_dropout=self.input_dropout,
+            dropout=self.dropout,
+            output_dropout=self.output_dropout,
+        )
 
     def train_config(self) -> SequenceTrainConfig:
-        return SequenceTrainConfig(epochs=self.epochs, batch=self.batch, lr=self.lr, clip=self.clip,
-                                   patience=self.patience, seed=self.seed, threads=self.threads,
-                                   max_seconds=60.0 * self.minutes, weight_decay=self.weight_decay,
-                                   lr_decay=self.lr_decay)
+        return SequenceTrainConfig(
+            epochs=self.epochs,
+            batch=self.batch,
+            lr=self.lr,
+            clip=self.clip,
+            patience=self.patience,
+            seed=self.seed,
+            threads=self.threads,
+            max_seconds=60.0 * self.minutes,
+            weight_decay=self.weight_decay,
+            lr_decay=self.lr_decay,
+        )
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -107,7 +136,9 @@ def config_for(data: str, **overrides) -> PolyphonicConfig:
 def load_rolls(data: str, data_dir: Path) -> dict[str, list[np.ndarray]]:
     path = Path(data_dir) / DATASETS[data]
     if not path.is_file():
-        raise UserError(f"{path}: no such file (pass --data-dir, the folder with the Boulanger-Lewandowski .mat files)")
+        raise UserError(
+            f"{path}: no such file (pass --data-dir, the folder with the Boulanger-Lewandowski .mat files)"
+        )
     return read_pianoroll(path)
 
 
@@ -122,7 +153,7 @@ def shift_roll(roll: np.ndarray, k: int) -> np.ndarray:
     """The roll moved k keys up (down if k < 0), zeros shifted in; notes pushed off are lost."""
     out = np.zeros_like(roll)
     if k >= 0:
-        out[:, k:] = roll[:, :roll.shape[1] - k]
+        out[:, k:] = roll[:, : roll.shape[1] - k]
     else:
         out[:, :k] = roll[:, -k:]
     return out
@@ -142,7 +173,7 @@ def _padded(pairs: list, idx) -> tuple[torch.Tensor, torch.Tensor]:
     y = torch.full((length, len(idx), KEYS), -1.0)
     for j, i in enumerate(idx):
         xi, yi = pairs[i]
-        x[:len(xi), j], y[:len(yi), j] = xi, yi
+        x[: len(xi), j], y[: len(yi), j] = xi, yi
     return x, y
 
 
@@ -150,7 +181,7 @@ def _length_groups(lengths: np.ndarray, batch: int, rng: np.random.Generator | N
     """Indices grouped `batch` at a time by similar length (jittered with rng), groups in random order."""
     key = lengths * (np.exp(rng.uniform(-0.15, 0.15, len(lengths))) if rng is not None else 1.0)
     order = np.argsort(key, kind="stable")
-    groups = [order[i:i + batch] for i in range(0, len(order), batch)]
+    groups = [order[i : i + batch] for i in range(0, len(order), batch)]
     if rng is not None:
         groups = [groups[i] for i in rng.permutation(len(groups))]
     return groups
@@ -169,7 +200,7 @@ def training_batches(rolls: list[np.ndarray], cfg: PolyphonicConfig):
             x, y = _padded(pairs, range(len(pairs)))
             step = cfg.window or len(x)
             for s in range(0, len(x), step):
-                yield x[s:s + step], y[s:s + step], s > 0
+                yield x[s : s + step], y[s : s + step], s > 0
 
     return batches
 
@@ -192,8 +223,13 @@ def rolls_nll(model, pairs: list, batch: int = 32, skip_first: bool = False) -> 
     return total / max(n, 1)
 
 
-def train_polyphonic(cfg: PolyphonicConfig, data_dir: Path, out: Path | None = None, progress: bool = False,
-                     resume: bool = False) -> dict:
+def train_polyphonic(
+    cfg: PolyphonicConfig,
+    data_dir: Path,
+    out: Path | None = None,
+    progress: bool = False,
+    resume: bool = False,
+) -> dict:
     """Train on the train split, early-stop on valid, measure test once. Returns the metrics dict
     (and writes config.json, model.pt, metrics.json, curve.png to `out` if given)."""
     cfg.validate()
@@ -207,8 +243,10 @@ def train_polyphonic(cfg: PolyphonicConfig, data_dir: Path, out: Path | None = N
     state = None
     if out is not None:
         out = Path(out)
-        write_json(out / "config.json", {"polyphonic": cfg.to_dict(), "model": cfg.model_config().to_dict(),
-                                         "data_dir": str(data_dir)})
+        write_json(
+            out / "config.json",
+            {"polyphonic": cfg.to_dict(), "model": cfg.model_config().to_dict(), "data_dir": str(data_dir)},
+        )
         if resume and (out / RESUME).is_file():
             state = load_checkpoint(out / RESUME)["extra"]["resume"]
 
@@ -216,31 +254,58 @@ def train_polyphonic(cfg: PolyphonicConfig, data_dir: Path, out: Path | None = N
         save_checkpoint(out / RESUME, cfg.model_config().to_dict(), s["model"], {"resume": s})
 
     t0 = time.perf_counter()
-    res = fit_sequences(model, [], valid, cfg.train_config(), checkpoint=checkpoint if out is not None else None,
-                        resume=state, progress=progress, batches=training_batches(train, cfg),
-                        evaluate=lambda m: rolls_nll(m, valid))
+    res = fit_sequences(
+        model,
+        [],
+        valid,
+        cfg.train_config(),
+        checkpoint=checkpoint if out is not None else None,
+        resume=state,
+        progress=progress,
+        batches=training_batches(train, cfg),
+        evaluate=lambda m: rolls_nll(m, valid),
+    )
     test = [roll_pair(r) for r in rolls["test"]]
     metrics = {
-        "data": cfg.data, "name": NAMES[cfg.data], "split": {k: len(v) for k, v in rolls.items()},
+        "data": cfg.data,
+        "name": NAMES[cfg.data],
+        "split": {k: len(v) for k, v in rolls.items()},
         "test_steps": int(sum(len(r) for r in rolls["test"])),
-        "test_nll": rolls_nll(model, test), "test_nll_without_first_step": rolls_nll(model, test, skip_first=True),
-        "valid_nll": res["best_valid_nll"], "train_minutes": res["seconds"] / 60,
-        "wall_minutes": (time.perf_counter() - t0) / 60, "epochs_run": res["epochs_run"],
+        "test_nll": rolls_nll(model, test),
+        "test_nll_without_first_step": rolls_nll(model, test, skip_first=True),
+        "valid_nll": res["best_valid_nll"],
+        "train_minutes": res["seconds"] / 60,
+        "wall_minutes": (time.perf_counter() - t0) / 60,
+        "epochs_run": res["epochs_run"],
         "best_epoch": int(np.argmin(res["history"]["valid_nll"])) + 1,
-        "parameters": sum(p.numel() for p in model.parameters()), "history": res["history"],
-        "config": cfg.to_dict(), "published": PUBLISHED.get(cfg.data, {}),
+        "parameters": sum(p.numel() for p in model.parameters()),
+        "history": res["history"],
+        "config": cfg.to_dict(),
+        "published": PUBLISHED.get(cfg.data, {}),
     }
     if out is not None:
-        save_checkpoint(out / "model.pt", cfg.model_config().to_dict(), model.state_dict(),
-                        {"data": cfg.data, "test_nll": metrics["test_nll"]})
+        save_checkpoint(
+            out / "model.pt",
+            cfg.model_config().to_dict(),
+            model.state_dict(),
+            {"data": cfg.data, "test_nll": metrics["test_nll"]},
+        )
         write_json(out / "metrics.json", metrics)
         write_bytes(out / "curve.png", plot_curve(metrics))
     metrics["model"] = model
     return metrics
 
 
-def bench_polyphonic(data: str, data_dir: Path, out: Path | None = None, docs: Path | None = None,
-                     progress: bool = False, resume: bool = False, command: str | None = None, **overrides) -> dict:
+def bench_polyphonic(
+    data: str,
+    data_dir: Path,
+    out: Path | None = None,
+    docs: Path | None = None,
+    progress: bool = False,
+    resume: bool = False,
+    command: str | None = None,
+    **overrides,
+) -> dict:
     """Train with the data set's preset (plus overrides); with `docs`, also write
     docs/<data>.json and docs/<data>.png. Returns the metrics (without the model)."""
     cfg = config_for(data, **overrides)
@@ -281,14 +346,21 @@ def plot_curve(m: dict) -> bytes:
     ax.plot(minutes, h["valid_nll"], label="valid", lw=1.6)
     for name, v in m.get("published", {}).items():
         if name != "GRU":
-            ax.axhline(v, color="grey", ls=":" if name == "TCN" else "--", lw=1,
-                       label=f"{name}, Bai et al. 2018 ({v:.2f})")
+            ax.axhline(
+                v,
+                color="grey",
+                ls=":" if name == "TCN" else "--",
+                lw=1,
+                label=f"{name}, Bai et al. 2018 ({v:.2f})",
+            )
     ax.axhline(m["test_nll"], color="black", lw=1, label=f"test, best-valid weights ({m['test_nll']:.2f})")
     lo = min(min(h["valid_nll"]), m["test_nll"], *m.get("published", {}).values() or [np.inf])
     ax.set_ylim(lo - 0.5, lo + 4)
     ax.set_xlabel("training minutes (2-core machine, shared)")
     ax.set_ylabel("NLL per time step (nats)")
-    ax.set_title(f"{m['name']}: 88-output LSTM, {m['config']['hidden']} units x {m['config']['layers']} layers")
+    ax.set_title(
+        f"{m['name']}: 88-output LSTM, {m['config']['hidden']} units x {m['config']['layers']} layers"
+    )
     ax.legend(fontsize=8)
     fig.tight_layout()
     buf = io.BytesIO()
@@ -303,23 +375,42 @@ def _num(v) -> str:
 
 def render_section(results: dict) -> list[str]:
     """Markdown lines for docs/results.md from {data: metrics} (the docs/polyphonic/*.json)."""
-    lines = ["## Polyphonic piano rolls (issue 5): the 88-output LSTM", "",
-             "Test NLL per time step (nats; binary cross-entropy summed over the 88 keys, pooled over every "
-             "step of the test pieces, each piece from a zero state, its first frame predicted from a zero "
-             "input; weights best on the valid split). Bai et al.'s code leaves each piece's first frame out; "
-             "that figure is in the next column. Published: Bai, Kolter & Koltun 2018, Table 1.", "",
-             "| data | test NLL | without first step | valid NLL | minutes | epochs | units | "
-             "published LSTM | published TCN |", "|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "## Polyphonic piano rolls (issue 5): the 88-output LSTM",
+        "",
+        "Test NLL per time step (nats; binary cross-entropy summed over the 88 keys, pooled over every "
+        "step of the test pieces, each piece from a zero state, its first frame predicted from a zero "
+        "input; weights best on the valid split). Bai et al.'s code leaves each piece's first frame out; "
+        "that figure is in the next column. Published: Bai, Kolter & Koltun 2018, Table 1.",
+        "",
+        "| data | test NLL | without first step | valid NLL | minutes | epochs | units | "
+        "published LSTM | published TCN |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     for m in results.values():
         p, c = m.get("published", {}), m["config"]
-        lines.append(f"| {m['name']} | {m['test_nll']:.3f} | {m['test_nll_without_first_step']:.3f} | "
-                     f"{m['valid_nll']:.3f} | {m['train_minutes']:.1f} | {m['epochs_run']} | "
-                     f"{c['hidden']}x{c['layers']} | {_num(p.get('LSTM'))} | {_num(p.get('TCN'))} |")
-    lines += ["", "Commands (`make results-polyphonic`; the data from ../shared/data/polyphonic, one thread):", ""]
+        lines.append(
+            f"| {m['name']} | {m['test_nll']:.3f} | {m['test_nll_without_first_step']:.3f} | "
+            f"{m['valid_nll']:.3f} | {m['train_minutes']:.1f} | {m['epochs_run']} | "
+            f"{c['hidden']}x{c['layers']} | {_num(p.get('LSTM'))} | {_num(p.get('TCN'))} |"
+        )
+    lines += [
+        "",
+        "Commands (`make results-polyphonic`; the data from ../shared/data/polyphonic, one thread):",
+        "",
+    ]
     lines += [f"    {m['command']}" for m in results.values() if m.get("command")]
-    lines += ["", "Model: " + ", ".join(f"{m['name']} {m['parameters']:,} parameters, best valid at epoch "
-                                        f"{m['best_epoch']} of {m['epochs_run']}" for m in results.values()) + ".",
-              ""] + EXPLORATION
+    lines += [
+        "",
+        "Model: "
+        + ", ".join(
+            f"{m['name']} {m['parameters']:,} parameters, best valid at epoch "
+            f"{m['best_epoch']} of {m['epochs_run']}"
+            for m in results.values()
+        )
+        + ".",
+        "",
+    ] + EXPLORATION
     return lines
 
 

@@ -3,6 +3,7 @@ soundfont when both are present, else a small numpy synthesizer, so audio always
 
 Both read the MIDI file through mido and render mono 16-bit PCM at `sample_rate`.
 """
+
 from __future__ import annotations
 
 import io
@@ -15,8 +16,13 @@ import numpy as np
 from improvise.core.errors import UserError
 from improvise.core.runs import write_bytes
 
-SOUNDFONT_DIRS = ("/usr/share/sounds/sf2", "/usr/share/soundfonts", "/usr/local/share/soundfonts",
-                  "/usr/share/sounds/sf3", "/opt/homebrew/share/soundfonts")
+SOUNDFONT_DIRS = (
+    "/usr/share/sounds/sf2",
+    "/usr/share/soundfonts",
+    "/usr/local/share/soundfonts",
+    "/usr/share/sounds/sf3",
+    "/opt/homebrew/share/soundfonts",
+)
 PREFERRED = ("TimGM6mb.sf2", "FluidR3_GM.sf2", "default.sf2", "GeneralUser GS.sf2")
 TAIL_SECONDS = 0.3  # release time kept after the last note-off
 SYNTHS = ("auto", "fluidsynth", "numpy")
@@ -65,7 +71,9 @@ def render_fluidsynth(mid: mido.MidiFile, soundfont: Path, sample_rate: int) -> 
             sfid = synth.sfload(str(soundfont))
         if sfid < 0:
             why = next((ln.split("error:", 1)[1].strip() for ln in log if "error:" in ln), "")
-            raise UserError(f"{soundfont}: FluidSynth could not load this soundfont" + (f" ({why})" if why else ""))
+            raise UserError(
+                f"{soundfont}: FluidSynth could not load this soundfont" + (f" ({why})" if why else "")
+            )
         for ch in range(16):
             synth.program_select(ch, sfid, 128 if ch == 9 else 0, 0)
         chunks, done = [], 0
@@ -121,7 +129,7 @@ def render_numpy(mid: mido.MidiFile, sample_rate: int) -> np.ndarray:
             n = min(n, len(out) - a)
             freq = 440.0 * 2 ** ((msg.note - 69) / 12)
             gain = (velocity / 127) * (0.12 if msg.channel == 0 else 0.25)
-            out[a:a + n] += gain * _voice(freq, n, sample_rate, bright=msg.channel != 0)
+            out[a : a + n] += gain * _voice(freq, n, sample_rate, bright=msg.channel != 0)
     return out
 
 
@@ -159,8 +167,13 @@ def check_soundfont(path: Path) -> Path:
     return path
 
 
-def midi_to_wav(midi_path: Path, wav_path: Path, synth: str = "auto", soundfont: Path | None = None,
-                sample_rate: int = 22050) -> dict:
+def midi_to_wav(
+    midi_path: Path,
+    wav_path: Path,
+    synth: str = "auto",
+    soundfont: Path | None = None,
+    sample_rate: int = 22050,
+) -> dict:
     """Render `midi_path` to `wav_path`; returns which synthesizer and soundfont were used."""
     if synth not in SYNTHS:
         raise UserError(f"synth must be one of {SYNTHS}, not {synth!r}")
@@ -176,10 +189,17 @@ def midi_to_wav(midi_path: Path, wav_path: Path, synth: str = "auto", soundfont:
         if font is None:
             raise UserError("no General MIDI soundfont found: pass --soundfont PATH or use --synth numpy")
         if not fluidsynth_available():
-            raise UserError("FluidSynth is not installed (Debian: apt-get install fluidsynth): use --synth numpy")
+            raise UserError(
+                "FluidSynth is not installed (Debian: apt-get install fluidsynth): use --synth numpy"
+            )
         samples = render_fluidsynth(mid, font, sample_rate)
     else:
         samples = render_numpy(mid, sample_rate)
     write_bytes(Path(wav_path), wav_bytes(samples, sample_rate))
-    return {"synth": "fluidsynth" if use_fluid else "numpy", "soundfont": str(font) if use_fluid else None,
-            "seconds": len(samples) / sample_rate, "sample_rate": sample_rate, "midi_seconds": mid.length}
+    return {
+        "synth": "fluidsynth" if use_fluid else "numpy",
+        "soundfont": str(font) if use_fluid else None,
+        "seconds": len(samples) / sample_rate,
+        "sample_rate": sample_rate,
+        "midi_seconds": mid.length,
+    }

@@ -1,5 +1,6 @@
 """Pictures of a run with matplotlib (Agg): training curves, weight panels per gate, piano
 rolls with a chord strip, the chord match per chorus, and the frames of the training GIF."""
+
 from __future__ import annotations
 
 import io
@@ -37,7 +38,7 @@ def training_curves(history: dict, n_chords: int, n_pitches: int, path: Path) ->
     a.legend()
     for key, label, chance in (("chord_acc", "chord", 1 / n_chords), ("pitch_acc", "pitch", 1 / n_pitches)):
         if key in history:
-            line, = b.plot(epochs, history[key], label=f"{label} accuracy")
+            (line,) = b.plot(epochs, history[key], label=f"{label} accuracy")
             b.axhline(chance, color=line.get_color(), ls=":", lw=1, label=f"{label} chance")
     b.set_ylim(0, 1.02)
     b.set_xlabel("epoch")
@@ -62,7 +63,7 @@ def weights(state_dict: dict, path: Path) -> None:
             if g >= gates:
                 ax.axis("off")
                 continue
-            block = np.concatenate([w_ih[g * H:(g + 1) * H], w_hh[g * H:(g + 1) * H]], axis=1)
+            block = np.concatenate([w_ih[g * H : (g + 1) * H], w_hh[g * H : (g + 1) * H]], axis=1)
             lim = np.abs(block).max() or 1.0
             ax.imshow(block, cmap="RdBu_r", vmin=-lim, vmax=lim, aspect="auto", interpolation="nearest")
             ax.axvline(w_ih.shape[1] - 0.5, color="black", lw=0.8)
@@ -73,17 +74,32 @@ def weights(state_dict: dict, path: Path) -> None:
     save(fig, path)
 
 
-def draw_roll(ax_strip, ax_roll, chords: np.ndarray, pitches: np.ndarray, encoding, bar_lines: bool = True) -> None:
+def draw_roll(
+    ax_strip, ax_roll, chords: np.ndarray, pitches: np.ndarray, encoding, bar_lines: bool = True
+) -> None:
     n = len(chords)
-    cmap = ListedColormap(CHORD_COLOURS[:encoding.n_chords])
-    ax_strip.imshow(chords[None, :], cmap=cmap, vmin=-0.5, vmax=encoding.n_chords - 0.5, aspect="auto",
-                    interpolation="nearest")
+    cmap = ListedColormap(CHORD_COLOURS[: encoding.n_chords])
+    ax_strip.imshow(
+        chords[None, :],
+        cmap=cmap,
+        vmin=-0.5,
+        vmax=encoding.n_chords - 0.5,
+        aspect="auto",
+        interpolation="nearest",
+    )
     ax_strip.set_yticks([])
     ax_strip.set_xticks([])
     spb = encoding.steps_per_bar
     for bar in range(0, n, spb):
-        ax_strip.text(bar + spb / 2 - 0.5, 0, encoding.chords[int(chords[bar])], ha="center", va="center",
-                      fontsize=7 if n <= 96 * 2 else 5, color="white")
+        ax_strip.text(
+            bar + spb / 2 - 0.5,
+            0,
+            encoding.chords[int(chords[bar])],
+            ha="center",
+            va="center",
+            fontsize=7 if n <= 96 * 2 else 5,
+            color="white",
+        )
     roll = np.zeros((encoding.n_pitches, n))
     roll[pitches, np.arange(n)] = 1.0
     ax_roll.imshow(roll, cmap="Greys", aspect="auto", origin="lower", interpolation="nearest")

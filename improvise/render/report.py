@@ -4,6 +4,7 @@ metrics, the pictures, the score, an audio player and the config.
 A small inline script checks on load that every picture and the audio loaded and shows a
 warning if one did not; it also records the result on <body data-...> for automated checks.
 """
+
 from __future__ import annotations
 
 import html
@@ -50,28 +51,49 @@ def _row(name: str, value) -> str:
     return f"<tr><td>{html.escape(name)}</td><td>{shown}</td></tr>"
 
 
-def write_report(run_dir: Path, *, title: str, metrics: dict, config: dict, grid: str, pictures: list[tuple[str, str]],
-                 audio: str | None, score_svg: str | None, downloads: list[str], notes: list[str]) -> Path:
+def write_report(
+    run_dir: Path,
+    *,
+    title: str,
+    metrics: dict,
+    config: dict,
+    grid: str,
+    pictures: list[tuple[str, str]],
+    audio: str | None,
+    score_svg: str | None,
+    downloads: list[str],
+    notes: list[str],
+) -> Path:
     """Write run_dir/report.html; every path given is relative to run_dir."""
     gen, train = metrics.get("generation", {}), metrics.get("train", {})
     # wall-clock figures stay in metrics.json: the page holds what the seed fixes, the same bytes every run
     rows = [_row(k, v) for k, v in gen.items() if isinstance(v, (int, float)) and "seconds" not in k]
-    rows += [_row(f"train: {k}", v) for k, v in train.items() if isinstance(v, (int, float)) and "seconds" not in k]
+    rows += [
+        _row(f"train: {k}", v) for k, v in train.items() if isinstance(v, (int, float)) and "seconds" not in k
+    ]
     rows += [_row(f"train: teacher-forced {k}", v) for k, v in train.get("teacher_forced", {}).items()]
-    parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>",
-             f"<style>{STYLE}</style></head><body>", f"<h1>{html.escape(title)}</h1>",
-             "<p id='load-warning'></p>"]
+    parts = [
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>",
+        f"<style>{STYLE}</style></head><body>",
+        f"<h1>{html.escape(title)}</h1>",
+        "<p id='load-warning'></p>",
+    ]
     parts += [f"<p>{html.escape(n)}</p>" for n in notes]
     if audio:
         parts.append(f"<h2>Listen</h2><audio controls preload='metadata' src='{html.escape(audio)}'></audio>")
-    parts.append("<p>Download: " + " · ".join(f"<a href='{html.escape(d)}'>{html.escape(d)}</a>" for d in downloads)
-                 + "</p>")
+    parts.append(
+        "<p>Download: "
+        + " · ".join(f"<a href='{html.escape(d)}'>{html.escape(d)}</a>" for d in downloads)
+        + "</p>"
+    )
     parts.append("<h2>Metrics</h2><table><tr><th>metric</th><th>value</th></tr>" + "".join(rows) + "</table>")
     parts.append(f"<h2>The first chorus, bar by bar</h2><pre>{html.escape(grid)}</pre>")
     if score_svg:
         parts.append(f"<h2>Lead sheet</h2><img src='{html.escape(score_svg)}' alt='lead sheet'>")
     for caption, src in pictures:
-        parts.append(f"<h2>{html.escape(caption)}</h2><img src='{html.escape(src)}' alt='{html.escape(caption)}'>")
+        parts.append(
+            f"<h2>{html.escape(caption)}</h2><img src='{html.escape(src)}' alt='{html.escape(caption)}'>"
+        )
     parts.append(f"<h2>Config</h2><pre>{html.escape(json.dumps(config, indent=2))}</pre>")
     parts.append(CHECK_SCRIPT + "</body></html>")
     path = Path(run_dir) / "report.html"

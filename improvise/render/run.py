@@ -1,4 +1,5 @@
 """`improvise render RUN_DIR`: (re)create every picture, sound and page of a run folder."""
+
 from __future__ import annotations
 
 import time
@@ -7,13 +8,21 @@ from pathlib import Path
 
 import numpy as np
 
+from improvise.blues.summary import chorus_grid
 from improvise.blues.task import BluesConfig, corpus_arrays, load_blues_run
-from improvise.encodings.blues import BluesEncoding
 from improvise.core.checks import MAX_CHORUSES
 from improvise.core.errors import ConfigError, UserError
 from improvise.core.midi import MidiStyle, write_midi
-from improvise.core.runs import CHECKPOINT, CONFIG, METRICS, read_json, read_optional_json, require_run_dir, write_json
-from improvise.blues.summary import chorus_grid
+from improvise.core.runs import (
+    CHECKPOINT,
+    CONFIG,
+    METRICS,
+    read_json,
+    read_optional_json,
+    require_run_dir,
+    write_json,
+)
+from improvise.encodings.blues import BluesEncoding
 
 PERIOD = 96
 
@@ -47,19 +56,28 @@ def _load_tokens(run_dir: Path) -> tuple[np.ndarray, np.ndarray]:
         raise UserError(f"{path}: {len(chords)} steps is more than {MAX_CHORUSES} choruses")
     chords, pitches = np.asarray(chords, dtype=np.int64), np.asarray(pitches, dtype=np.int64)
     enc = BluesEncoding()
-    if len(chords) != len(pitches) or len(chords) == 0 or chords.min() < 0 or chords.max() >= enc.n_chords \
-            or pitches.min() < 0 or pitches.max() >= enc.n_pitches:
+    if (
+        len(chords) != len(pitches)
+        or len(chords) == 0
+        or chords.min() < 0
+        or chords.max() >= enc.n_chords
+        or pitches.min() < 0
+        or pitches.max() >= enc.n_pitches
+    ):
         raise UserError(f"{path}: token ids out of range or of unequal length")
     return chords, pitches
 
 
 def _int_list(x) -> bool:
-    return isinstance(x, list) and all(isinstance(v, int) and not isinstance(v, bool) and abs(v) < 2**31 for v in x)
+    return isinstance(x, list) and all(
+        isinstance(v, int) and not isinstance(v, bool) and abs(v) < 2**31 for v in x
+    )
 
 
 def _num_list(x) -> bool:
-    return isinstance(x, list) and all(isinstance(v, (int, float)) and not isinstance(v, bool)
-                                       and np.isfinite(v) for v in x)
+    return isinstance(x, list) and all(
+        isinstance(v, (int, float)) and not isinstance(v, bool) and np.isfinite(v) for v in x
+    )
 
 
 def _checked_history(path: Path) -> dict | None:
@@ -82,13 +100,25 @@ def _checked_snapshots(path: Path, history: dict | None) -> list[dict] | None:
     epochs = len(history["loss"]) if history else 0
     if snaps is not None and not (history and "chord_loss" in history and "pitch_loss" in history):
         raise UserError(f"{path}: the training GIF needs history.json with 'chord_loss' and 'pitch_loss'")
-    ok = isinstance(snaps, list) and len(snaps) <= 10_000 and all(
-        isinstance(s, dict) and _int_list(s.get("chords")) and _int_list(s.get("pitches"))
-        and len(s["chords"]) == len(s["pitches"]) <= 100 * PERIOD
-        and all(0 <= c < enc.n_chords for c in s["chords"]) and all(0 <= q < enc.n_pitches for q in s["pitches"])
-        and isinstance(s.get("epoch"), int) and 1 <= s["epoch"] <= max(epochs, 1) for s in snaps)
+    ok = (
+        isinstance(snaps, list)
+        and len(snaps) <= 10_000
+        and all(
+            isinstance(s, dict)
+            and _int_list(s.get("chords"))
+            and _int_list(s.get("pitches"))
+            and len(s["chords"]) == len(s["pitches"]) <= 100 * PERIOD
+            and all(0 <= c < enc.n_chords for c in s["chords"])
+            and all(0 <= q < enc.n_pitches for q in s["pitches"])
+            and isinstance(s.get("epoch"), int)
+            and 1 <= s["epoch"] <= max(epochs, 1)
+            for s in snaps
+        )
+    )
     if not ok:
-        raise UserError(f"{path}: expected a list 'snapshots' of {{epoch, chords, pitches}} within the training")
+        raise UserError(
+            f"{path}: expected a list 'snapshots' of {{epoch, chords, pitches}} within the training"
+        )
     return snaps
 
 
@@ -96,7 +126,11 @@ def _require_blues(run_dir: Path) -> None:
     """A folder that says what it holds must hold a blues run (generate --out writes none)."""
     from improvise.core.run_kinds import KINDS, run_kind
 
-    if (run_dir / CONFIG).exists() or (run_dir / "session.json").exists() or (run_dir / "sweep.json").exists():
+    if (
+        (run_dir / CONFIG).exists()
+        or (run_dir / "session.json").exists()
+        or (run_dir / "sweep.json").exists()
+    ):
         kind = run_kind(run_dir)
         if kind != "blues":
             raise UserError(f"{run_dir}: {KINDS[kind][2]}; improvise render takes blues runs")
@@ -106,8 +140,12 @@ def _checked_metrics_config(run_dir: Path) -> tuple[dict, dict]:
     metrics = read_optional_json(run_dir / METRICS) or {}
     config = read_optional_json(run_dir / CONFIG) or {}
     gen = metrics.get("generation", {})
-    if not isinstance(gen, dict) or ("per_chorus_bar_onset" in gen and not _num_list(gen["per_chorus_bar_onset"])):
-        raise UserError(f"{run_dir / METRICS}: 'generation' should hold a list of numbers 'per_chorus_bar_onset'")
+    if not isinstance(gen, dict) or (
+        "per_chorus_bar_onset" in gen and not _num_list(gen["per_chorus_bar_onset"])
+    ):
+        raise UserError(
+            f"{run_dir / METRICS}: 'generation' should hold a list of numbers 'per_chorus_bar_onset'"
+        )
     if "blues" in config:
         BluesConfig.from_dict(config["blues"], run_dir / CONFIG)
     return metrics, config
@@ -127,15 +165,44 @@ def render_run(run_dir: Path, cfg: RenderConfig | None = None) -> dict:
     audio, engraving = job.sound_and_score()
     pictures = job.pictures()
     grid = chorus_grid(run["chords"], run["pitches"], job.enc)
-    job.timed("report", lambda: write_report(
-        run_dir, title=f"improvise: {run_dir.name}", metrics=run["metrics"], config=run["config"], grid=grid,
-        pictures=pictures, audio="chorus.wav", score_svg="score.svg",
-        downloads=[f for f in ("chorus.mid", "excerpt.mid", "chorus.wav", "score.musicxml", "score.png",
-                               "tokens.json", "metrics.json", "config.json") if (run_dir / f).is_file()],
-        notes=job.notes))
+    job.timed(
+        "report",
+        lambda: write_report(
+            run_dir,
+            title=f"improvise: {run_dir.name}",
+            metrics=run["metrics"],
+            config=run["config"],
+            grid=grid,
+            pictures=pictures,
+            audio="chorus.wav",
+            score_svg="score.svg",
+            downloads=[
+                f
+                for f in (
+                    "chorus.mid",
+                    "excerpt.mid",
+                    "chorus.wav",
+                    "score.musicxml",
+                    "score.png",
+                    "tokens.json",
+                    "metrics.json",
+                    "config.json",
+                )
+                if (run_dir / f).is_file()
+            ],
+            notes=job.notes,
+        ),
+    )
     job.written += [src for _, src in pictures] + ["report.html"]
-    result = {"written": job.written, "seconds": job.timings, "audio": audio, "engraving": engraving,
-              "choruses": job.total, "shown": job.shown, "config": asdict(cfg)}
+    result = {
+        "written": job.written,
+        "seconds": job.timings,
+        "audio": audio,
+        "engraving": engraving,
+        "choruses": job.total,
+        "shown": job.shown,
+        "config": asdict(cfg),
+    }
     write_json(run_dir / "render.json", result)
     return result
 
@@ -145,9 +212,15 @@ def _open_for_render(run_dir: Path) -> dict:
     chords, pitches = _load_tokens(run_dir)
     metrics, config = _checked_metrics_config(run_dir)
     history = _checked_history(run_dir / "history.json")
-    return {"chords": chords, "pitches": pitches, "metrics": metrics, "config": config, "history": history,
-            "snapshots": _checked_snapshots(run_dir / "snapshots.json", history),
-            "model": load_blues_run(run_dir)[0] if (run_dir / CHECKPOINT).is_file() else None}
+    return {
+        "chords": chords,
+        "pitches": pitches,
+        "metrics": metrics,
+        "config": config,
+        "history": history,
+        "snapshots": _checked_snapshots(run_dir / "snapshots.json", history),
+        "model": load_blues_run(run_dir)[0] if (run_dir / CHECKPOINT).is_file() else None,
+    }
 
 
 class _Job:
@@ -182,18 +255,30 @@ class _Job:
             write_midi(excerpt, d / "excerpt.mid", style)
             audio_midi = "excerpt.mid"
             self.written.append("excerpt.mid")
-            self.notes.append(f"Audio, score and piano roll show the first {self.shown} of {self.total} choruses "
-                              f"(excerpt.mid); chorus.mid holds them all.")
-        audio = self.timed("audio", lambda: midi_to_wav(d / audio_midi, d / "chorus.wav", cfg.synth,
-                                                        Path(cfg.soundfont) if cfg.soundfont else None))
+            self.notes.append(
+                f"Audio, score and piano roll show the first {self.shown} of {self.total} choruses "
+                f"(excerpt.mid); chorus.mid holds them all."
+            )
+        audio = self.timed(
+            "audio",
+            lambda: midi_to_wav(
+                d / audio_midi, d / "chorus.wav", cfg.synth, Path(cfg.soundfont) if cfg.soundfont else None
+            ),
+        )
         self.written.append("chorus.wav")
-        self.notes.append(f"Audio: {audio['synth']}" + (f" with {Path(audio['soundfont']).name}"
-                                                         if audio["soundfont"] else "")
-                          + f"; tempo {cfg.tempo_bpm:g} bpm" + (f", swing {cfg.swing:g}" if cfg.swing != 0.5 else "")
-                          + ".")
-        self.timed("musicxml", lambda: write_musicxml(excerpt, d / "score.musicxml", title=f"improvise: {d.name}"))
-        engraving = self.timed("engrave", lambda: musicxml_to_svg(d / "score.musicxml", d / "score.svg",
-                                                                  d / "score.png"))
+        self.notes.append(
+            f"Audio: {audio['synth']}"
+            + (f" with {Path(audio['soundfont']).name}" if audio["soundfont"] else "")
+            + f"; tempo {cfg.tempo_bpm:g} bpm"
+            + (f", swing {cfg.swing:g}" if cfg.swing != 0.5 else "")
+            + "."
+        )
+        self.timed(
+            "musicxml", lambda: write_musicxml(excerpt, d / "score.musicxml", title=f"improvise: {d.name}")
+        )
+        engraving = self.timed(
+            "engrave", lambda: musicxml_to_svg(d / "score.musicxml", d / "score.svg", d / "score.png")
+        )
         self.written += ["score.musicxml", "score.svg", "score.png"]
         return audio, engraving
 
@@ -204,9 +289,16 @@ class _Job:
         d, enc, run = self.run_dir, self.enc, self.run
         k = min(self.shown, 4) * PERIOD
         out = []
-        self.timed("pianoroll", lambda: plots.pianoroll(run["chords"][:k], run["pitches"][:k], enc,
-                                                        d / "pianoroll.png",
-                                                        f"generated: the first {k // PERIOD} chorus(es)"))
+        self.timed(
+            "pianoroll",
+            lambda: plots.pianoroll(
+                run["chords"][:k],
+                run["pitches"][:k],
+                enc,
+                d / "pianoroll.png",
+                f"generated: the first {k // PERIOD} chorus(es)",
+            ),
+        )
         out.append(("Generated piano roll", "pianoroll.png"))
         per_chorus = run["metrics"].get("generation", {}).get("per_chorus_bar_onset")
         if self.total > 1 and per_chorus is not None:
@@ -214,8 +306,16 @@ class _Job:
             out.append(("Bar-onset chord match per chorus", "chord_match.png"))
         if "blues" in run["config"]:
             corpus_c, corpus_p = corpus_arrays(BluesConfig.from_dict(run["config"]["blues"], d / CONFIG), enc)
-            self.timed("corpus", lambda: plots.pianoroll(corpus_c[:PERIOD], corpus_p[:PERIOD], enc,
-                                                         d / "corpus_pianoroll.png", "training corpus: chorus 1"))
+            self.timed(
+                "corpus",
+                lambda: plots.pianoroll(
+                    corpus_c[:PERIOD],
+                    corpus_p[:PERIOD],
+                    enc,
+                    d / "corpus_pianoroll.png",
+                    "training corpus: chorus 1",
+                ),
+            )
             out.append(("Training corpus, chorus 1", "corpus_pianoroll.png"))
         return out + self._training_pictures()
 
@@ -225,16 +325,22 @@ class _Job:
         d, enc, run, history = self.run_dir, self.enc, self.run, self.run["history"]
         out = []
         if history:
-            self.timed("curves", lambda: plots.training_curves(history, enc.n_chords, enc.n_pitches,
-                                                               d / "training_curves.png"))
+            self.timed(
+                "curves",
+                lambda: plots.training_curves(
+                    history, enc.n_chords, enc.n_pitches, d / "training_curves.png"
+                ),
+            )
             out.append(("Training curves", "training_curves.png"))
         if run["model"] is not None:
             weights = {k: v.numpy() for k, v in run["model"].state_dict().items()}
             self.timed("weights", lambda: plots.weights(weights, d / "weights.png"))
             out.append(("Weights per gate", "weights.png"))
         if run["snapshots"] and history:
-            self.timed("gif", lambda: write_gif(run["snapshots"][::self.cfg.gif_every], history, enc,
-                                                d / "training.gif"))
+            self.timed(
+                "gif",
+                lambda: write_gif(run["snapshots"][:: self.cfg.gif_every], history, enc, d / "training.gif"),
+            )
             out.append(("Training: the free-running chorus as the network learns", "training.gif"))
         return out
 
@@ -244,8 +350,8 @@ def write_gif(snapshots: list[dict], history: dict, encoding, path: Path, ms_per
 
     from PIL import Image
 
-    from improvise.render.plots import gif_frame
     from improvise.core.runs import write_bytes
+    from improvise.render.plots import gif_frame
 
     epochs = len(history["loss"])
     frames = [Image.fromarray(gif_frame(s, history, encoding, epochs)) for s in snapshots]
@@ -253,6 +359,7 @@ def write_gif(snapshots: list[dict], history: dict, encoding, path: Path, ms_per
         return
     buf = io.BytesIO()
     durations = [ms_per_frame] * (len(frames) - 1) + [ms_per_frame * 5]  # linger on the trained model
-    frames[0].save(buf, format="GIF", save_all=True, append_images=frames[1:], duration=durations, loop=0,
-                   optimize=True)
+    frames[0].save(
+        buf, format="GIF", save_all=True, append_images=frames[1:], duration=durations, loop=0, optimize=True
+    )
     write_bytes(path, buf.getvalue())

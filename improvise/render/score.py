@@ -1,5 +1,6 @@
 """Lead sheets: a Tune to MusicXML through music21 (melody with chord symbols), engraved to
 SVG by verovio and to PNG by CairoSVG."""
+
 from __future__ import annotations
 
 import os
@@ -95,9 +96,18 @@ def musicxml_to_svg(musicxml: Path, svg_path: Path, png_path: Path | None = None
 
     verovio.enableLog(verovio.LOG_WARNING)
     tk = verovio.toolkit()
-    tk.setOptions({"pageWidth": width, "pageHeight": 60000, "adjustPageHeight": True, "scale": 45,
-                   "header": "auto", "footer": "none", "breaks": "auto",
-                   "xmlIdSeed": 1})  # element ids from a fixed seed: the same SVG bytes every run
+    tk.setOptions(
+        {
+            "pageWidth": width,
+            "pageHeight": 60000,
+            "adjustPageHeight": True,
+            "scale": 45,
+            "header": "auto",
+            "footer": "none",
+            "breaks": "auto",
+            "xmlIdSeed": 1,
+        }
+    )  # element ids from a fixed seed: the same SVG bytes every run
     try:
         text = Path(musicxml).read_text()
     except (OSError, UnicodeDecodeError) as e:
@@ -112,8 +122,10 @@ def musicxml_to_svg(musicxml: Path, svg_path: Path, png_path: Path | None = None
     if png_path is not None:
         import cairosvg
 
-        write_bytes(Path(png_path), cairosvg.svg2png(bytestring=svg.encode(), output_width=1400,
-                                                     background_color="white"))
+        write_bytes(
+            Path(png_path),
+            cairosvg.svg2png(bytestring=svg.encode(), output_width=1400, background_color="white"),
+        )
     return {"pages": tk.getPageCount(), "notes": svg.count('class="note"'), "errors": errors}
 
 
@@ -143,7 +155,9 @@ def solo_to_score(tune: Tune, title: str = "improvise"):
             if t == 0 or tune.chords[t] != tune.chords[t - 1]:
                 text = tune.chords[t].symbol
                 try:
-                    m.insert(k * step, harmony.ChordSymbol(text.replace("b", "-") if text[1:2] == "b" else text))
+                    m.insert(
+                        k * step, harmony.ChordSymbol(text.replace("b", "-") if text[1:2] == "b" else text)
+                    )
                 except Exception:  # noqa: BLE001  (music21 rejects some figures: show them as text)
                     m.insert(k * step, expressions.TextExpression(text))
         pos = 0

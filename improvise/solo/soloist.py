@@ -7,6 +7,7 @@ sampler walks the lead sheet's played form on a sixteenth grid, feeds the model 
 chord and the next change, and draws the next event at a temperature, with a register range
 and a note-density bias as controls.
 """
+
 from __future__ import annotations
 
 import time
@@ -17,11 +18,11 @@ import numpy as np
 import torch
 
 from improvise.core.checks import MAX_BARS, MAX_HIDDEN, check_memory, check_out_dir
-from improvise.encodings.conditioned import ChordConditionedEncoding, transpose_tune
 from improvise.core.errors import ConfigError, UserError
-from improvise.nn.melody_rnn import MelodyRNN, MelodyRNNConfig
 from improvise.core.music import QUALITIES, Tune
 from improvise.core.sample import check_temperature, draw
+from improvise.encodings.conditioned import ChordConditionedEncoding, transpose_tune
+from improvise.nn.melody_rnn import MelodyRNN, MelodyRNNConfig
 from improvise.train.loop import SequenceTrainConfig, fit_sequences, sequence_nll
 
 
@@ -55,21 +56,38 @@ def train_solo_model(wjd: Path, cfg: SoloConfig | None = None, progress: bool = 
         raise ConfigError("the grid is sixteenths (4 steps a beat) or triplet eighths (3)")
     solos, split = load_split(wjd, cfg.subset, cfg.steps_per_beat)
     if not split["train"]:
-        raise UserError(f"{wjd}: no {cfg.subset} solos to train on ({len(solos)} read, none in the training split)")
+        raise UserError(
+            f"{wjd}: no {cfg.subset} solos to train on ({len(solos)} read, none in the training split)"
+        )
     keys = range(-5, 7) if cfg.augment else (0,)
     train = [enc.tune_to_tensors(transpose_tune(solos[i].tune, k)) for i in split["train"] for k in keys]
     valid = [enc.tune_to_tensors(solos[i].tune) for i in split["valid"]]
     test = [enc.tune_to_tensors(solos[i].tune) for i in split["test"]]
     torch.manual_seed(cfg.seed)
-    model = MelodyRNN(MelodyRNNConfig(input_size=enc.size, n_events=enc.events.n_events, hidden=cfg.hidden,
-                                      layers=1, dropout=cfg.dropout))
+    model = MelodyRNN(
+        MelodyRNNConfig(
+            input_size=enc.size,
+            n_events=enc.events.n_events,
+            hidden=cfg.hidden,
+            layers=1,
+            dropout=cfg.dropout,
+        )
+    )
     t0 = time.perf_counter()
-    res = fit_sequences(model, train, valid, SequenceTrainConfig(epochs=cfg.epochs, seed=cfg.seed),
-                        progress=progress)
+    res = fit_sequences(
+        model, train, valid, SequenceTrainConfig(epochs=cfg.epochs, seed=cfg.seed), progress=progress
+    )
     model.eval()
-    return {"model": model, "encoding": enc, "config": cfg, "train_seconds": time.perf_counter() - t0,
-            "epochs_run": res["epochs_run"], "valid_nll": res["best_valid_nll"], "test_nll": sequence_nll(model, test),
-            "split": {k: len(v) for k, v in split.items()}}
+    return {
+        "model": model,
+        "encoding": enc,
+        "config": cfg,
+        "train_seconds": time.perf_counter() - t0,
+        "epochs_run": res["epochs_run"],
+        "valid_nll": res["best_valid_nll"],
+        "test_nll": sequence_nll(model, test),
+        "split": {k: len(v) for k, v in split.items()},
+    }
 
 
 @dataclass
@@ -87,8 +105,14 @@ class SoloControls:
 
 
 @torch.no_grad()
-def generate_solo(model: MelodyRNN, enc: ChordConditionedEncoding, chords: list, steps_per_bar: int = 16,
-                  controls: SoloControls | None = None, keep: np.ndarray | None = None) -> np.ndarray:
+def generate_solo(
+    model: MelodyRNN,
+    enc: ChordConditionedEncoding,
+    chords: list,
+    steps_per_bar: int = 16,
+    controls: SoloControls | None = None,
+    keep: np.ndarray | None = None,
+) -> np.ndarray:
     """Events for every step of `chords` (one chord a step). `keep`: events to keep where >= 0
     (regenerating some bars of an earlier solo: the model hears the kept ones as its past)."""
     c = controls or SoloControls()
@@ -110,7 +134,7 @@ def generate_solo(model: MelodyRNN, enc: ChordConditionedEncoding, chords: list,
         x[:] = 0
         x[0, 0, events[t]] = 1.0
         x[0, 0, enc.pos_offset + ((t + 1) % steps_per_bar) % enc.positions] = 1.0
-        x[0, 0, enc.chord_offset:] = track[t + 1]
+        x[0, 0, enc.chord_offset :] = track[t + 1]
         logits, _, state = model(torch.from_numpy(x), None, state)
         if keep is not None and keep[t + 1] >= 0:
             events[t + 1] = keep[t + 1]
@@ -119,10 +143,21 @@ def generate_solo(model: MelodyRNN, enc: ChordConditionedEncoding, chords: list,
     return events
 
 
-def events_to_tune(events: np.ndarray, chords: list, enc: ChordConditionedEncoding, steps_per_bar: int = 16,
-                   tempo_bpm: float = 160.0, steps_per_beat: int = 4) -> Tune:
-    return Tune(chords=list(chords), melody=enc.events.events_to_notes(events), steps_per_bar=steps_per_bar,
-                beats_per_bar=steps_per_bar // steps_per_beat, tempo_bpm=tempo_bpm)
+def events_to_tune(
+    events: np.ndarray,
+    chords: list,
+    enc: ChordConditionedEncoding,
+    steps_per_bar: int = 16,
+    tempo_bpm: float = 160.0,
+    steps_per_beat: int = 4,
+) -> Tune:
+    return Tune(
+        chords=list(chords),
+        melody=enc.events.events_to_notes(events),
+        steps_per_bar=steps_per_bar,
+        beats_per_bar=steps_per_bar // steps_per_beat,
+        tempo_bpm=tempo_bpm,
+    )
 
 
 def chord_tone_rate(tune: Tune) -> float:
@@ -140,8 +175,11 @@ def chord_tone_rate(tune: Tune) -> float:
 
 def note_windows(events: np.ndarray, length: int = 32, hop: int = 16) -> list[tuple]:
     """Windows of `length` events (2 bars of sixteenths) every `hop` steps that hold a note-on."""
-    return [tuple(events[s:s + length]) for s in range(0, len(events) - length + 1, hop)
-            if (events[s:s + length] >= 2).any()]
+    return [
+        tuple(events[s : s + length])
+        for s in range(0, len(events) - length + 1, hop)
+        if (events[s : s + length] >= 2).any()
+    ]
 
 
 def fragments(events: np.ndarray, length: int = 32, hop: int = 16) -> set[tuple]:
@@ -165,8 +203,10 @@ def _hash(fragment: tuple) -> int:
 
 def fragment_hashes(event_seqs, length: int = 32, hop: int = 16) -> np.ndarray:
     """Sorted int64 hashes of every 2-bar fragment (with notes) of the sequences."""
-    return np.array(sorted({_hash(f) for ev in event_seqs for f in fragments(np.asarray(ev), length, hop)}),
-                    dtype=np.int64)
+    return np.array(
+        sorted({_hash(f) for ev in event_seqs for f in fragments(np.asarray(ev), length, hop)}),
+        dtype=np.int64,
+    )
 
 
 def copy_rate_hashed(events: np.ndarray, hashes: np.ndarray, length: int = 32, hop: int = 16) -> float:
@@ -183,10 +223,16 @@ def save_solo_run(trained: dict, out: Path, wjd: Path) -> dict:
     out = Path(out)
     cfg = trained["config"]
     metrics = {k: trained[k] for k in ("train_seconds", "epochs_run", "valid_nll", "test_nll", "split")}
-    write_json(out / "config.json", {"task": "solo", "solo": cfg.to_dict(), "wjd": str(wjd),
-                                     "model": trained["model"].config.to_dict()})
-    save_checkpoint(out / "model.pt", trained["model"].config.to_dict(), trained["model"].state_dict(),
-                    {"solo": cfg.to_dict()})
+    write_json(
+        out / "config.json",
+        {"task": "solo", "solo": cfg.to_dict(), "wjd": str(wjd), "model": trained["model"].config.to_dict()},
+    )
+    save_checkpoint(
+        out / "model.pt",
+        trained["model"].config.to_dict(),
+        trained["model"].state_dict(),
+        {"solo": cfg.to_dict()},
+    )
     write_json(out / "metrics.json", {"train": metrics})
     solos, split = load_split(wjd, cfg.subset, cfg.steps_per_beat)
     enc = trained["encoding"]
@@ -207,8 +253,14 @@ def _solo_config(run: Path) -> SoloConfig:
     if doc.get("task") != "solo":
         raise UserError(f"{run / 'config.json'}: not a solo run (task {str(doc.get('task'))[:40]!r})")
     cfg = config_from_json(SoloConfig, doc.get("solo"), run / "config.json", complete=True)
-    if cfg.subset not in ("all", "blues") or cfg.steps_per_beat not in (3, 4) or not 1 <= cfg.hidden <= MAX_HIDDEN:
-        raise UserError(f"{run / 'config.json'}: solo: subset, steps_per_beat (3 or 4) or hidden out of range")
+    if (
+        cfg.subset not in ("all", "blues")
+        or cfg.steps_per_beat not in (3, 4)
+        or not 1 <= cfg.hidden <= MAX_HIDDEN
+    ):
+        raise UserError(
+            f"{run / 'config.json'}: solo: subset, steps_per_beat (3 or 4) or hidden out of range"
+        )
     return cfg
 
 
@@ -222,8 +274,10 @@ def _model(run: Path, enc: ChordConditionedEncoding) -> MelodyRNN:
     want = {"input_size": enc.size, "n_events": enc.events.n_events}
     wrong = [f"{k} {getattr(mc, k)} (a soloist has {v})" for k, v in want.items() if getattr(mc, k) != v]
     if wrong or not 1 <= mc.hidden <= MAX_HIDDEN or not 1 <= mc.layers <= 8 or not 0 <= mc.dropout < 1:
-        raise UserError(f"{where}: not a soloist's network: " + (", ".join(wrong) or "hidden, layers or dropout "
-                                                                   "out of range"))
+        raise UserError(
+            f"{where}: not a soloist's network: "
+            + (", ".join(wrong) or "hidden, layers or dropout out of range")
+        )
     model = MelodyRNN(mc)
     load_state_checked(model, blob["state_dict"], where)
     return model.eval()
@@ -243,7 +297,9 @@ def load_solo_run(run: Path) -> tuple[MelodyRNN, ChordConditionedEncoding, np.nd
     except (OSError, ValueError, EOFError) as e:
         raise UserError(f"{run / 'fragments.npy'}: not readable ({str(e)[:120]})") from None
     if hashes.dtype != np.int64 or hashes.ndim != 1:
-        raise UserError(f"{run / 'fragments.npy'}: expected a 1-D int64 array, not {hashes.dtype} {hashes.shape}")
+        raise UserError(
+            f"{run / 'fragments.npy'}: expected a 1-D int64 array, not {hashes.dtype} {hashes.shape}"
+        )
     return model, enc, hashes, cfg
 
 
@@ -269,8 +325,10 @@ def _sheet(source: str, standards: Path | None, wjd: Path | None, key: str | Non
     if sheet.unparsed:
         raise UserError(f"{source}: chords that do not parse: {', '.join(sheet.unparsed[:5])}")
     if len(sheet.bars) * choruses > MAX_BARS:
-        raise ConfigError(f"{len(sheet.bars)} bars x {choruses} choruses is more than {MAX_BARS} bars: ask for "
-                          "fewer --choruses")
+        raise ConfigError(
+            f"{len(sheet.bars)} bars x {choruses} choruses is more than {MAX_BARS} bars: ask for "
+            "fewer --choruses"
+        )
     return sheet
 
 
@@ -288,14 +346,23 @@ def _kept(out: Path, regenerate: tuple[int, int], n_steps: int, spb: int, n_even
     if b * spb > n_steps:
         raise ConfigError(f"--regenerate {a}-{b}: the solo has {n_steps // spb} bars")
     keep = np.asarray(events, dtype=np.int64)
-    keep[(a - 1) * spb:b * spb] = -1
+    keep[(a - 1) * spb : b * spb] = -1
     return keep
 
 
-def solo_over_leadsheet(run: Path, source: str, out: Path, standards: Path | None = None, key: str | None = None,
-                        choruses: int = 1, tempo: float = 160.0, controls: SoloControls | None = None,
-                        regenerate: tuple[int, int] | None = None, audio: str | None = "auto",
-                        wjd: Path | None = None) -> dict:
+def solo_over_leadsheet(
+    run: Path,
+    source: str,
+    out: Path,
+    standards: Path | None = None,
+    key: str | None = None,
+    choruses: int = 1,
+    tempo: float = 160.0,
+    controls: SoloControls | None = None,
+    regenerate: tuple[int, int] | None = None,
+    audio: str | None = "auto",
+    wjd: Path | None = None,
+) -> dict:
     """A solo over the lead sheet `source` (any format `leadsheet_load.load_leadsheet` reads) in
     `key`: solo.mid (solo and comping chords), solo.json (events, chords, metrics), solo.wav,
     solo.musicxml, solo.svg and report.html, the same bytes for the same seed (only solo.json's
@@ -325,11 +392,24 @@ def solo_over_leadsheet(run: Path, source: str, out: Path, standards: Path | Non
     tune = events_to_tune(events, chords, enc, spb, tempo, spbeat)
     shift = (-(sheet.key_root() or 0)) % 12
     in_c = enc.events.tune_to_events(transpose_tune(tune, shift - 12 if shift > 6 else shift))
-    metrics = {"chord_tone_rate": chord_tone_rate(tune), "copy_rate": copy_rate_hashed(in_c, hashes, 2 * spb, spb),
-               "notes": len(tune.melody), "steps": len(events), "seconds": seconds}
-    doc = {"leadsheet": sheet.title, "key": sheet.key, "choruses": choruses, "tempo": tempo,
-           "controls": asdict(controls), "regenerated": list(regenerate) if regenerate else None,
-           "events": events.tolist(), "bars": [[c.symbol for c in bar] for bar in sheet.bars], "metrics": metrics}
+    metrics = {
+        "chord_tone_rate": chord_tone_rate(tune),
+        "copy_rate": copy_rate_hashed(in_c, hashes, 2 * spb, spb),
+        "notes": len(tune.melody),
+        "steps": len(events),
+        "seconds": seconds,
+    }
+    doc = {
+        "leadsheet": sheet.title,
+        "key": sheet.key,
+        "choruses": choruses,
+        "tempo": tempo,
+        "controls": asdict(controls),
+        "regenerated": list(regenerate) if regenerate else None,
+        "events": events.tolist(),
+        "bars": [[c.symbol for c in bar] for bar in sheet.bars],
+        "metrics": metrics,
+    }
     write_solo_files(out, tune, sheet, doc, audio)
     return doc
 
@@ -344,7 +424,9 @@ def write_solo_files(out: Path, tune: Tune, sheet, doc: dict, audio: str | None)
     if audio:
         from improvise.render.audio import midi_to_wav
 
-        doc["audio"] = {k: str(v) for k, v in midi_to_wav(out / "solo.mid", out / "solo.wav", synth=audio).items()}
+        doc["audio"] = {
+            k: str(v) for k, v in midi_to_wav(out / "solo.mid", out / "solo.wav", synth=audio).items()
+        }
     doc["score"] = write_solo_score(tune, sheet, out)
     write_json(out / "solo.json", doc)
     write_solo_report(out, doc, sheet)
@@ -353,8 +435,8 @@ def write_solo_files(out: Path, tune: Tune, sheet, doc: dict, audio: str | None)
 def write_solo_score(tune: Tune, sheet, out: Path) -> dict:
     """solo.musicxml (music21) and solo.svg (verovio): the lead sheet with the solo, the same
     bytes for the same solo (stable ids, no date)."""
-    from improvise.render.score import musicxml_to_svg, score_to_musicxml, solo_to_score
     from improvise.core.runs import write_bytes
+    from improvise.render.score import musicxml_to_svg, score_to_musicxml, solo_to_score
 
     write_bytes(out / "solo.musicxml", score_to_musicxml(solo_to_score(tune, sheet.title)))
     info = musicxml_to_svg(out / "solo.musicxml", out / "solo.svg")  # verovio's ids from a fixed seed
@@ -366,8 +448,15 @@ def write_solo_report(out: Path, doc: dict, sheet) -> Path:
     from improvise.render.report import write_report
 
     shown = {k: v for k, v in doc["metrics"].items() if k != "seconds"}  # no timing: the same page every run
-    return write_report(out, title=f"{doc['leadsheet']} in {doc['key']}: a solo", metrics={"generation": shown},
-                        config={k: doc[k] for k in ("choruses", "tempo", "controls", "regenerated")},
-                        grid=format_bars(sheet), pictures=[], audio="solo.wav" if "audio" in doc else None,
-                        score_svg="solo.svg", downloads=["solo.mid", "solo.musicxml", "solo.json"],
-                        notes=["Solo drawn by the chord-conditioned LSTM (improvise solo)."])
+    return write_report(
+        out,
+        title=f"{doc['leadsheet']} in {doc['key']}: a solo",
+        metrics={"generation": shown},
+        config={k: doc[k] for k in ("choruses", "tempo", "controls", "regenerated")},
+        grid=format_bars(sheet),
+        pictures=[],
+        audio="solo.wav" if "audio" in doc else None,
+        score_svg="solo.svg",
+        downloads=["solo.mid", "solo.musicxml", "solo.json"],
+        notes=["Solo drawn by the chord-conditioned LSTM (improvise solo)."],
+    )

@@ -20,6 +20,7 @@ share of the targets, so the averaged gradient is that of the global batch's mea
 processes follow the single process's path to rounding (with dropout off; dropout masks are
 drawn per rank).
 """
+
 from __future__ import annotations
 
 import os
@@ -73,8 +74,8 @@ def random_windows(seqs, rng: np.random.Generator, n: int, length: int):
     for i in rng.choice(len(seqs), size=n, p=lengths / lengths.sum()):
         x, y = seqs[i]
         start = int(rng.integers(0, max(1, len(y) - length)))
-        xs.append(_pad(x[start:start + length], length, 0))
-        ys.append(_pad(y[start:start + length], length, -1))
+        xs.append(_pad(x[start : start + length], length, 0))
+        ys.append(_pad(y[start : start + length], length, -1))
     return torch.stack(xs, 1), torch.stack(ys, 1)
 
 
@@ -132,7 +133,9 @@ def close_distributed() -> None:
 def _world() -> tuple[int, int]:
     import torch.distributed as dist
 
-    return (dist.get_rank(), dist.get_world_size()) if dist.is_available() and dist.is_initialized() else (0, 1)
+    return (
+        (dist.get_rank(), dist.get_world_size()) if dist.is_available() and dist.is_initialized() else (0, 1)
+    )
 
 
 def _shard(t: torch.Tensor, rank: int, world: int) -> torch.Tensor:
@@ -186,6 +189,7 @@ class Hooks:
 @dataclass
 class _Run:
     """The counters of a training run: what a checkpoint saves and `resume` restores."""
+
     hist: dict
     best: float = float("inf")
     best_state: dict | None = None
@@ -200,8 +204,14 @@ class _Run:
             return cls(hooks.new_history())
         model.load_state_dict(resume["model"])
         opt.load_state_dict(resume["optimizer"])
-        return cls(resume["history"], resume["best"], resume.get("best_model"), resume["epoch"], resume["stale"],
-                   resume.get("seconds", 0.0))
+        return cls(
+            resume["history"],
+            resume["best"],
+            resume.get("best_model"),
+            resume["epoch"],
+            resume["stale"],
+            resume.get("seconds", 0.0),
+        )
 
     def validated(self, nll: float, model, opt, lr_decay: float) -> None:
         """Keep the best weights; count a stale epoch and decay the step size otherwise."""
@@ -215,8 +225,16 @@ class _Run:
 
     def state(self, model, opt) -> dict:
         """What `checkpoint` gets: everything `resume` needs to go on exactly."""
-        return {"model": model.state_dict(), "optimizer": opt.state_dict(), "history": self.hist, "best": self.best,
-                "epoch": self.epoch, "stale": self.stale, "best_model": self.best_state, "seconds": self.spent}
+        return {
+            "model": model.state_dict(),
+            "optimizer": opt.state_dict(),
+            "history": self.hist,
+            "best": self.best,
+            "epoch": self.epoch,
+            "stale": self.stale,
+            "best_model": self.best_state,
+            "seconds": self.spent,
+        }
 
 
 def _global_weighted(loss: torch.Tensor, y: torch.Tensor, world: int) -> torch.Tensor:
@@ -229,8 +247,18 @@ def _global_weighted(loss: torch.Tensor, y: torch.Tensor, world: int) -> torch.T
     return loss * (mine[0] * world / counts[0])
 
 
-def _train_epoch(net, model, opt, cfg: SequenceTrainConfig, hooks: Hooks, hist: dict, epoch_batches, state,
-                 rank: int, world: int) -> tuple[list[float], object]:
+def _train_epoch(
+    net,
+    model,
+    opt,
+    cfg: SequenceTrainConfig,
+    hooks: Hooks,
+    hist: dict,
+    epoch_batches,
+    state,
+    rank: int,
+    world: int,
+) -> tuple[list[float], object]:
     """One update a batch; returns the batches' losses and the last state."""
     losses = []
     for x, y, carry in epoch_batches:
@@ -255,8 +283,17 @@ def _progress_bar(cfg: SequenceTrainConfig, start: int):
     return tqdm(total=cfg.epochs, initial=start, desc="training", unit="epoch", leave=False, disable=None)
 
 
-def fit(model, cfg: SequenceTrainConfig, batches, hooks: Hooks | None = None, evaluate=None, checkpoint=None,
-        resume: dict | None = None, progress: bool = False, on_epoch=None) -> dict:
+def fit(
+    model,
+    cfg: SequenceTrainConfig,
+    batches,
+    hooks: Hooks | None = None,
+    evaluate=None,
+    checkpoint=None,
+    resume: dict | None = None,
+    progress: bool = False,
+    on_epoch=None,
+) -> dict:
     """The package's one training loop: `batches(rng, epoch)` yields (x, y, carry) a batch, one
     update each; `hooks` (default `Hooks()`) set what differs between trainers. With
     `evaluate(model) -> float` it validates each epoch, keeps the best weights, decays the step
@@ -286,7 +323,9 @@ def fit(model, cfg: SequenceTrainConfig, batches, hooks: Hooks | None = None, ev
             torch.manual_seed(int(rng.integers(2**31)))
         model.train()
         state = state if hooks.carry_between_epochs else None
-        losses, state = _train_epoch(net, model, opt, cfg, hooks, run.hist, batches(rng, epoch), state, rank, world)
+        losses, state = _train_epoch(
+            net, model, opt, cfg, hooks, run.hist, batches(rng, epoch), state, rank, world
+        )
         nll = float(evaluate(model)) if evaluate is not None else None
         run.spent += time.perf_counter() - t0
         hooks.epoch_done(run.hist, losses, nll, run.spent)
@@ -297,8 +336,10 @@ def fit(model, cfg: SequenceTrainConfig, batches, hooks: Hooks | None = None, ev
             on_epoch(epoch + 1, model)
         if bar is not None:
             bar.update(1)
-            bar.set_postfix(**({"valid": f"{nll:.3f}"} if nll is not None else {"loss": f"{losses[-1]:.3f}"}),
-                            refresh=False)
+            bar.set_postfix(
+                **({"valid": f"{nll:.3f}"} if nll is not None else {"loss": f"{losses[-1]:.3f}"}),
+                refresh=False,
+            )
         if checkpoint is not None and rank == 0:
             checkpoint(run.state(model, opt))
         if run.stale >= cfg.patience or (cfg.max_seconds and run.spent >= cfg.max_seconds):
@@ -308,12 +349,25 @@ def fit(model, cfg: SequenceTrainConfig, batches, hooks: Hooks | None = None, ev
     if run.best_state is not None:
         model.load_state_dict(run.best_state)
     model.eval()
-    return {"history": run.hist, "best_valid_nll": run.best, "epochs_run": hooks.epochs_run(run.hist),
-            "seconds": run.spent}
+    return {
+        "history": run.hist,
+        "best_valid_nll": run.best,
+        "epochs_run": hooks.epochs_run(run.hist),
+        "seconds": run.spent,
+    }
 
 
-def fit_sequences(model, train, valid, cfg: SequenceTrainConfig, checkpoint=None, resume: dict | None = None,
-                  progress: bool = False, batches=None, evaluate=None) -> dict:
+def fit_sequences(
+    model,
+    train,
+    valid,
+    cfg: SequenceTrainConfig,
+    checkpoint=None,
+    resume: dict | None = None,
+    progress: bool = False,
+    batches=None,
+    evaluate=None,
+) -> dict:
     """Train, validate each epoch, keep the best weights, stop after `patience` stale epochs.
 
     train/valid: lists of (inputs (T, ...), targets (T, ...)) tensors. `batches(rng, epoch)`, if
@@ -321,8 +375,19 @@ def fit_sequences(model, train, valid, cfg: SequenceTrainConfig, checkpoint=None
     the validation loss (`sequence_nll` on `valid`). checkpoint(state) is called on rank 0 after
     every epoch with a state to pass back as `resume`."""
     if batches is None:
+
         def batches(rng: np.random.Generator, epoch: int):
-            return ((*random_windows(train, rng, cfg.batch, cfg.window), False)
-                    for _ in range(max(1, cfg.windows // cfg.batch)))
-    return fit(model, cfg, batches, evaluate=evaluate or (lambda m: sequence_nll(m, valid)), checkpoint=checkpoint,
-               resume=resume, progress=progress)
+            return (
+                (*random_windows(train, rng, cfg.batch, cfg.window), False)
+                for _ in range(max(1, cfg.windows // cfg.batch))
+            )
+
+    return fit(
+        model,
+        cfg,
+        batches,
+        evaluate=evaluate or (lambda m: sequence_nll(m, valid)),
+        checkpoint=checkpoint,
+        resume=resume,
+        progress=progress,
+    )

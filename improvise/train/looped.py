@@ -14,6 +14,7 @@ corpus and one Adam update, as in seed 000.
 The loop itself is the package's one (improvise.train.loop.fit): `LoopedStreams` is its
 batch source and hooks.
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
@@ -41,8 +42,13 @@ class TrainConfig:
     threads: int = 1  # torch intra-op threads: one is fastest for these tiny matrices
 
     def validate(self) -> None:
-        for name, hi in (("epochs", MAX_EPOCHS), ("streams", 4096), ("chunk", 100_000),
-                         ("lr_decay_every", MAX_EPOCHS), ("threads", 256)):
+        for name, hi in (
+            ("epochs", MAX_EPOCHS),
+            ("streams", 4096),
+            ("chunk", 100_000),
+            ("lr_decay_every", MAX_EPOCHS),
+            ("threads", 256),
+        ):
             value = getattr(self, name)
             if not 1 <= value <= hi:
                 raise ConfigError(f"{name} must be in [1, {hi}], not {value}")
@@ -68,8 +74,12 @@ def stream_offsets(loop_len: int, period: int, streams: int, restart: int) -> np
     """Start of each reader: reader b starts at chorus b; the readers after the first
     `restart` are shifted by b/streams of a chorus so that chunk ends fall all over the form."""
     n_periods = max(1, loop_len // period)
-    return np.array([((b % n_periods) * period + (0 if b < restart else (b * period) // streams)) % loop_len
-                     for b in range(streams)])
+    return np.array(
+        [
+            ((b % n_periods) * period + (0 if b < restart else (b * period) // streams)) % loop_len
+            for b in range(streams)
+        ]
+    )
 
 
 class LoopedStreams(Hooks):
@@ -87,7 +97,9 @@ class LoopedStreams(Hooks):
     def __init__(self, x_loop: torch.Tensor, y_loop: torch.Tensor, cfg: TrainConfig, period: int):
         self.x_loop, self.y_loop, self.cfg, self.period = x_loop, y_loop, cfg, period
         self.loop_len = x_loop.shape[0]
-        self.offsets = torch.from_numpy(stream_offsets(self.loop_len, period, cfg.streams, cfg.restart_streams))
+        self.offsets = torch.from_numpy(
+            stream_offsets(self.loop_len, period, cfg.streams, cfg.restart_streams)
+        )
         self.restarting = torch.arange(cfg.streams) < cfg.restart_streams
         self.steps = torch.arange(cfg.chunk)
         self.params: list[torch.nn.Parameter] = []
@@ -95,7 +107,9 @@ class LoopedStreams(Hooks):
 
     def __call__(self, rng: np.random.Generator, epoch: int):
         """batches(rng, epoch): the one chunk of epoch `epoch` (rng unused: nothing is drawn)."""
-        pos = self.offsets[None, :] + epoch * self.cfg.chunk + self.steps[:, None]  # (T, B) positions in the loop
+        pos = (
+            self.offsets[None, :] + epoch * self.cfg.chunk + self.steps[:, None]
+        )  # (T, B) positions in the loop
         idx = pos % self.loop_len
         keep = 1.0 - (self.restarting & (pos[0] % self.period == 0)).float()
         yield self.x_loop[idx], self.y_loop[idx], keep
@@ -106,7 +120,9 @@ class LoopedStreams(Hooks):
     def optimizer(self, model: torch.nn.Module, cfg: SequenceTrainConfig) -> torch.optim.Optimizer:
         self.params = [p for p in model.parameters() if p.requires_grad]
         opt = torch.optim.Adam(self.params, lr=cfg.lr, fused=True)
-        self.sched = torch.optim.lr_scheduler.StepLR(opt, step_size=self.cfg.lr_decay_every, gamma=self.cfg.lr_decay)
+        self.sched = torch.optim.lr_scheduler.StepLR(
+            opt, step_size=self.cfg.lr_decay_every, gamma=self.cfg.lr_decay
+        )
         return opt
 
     def clip(self, model: torch.nn.Module, cfg: SequenceTrainConfig) -> None:
@@ -136,12 +152,28 @@ class LoopedStreams(Hooks):
 
 def shared_loop_config(cfg: TrainConfig) -> SequenceTrainConfig:
     """The shared loop's settings for a looped run: a batch is the streams, a window a chunk."""
-    return SequenceTrainConfig(epochs=cfg.epochs, windows=cfg.streams, window=cfg.chunk, batch=cfg.streams,
-                               lr=cfg.lr, clip=cfg.clip, patience=cfg.epochs, seed=cfg.seed, threads=cfg.threads)
+    return SequenceTrainConfig(
+        epochs=cfg.epochs,
+        windows=cfg.streams,
+        window=cfg.chunk,
+        batch=cfg.streams,
+        lr=cfg.lr,
+        clip=cfg.clip,
+        patience=cfg.epochs,
+        seed=cfg.seed,
+        threads=cfg.threads,
+    )
 
 
-def fit_looped(model: torch.nn.Module, x_loop: torch.Tensor, y_loop: torch.Tensor, cfg: TrainConfig,
-               period: int, on_epoch=None, progress: bool = False) -> tuple[History, float]:
+def fit_looped(
+    model: torch.nn.Module,
+    x_loop: torch.Tensor,
+    y_loop: torch.Tensor,
+    cfg: TrainConfig,
+    period: int,
+    on_epoch=None,
+    progress: bool = False,
+) -> tuple[History, float]:
     """Train `model` in place on a looped stream; returns the history and seconds spent.
 
     `model(x, targets, state)` returns (logits, loss, state) and `model.describe(logits,
@@ -160,7 +192,9 @@ def fit_looped(model: torch.nn.Module, x_loop: torch.Tensor, y_loop: torch.Tenso
 
 
 @torch.no_grad()
-def teacher_forced(model: torch.nn.Module, x_loop: torch.Tensor, y_loop: torch.Tensor, passes: int = 2) -> dict:
+def teacher_forced(
+    model: torch.nn.Module, x_loop: torch.Tensor, y_loop: torch.Tensor, passes: int = 2
+) -> dict:
     """The model's figures (`describe`) over `passes` plays of the loop from a zero state."""
     x = x_loop.repeat(passes, *([1] * (x_loop.dim() - 1)))[:, None]
     y = y_loop.repeat(passes, *([1] * (y_loop.dim() - 1)))[:, None]

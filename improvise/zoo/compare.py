@@ -15,6 +15,7 @@ bars) and over its chords, at temperature 1. A "held-out melodies" row scores th
 themselves the same way, as the human reference. Output: DIR/leaderboard.json, leaderboard.md,
 leaderboard.png, config.json, corpus.json, split.json and DIR/models/NAME/ (load_zoo_model).
 """
+
 from __future__ import annotations
 
 import time
@@ -23,10 +24,18 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from improvise.core.music import QUALITIES
 from improvise.data.load import Corpus, load_corpus, split_pieces
 from improvise.encodings.events import MelodyEventEncoding
-from improvise.core.music import QUALITIES
-from improvise.zoo.model import ZooConfig, ZooModel, build_network, features, sample_events, valid_name, write_meta
+from improvise.zoo.model import (
+    ZooConfig,
+    ZooModel,
+    build_network,
+    features,
+    sample_events,
+    valid_name,
+    write_meta,
+)
 
 
 # ---- training ---------------------------------------------------------------------------------
@@ -51,12 +60,13 @@ def _window_batches(kind: str, pieces: list, enc, cfg: ZooConfig, length: int, b
                 start = int(rng.integers(0, max(1, len(ev) - 1 - length)))
                 s0 = max(0, start - history)
                 stop = min(len(ev) - 1, start + length)
-                x = features(kind, ev[s0:stop], tune, enc, cfg.window, offset=s0)[start - s0:]
-                y = ev[start + 1:stop + 1].astype(np.int64)
+                x = features(kind, ev[s0:stop], tune, enc, cfg.window, offset=s0)[start - s0 :]
+                y = ev[start + 1 : stop + 1].astype(np.int64)
                 pad = length - len(y)
                 xs.append(np.pad(x, ((0, pad), (0, 0))))
                 ys.append(np.pad(y, (0, pad), constant_values=-1))
             yield torch.from_numpy(np.stack(xs, 1)), torch.from_numpy(np.stack(ys, 1)), False
+
     return batches
 
 
@@ -71,8 +81,14 @@ def nll_and_accuracy(model: ZooModel, pieces: list) -> tuple[float, float]:
     return total / max(n, 1), hits / max(n, 1)
 
 
-def fit_zoo_model(name: str, data: dict, enc: MelodyEventEncoding, cfg: ZooConfig, progress: bool = False,
-                  state_file: Path | None = None) -> ZooModel:
+def fit_zoo_model(
+    name: str,
+    data: dict,
+    enc: MelodyEventEncoding,
+    cfg: ZooConfig,
+    progress: bool = False,
+    state_file: Path | None = None,
+) -> ZooModel:
     """Train model `name` on data = {train, valid: [(id, events, tune)]}. A neural model saves
     the trainer's state to `state_file` after every epoch and, if the file is there, goes on
     from it (`improvise compare --resume`)."""
@@ -80,14 +96,24 @@ def fit_zoo_model(name: str, data: dict, enc: MelodyEventEncoding, cfg: ZooConfi
     if name.startswith("markov"):
         from improvise.nn.baselines import fit_markov
 
-        chain, info = fit_markov([e for _, e, _ in data["train"]], [e for _, e, _ in data["valid"]], enc.n_events,
-                                 int(name[6:]), cfg.markov_alphas)
+        chain, info = fit_markov(
+            [e for _, e, _ in data["train"]],
+            [e for _, e, _ in data["valid"]],
+            enc.n_events,
+            int(name[6:]),
+            cfg.markov_alphas,
+        )
         model = ZooModel(name, enc, cfg, chain, {"alpha": info["alpha"]})
     elif name == "hmm":
         from improvise.nn.hmm import fit_hmm
 
-        hmm, info = fit_hmm([e for _, e, _ in data["train"]], [e for _, e, _ in data["valid"]], enc.n_events,
-                            cfg.hmm_states, cfg.seed)
+        hmm, info = fit_hmm(
+            [e for _, e, _ in data["train"]],
+            [e for _, e, _ in data["valid"]],
+            enc.n_events,
+            cfg.hmm_states,
+            cfg.seed,
+        )
         model = ZooModel(name, enc, cfg, hmm, {"states": info["states"]})
     else:
         from improvise.train.loop import SequenceTrainConfig, fit_sequences
@@ -97,8 +123,17 @@ def fit_zoo_model(name: str, data: dict, enc: MelodyEventEncoding, cfg: ZooConfi
         length, batch = 128, 32
         steps = sum(len(e) for _, e, _ in data["train"])
         per_epoch = int(np.clip(steps // (length * batch), 8, 128))
-        tcfg = SequenceTrainConfig(epochs=cfg.epochs, windows=per_epoch * batch, window=length, batch=batch, lr=cfg.lr,
-                                   patience=cfg.patience, seed=cfg.seed, max_seconds=cfg.max_seconds, lr_decay=0.5)
+        tcfg = SequenceTrainConfig(
+            epochs=cfg.epochs,
+            windows=per_epoch * batch,
+            window=length,
+            batch=batch,
+            lr=cfg.lr,
+            patience=cfg.patience,
+            seed=cfg.seed,
+            max_seconds=cfg.max_seconds,
+            lr_decay=0.5,
+        )
         resume, save = None, None
         if state_file is not None:
             from improvise.core.runs import _atomic
@@ -110,11 +145,21 @@ def fit_zoo_model(name: str, data: dict, enc: MelodyEventEncoding, cfg: ZooConfi
                 except Exception as e:  # a damaged or foreign file
                     from improvise.core.errors import UserError
 
-                    raise UserError(f"{state_file}: not a readable training state ({type(e).__name__})") from None
+                    raise UserError(
+                        f"{state_file}: not a readable training state ({type(e).__name__})"
+                    ) from None
             save = lambda st: _atomic(state_file, lambda fh: torch.save(st, fh))  # noqa: E731
-        res = fit_sequences(model.core, [], [], tcfg, progress=progress, checkpoint=save, resume=resume,
-                            batches=_window_batches(name, data["train"], enc, cfg, length, batch, per_epoch),
-                            evaluate=lambda _m: nll_and_accuracy(model, data["valid"])[0])
+        res = fit_sequences(
+            model.core,
+            [],
+            [],
+            tcfg,
+            progress=progress,
+            checkpoint=save,
+            resume=resume,
+            batches=_window_batches(name, data["train"], enc, cfg, length, batch, per_epoch),
+            evaluate=lambda _m: nll_and_accuracy(model, data["valid"])[0],
+        )
         model.info = {"epochs_run": res["epochs_run"], "valid_curve": res["history"]["valid_nll"]}
     return model
 
@@ -127,7 +172,9 @@ def _fragments(ev: np.ndarray, bar: int) -> list[tuple]:
     return note_windows(ev, 2 * bar, bar)
 
 
-def melody_scores(melodies: list, held_out_pcs: np.ndarray, train_frags: set, enc: MelodyEventEncoding) -> dict:
+def melody_scores(
+    melodies: list, held_out_pcs: np.ndarray, train_frags: set, enc: MelodyEventEncoding
+) -> dict:
     """melodies: [(events, tune)] -> pitch-class overlap, chord-tone rate, copied-fragment share."""
     pcs, hits, chordal, frags, copied = np.zeros(12), 0, 0, 0, 0
     for ev, tune in melodies:
@@ -144,8 +191,11 @@ def melody_scores(melodies: list, held_out_pcs: np.ndarray, train_frags: set, en
         copied += sum(f in train_frags for f in fr)
     p = pcs / max(pcs.sum(), 1)
     q = held_out_pcs / max(held_out_pcs.sum(), 1)
-    return {"pc_overlap": float(np.minimum(p, q).sum()), "chord_tone_rate": hits / chordal if chordal else None,
-            "copy_share": copied / frags if frags else 0.0}
+    return {
+        "pc_overlap": float(np.minimum(p, q).sum()),
+        "chord_tone_rate": hits / chordal if chordal else None,
+        "copy_share": copied / frags if frags else 0.0,
+    }
 
 
 # ---- the comparison ---------------------------------------------------------------------------
@@ -156,13 +206,24 @@ def corpus_events(corpus: Corpus, enc: MelodyEventEncoding) -> tuple[dict, dict]
     if not data["train"] or not data["valid"] or not data["test"]:
         from improvise.core.errors import UserError
 
-        raise UserError(f"{corpus.spec}: too few pieces to split into train, valid and test ({len(corpus.pieces)})")
+        raise UserError(
+            f"{corpus.spec}: too few pieces to split into train, valid and test ({len(corpus.pieces)})"
+        )
     return data, split
 
 
-def compare(data: str, models: list[str], out: Path, cfg: ZooConfig | None = None, on_bad_file: str = "skip",
-            wjd_dir: Path | None = None, steps_per_beat: int = 4, max_samples: int = 40, progress: bool = False,
-            resume: bool = False) -> dict:
+def compare(
+    data: str,
+    models: list[str],
+    out: Path,
+    cfg: ZooConfig | None = None,
+    on_bad_file: str = "skip",
+    wjd_dir: Path | None = None,
+    steps_per_beat: int = 4,
+    max_samples: int = 40,
+    progress: bool = False,
+    resume: bool = False,
+) -> dict:
     """Train and score every model (see the module doc). With `resume`, a model already saved in
     DIR/models/ is loaded instead of trained, and a neural model cut off mid-training goes on
     from its last epoch."""
@@ -176,10 +237,19 @@ def compare(data: str, models: list[str], out: Path, cfg: ZooConfig | None = Non
     out.mkdir(parents=True, exist_ok=True)
     write_meta(out / "corpus.json", corpus.summary())
     write_meta(out / "split.json", split)
-    write_meta(out / "config.json", {"data": data, "models": models, "steps_per_beat": steps_per_beat,
-                                     "on_bad_file": on_bad_file, "max_samples": max_samples, "zoo": cfg.to_dict()})
+    write_meta(
+        out / "config.json",
+        {
+            "data": data,
+            "models": models,
+            "steps_per_beat": steps_per_beat,
+            "on_bad_file": on_bad_file,
+            "max_samples": max_samples,
+            "zoo": cfg.to_dict(),
+        },
+    )
     train_frags = {f for _, ev, tune in split_data["train"] for f in _fragments(ev, tune.steps_per_bar)}
-    held_out = [(ev[:32 * t.steps_per_bar], t) for _, ev, t in split_data["test"][:max_samples]]
+    held_out = [(ev[: 32 * t.steps_per_bar], t) for _, ev, t in split_data["test"][:max_samples]]
     held_pcs = np.zeros(12)
     for ev, _ in held_out:
         np.add.at(held_pcs, (enc.min_pitch + ev[ev >= 2] - 2) % 12, 1)
@@ -200,7 +270,9 @@ def compare(data: str, models: list[str], out: Path, cfg: ZooConfig | None = Non
             model = load_zoo_model(folder)
             seconds = model.info.get("seconds")
         else:
-            model = fit_zoo_model(name, split_data, enc, cfg, progress, out / "models" / f".{name}.train-state.pt")
+            model = fit_zoo_model(
+                name, split_data, enc, cfg, progress, out / "models" / f".{name}.train-state.pt"
+            )
             seconds = time.perf_counter() - t0
             model.info["seconds"] = seconds
         nll, acc = nll_and_accuracy(model, split_data["test"])
@@ -209,16 +281,33 @@ def compare(data: str, models: list[str], out: Path, cfg: ZooConfig | None = Non
         sampled = [(sample_events(model, len(ev), rng, tune), tune) for ev, tune in held_out]
         model.save(folder)
         (out / "models" / f".{name}.train-state.pt").unlink(missing_ok=True)
-        n_params = (sum(p.numel() for p in model.core.parameters()) if hasattr(model.core, "parameters") else None)
-        rows.append({"model": name, "test_nll": nll, "test_acc": acc, "valid_nll": vnll, "seconds": seconds,
-                     "params": n_params, **melody_scores(sampled, held_pcs, train_frags, enc), "info": {
-                         k: v for k, v in model.info.items() if k != "valid_curve"}})
+        n_params = (
+            sum(p.numel() for p in model.core.parameters()) if hasattr(model.core, "parameters") else None
+        )
+        rows.append(
+            {
+                "model": name,
+                "test_nll": nll,
+                "test_acc": acc,
+                "valid_nll": vnll,
+                "seconds": seconds,
+                "params": n_params,
+                **melody_scores(sampled, held_pcs, train_frags, enc),
+                "info": {k: v for k, v in model.info.items() if k != "valid_curve"},
+            }
+        )
         if bar is not None:
             bar.update(1)
     if bar is not None:
         bar.close()
-    result = {"data": data, "pieces": {k: len(v) for k, v in split.items()}, "skipped": len(corpus.skipped),
-              "steps_per_beat": steps_per_beat, "has_chords": corpus.has_chords, "rows": rows}
+    result = {
+        "data": data,
+        "pieces": {k: len(v) for k, v in split.items()},
+        "skipped": len(corpus.skipped),
+        "steps_per_beat": steps_per_beat,
+        "has_chords": corpus.has_chords,
+        "rows": rows,
+    }
     write_meta(out / "leaderboard.json", result)
     from improvise.core.runs import write_bytes
 
@@ -231,12 +320,17 @@ def leaderboard_table(result: dict) -> list[str]:
     def f(v, spec=".3f"):
         return "–" if v is None else format(v, spec)
 
-    lines = ["| model | test NLL (nats/event) | next-event acc | pitch-class overlap | chord-tone rate | "
-             "copied 2-bar fragments | train s |", "|---|---|---|---|---|---|---|"]
+    lines = [
+        "| model | test NLL (nats/event) | next-event acc | pitch-class overlap | chord-tone rate | "
+        "copied 2-bar fragments | train s |",
+        "|---|---|---|---|---|---|---|",
+    ]
     ranked = sorted(result["rows"], key=lambda r: r.get("test_nll", -1))
     for r in ranked:
-        lines.append(f"| {r['model']} | {f(r.get('test_nll'))} | {f(r.get('test_acc'))} | {f(r['pc_overlap'])} | "
-                     f"{f(r['chord_tone_rate'])} | {f(r['copy_share'], '.1%')} | {f(r.get('seconds'), '.0f')} |")
+        lines.append(
+            f"| {r['model']} | {f(r.get('test_nll'))} | {f(r.get('test_acc'))} | {f(r['pc_overlap'])} | "
+            f"{f(r['chord_tone_rate'])} | {f(r['copy_share'], '.1%')} | {f(r.get('seconds'), '.0f')} |"
+        )
     return lines
 
 

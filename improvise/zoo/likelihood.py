@@ -2,15 +2,16 @@
 002's wish to interrogate a model). For every event after the first: its probability, its
 surprisal (-log p, nats), its rank among the model's choices and what the model expected
 instead. Writes likelihood.json and likelihood.png (piano roll over the surprisal curve)."""
+
 from __future__ import annotations
 
 from pathlib import Path
 
 import numpy as np
 
-from improvise.data.load import load_corpus
 from improvise.core.errors import UserError
 from improvise.core.runs import read_json
+from improvise.data.load import load_corpus
 from improvise.zoo.model import ZooModel, load_zoo_model, valid_name, write_meta
 
 NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
@@ -37,7 +38,9 @@ def resolve_model(run_dir: Path, name: str | None) -> Path:
     cfg = run_dir / "config.json"
     if cfg.is_file() and "name" in read_json(cfg):
         if name is not None:
-            raise UserError(f"{run_dir}: a single model's folder; --model picks one of a compare folder's models")
+            raise UserError(
+                f"{run_dir}: a single model's folder; --model picks one of a compare folder's models"
+            )
         return run_dir
     models = run_dir / "models"
     if not models.is_dir():
@@ -62,8 +65,14 @@ def compare_grid(model_dir: Path) -> int | None:
     return spb
 
 
-def likelihood(run_dir: Path, file: Path, model_name: str | None = None, piece: int = 0,
-               steps_per_beat: int | None = None, out: Path | None = None) -> dict:
+def likelihood(
+    run_dir: Path,
+    file: Path,
+    model_name: str | None = None,
+    piece: int = 0,
+    steps_per_beat: int | None = None,
+    out: Path | None = None,
+) -> dict:
     """Score `file`'s piece number `piece` (see the module doc); steps_per_beat defaults to the
     grid the model was trained on (its compare folder's config), else sixteenths."""
     folder = resolve_model(run_dir, model_name)
@@ -81,14 +90,31 @@ def likelihood(run_dir: Path, file: Path, model_name: str | None = None, piece: 
     for i, e in enumerate(own):
         t = i + 1
         rank = int(np.flatnonzero(order[i] == e)[0]) + 1
-        rows.append({"step": t, "bar": t // tune.steps_per_bar + 1, "pos": t % tune.steps_per_bar,
-                     "event": event_name(model, int(e)), "p": float(np.exp(lp[i, e])), "surprisal": float(-lp[i, e]),
-                     "rank": rank, "expected": event_name(model, int(order[i, 0]))})
+        rows.append(
+            {
+                "step": t,
+                "bar": t // tune.steps_per_bar + 1,
+                "pos": t % tune.steps_per_bar,
+                "event": event_name(model, int(e)),
+                "p": float(np.exp(lp[i, e])),
+                "surprisal": float(-lp[i, e]),
+                "rank": rank,
+                "expected": event_name(model, int(order[i, 0])),
+            }
+        )
     s = np.array([r["surprisal"] for r in rows])
     notes = [r for r in rows if r["event"] not in ("hold", "rest")]
-    result = {"model": model.name, "file": str(file), "piece": title, "events": len(rows),
-              "nll_per_event": float(s.mean()), "nll_per_note": float(np.mean([r["surprisal"] for r in notes])) if notes else None,
-              "total_nats": float(s.sum()), "most_surprising": sorted(notes, key=lambda r: -r["surprisal"])[:5], "steps": rows}
+    result = {
+        "model": model.name,
+        "file": str(file),
+        "piece": title,
+        "events": len(rows),
+        "nll_per_event": float(s.mean()),
+        "nll_per_note": float(np.mean([r["surprisal"] for r in notes])) if notes else None,
+        "total_nats": float(s.sum()),
+        "most_surprising": sorted(notes, key=lambda r: -r["surprisal"])[:5],
+        "steps": rows,
+    }
     if out is not None:
         out = Path(out)
         write_meta(out / "likelihood.json", result)
@@ -97,15 +123,22 @@ def likelihood(run_dir: Path, file: Path, model_name: str | None = None, piece: 
 
 
 def format_likelihood(result: dict, every: bool = False) -> list[str]:
-    lines = [f"{result['piece']} under {result['model']}: {result['nll_per_event']:.3f} nats/event over "
-             f"{result['events']} events" + (f", {result['nll_per_note']:.3f} nats per note" if result["nll_per_note"] else ""),
-             "bar.pos  event   p       surprisal  rank  expected"]
+    lines = [
+        f"{result['piece']} under {result['model']}: {result['nll_per_event']:.3f} nats/event over "
+        f"{result['events']} events"
+        + (f", {result['nll_per_note']:.3f} nats per note" if result["nll_per_note"] else ""),
+        "bar.pos  event   p       surprisal  rank  expected",
+    ]
     for r in result["steps"]:
         if every or r["event"] not in ("hold",):
-            lines.append(f"{r['bar']:>3}.{r['pos']:<3} {r['event']:<7} {r['p']:.4f}  {r['surprisal']:>8.2f}  "
-                         f"{r['rank']:>4}  {r['expected']}")
-    lines.append("most surprising notes: " + ", ".join(f"bar {r['bar']} {r['event']} (p {r['p']:.3f})"
-                                                       for r in result["most_surprising"]))
+            lines.append(
+                f"{r['bar']:>3}.{r['pos']:<3} {r['event']:<7} {r['p']:.4f}  {r['surprisal']:>8.2f}  "
+                f"{r['rank']:>4}  {r['expected']}"
+            )
+    lines.append(
+        "most surprising notes: "
+        + ", ".join(f"bar {r['bar']} {r['event']} (p {r['p']:.3f})" for r in result["most_surprising"])
+    )
     return lines
 
 

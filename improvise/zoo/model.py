@@ -12,6 +12,7 @@ lookback inputs), attention (an LSTM attending over its last 40 outputs), interv
 Todd's interval encoding), lstm+chord (events plus the next step's chord).
 Sampling for all of them is `sample_events`.
 """
+
 from __future__ import annotations
 
 import json
@@ -23,10 +24,10 @@ import numpy as np
 import torch
 
 from improvise.core.checks import MAX_EPOCHS, MAX_HIDDEN, MAX_SECONDS, MAX_SEED, check_memory, require
-from improvise.encodings.events import MelodyEventEncoding
 from improvise.core.errors import UserError
 from improvise.core.sample import draw
 from improvise.encodings import zoo_inputs as me
+from improvise.encodings.events import MelodyEventEncoding
 
 NEURAL = ("linear", "mlp", "rnn", "gru", "lstm", "lookback", "attention", "interval", "lstm+chord")
 DEFAULT_MODELS = "markov1,markov3,hmm,linear,mlp,rnn,lstm,lookback,attention"
@@ -47,17 +48,28 @@ class ZooConfig:
     seed: int = 0  # fixes weights, batches and samples
 
     def validate(self) -> None:
-        for name, lo, hi in (("hidden", 1, MAX_HIDDEN), ("mlp_hidden", 1, MAX_HIDDEN), ("window", 1, 10_000),
-                             ("epochs", 1, MAX_EPOCHS), ("patience", 1, MAX_EPOCHS), ("seed", 0, MAX_SEED)):
+        for name, lo, hi in (
+            ("hidden", 1, MAX_HIDDEN),
+            ("mlp_hidden", 1, MAX_HIDDEN),
+            ("window", 1, 10_000),
+            ("epochs", 1, MAX_EPOCHS),
+            ("patience", 1, MAX_EPOCHS),
+            ("seed", 0, MAX_SEED),
+        ):
             value = getattr(self, name)
             require(lo <= value <= hi, f"{name} must be in [{lo}, {hi}], not {value}")
         require(0 <= self.dropout < 1, f"dropout must be in [0, 1), not {self.dropout}")
         require(0 <= self.max_seconds <= MAX_SECONDS, f"max_seconds must be in [0, {MAX_SECONDS:g}]")
         require(0 < self.lr <= 10, f"lr must be in (0, 10], not {self.lr}")
-        require(all(isinstance(k, int) and 1 <= k <= 1000 for k in self.hmm_states) and self.hmm_states,
-                "hmm_states must be whole numbers in [1, 1000]")
-        require(all(isinstance(a, (int, float)) and 0 < a < 1e6 for a in self.markov_alphas) and self.markov_alphas,
-                "markov_alphas must be positive numbers")
+        require(
+            all(isinstance(k, int) and 1 <= k <= 1000 for k in self.hmm_states) and self.hmm_states,
+            "hmm_states must be whole numbers in [1, 1000]",
+        )
+        require(
+            all(isinstance(a, (int, float)) and 0 < a < 1e6 for a in self.markov_alphas)
+            and self.markov_alphas,
+            "markov_alphas must be positive numbers",
+        )
         check_memory(4 * 4 * 4 * self.hidden * (self.hidden + 200), "a network of this size")
 
     def to_dict(self) -> dict:
@@ -71,7 +83,9 @@ def valid_name(name: str) -> str:
 
 
 # ---- inputs of the neural models --------------------------------------------------------------
-def features(kind: str, events: np.ndarray, tune, enc: MelodyEventEncoding, window: int, offset: int = 0) -> np.ndarray:
+def features(
+    kind: str, events: np.ndarray, tune, enc: MelodyEventEncoding, window: int, offset: int = 0
+) -> np.ndarray:
     """Input rows for steps offset.. of a piece (row t predicts event t + 1)."""
     v = enc.n_events
     if kind in ("linear", "mlp"):
@@ -82,7 +96,7 @@ def features(kind: str, events: np.ndarray, tune, enc: MelodyEventEncoding, wind
         return me.one_hot(events, me.IntervalEncoding().n_events)
     x = me.one_hot(events, v)
     if kind == "lstm+chord":
-        chords = tune.chords[offset:offset + len(events) + 1] if tune is not None else []
+        chords = tune.chords[offset : offset + len(events) + 1] if tune is not None else []
         pcs = me.chord_pcs(chords, len(events)) if chords else np.zeros((len(events), 12), np.float32)
         x = np.concatenate([x, pcs], 1)
     return x
@@ -90,8 +104,13 @@ def features(kind: str, events: np.ndarray, tune, enc: MelodyEventEncoding, wind
 
 def input_size(kind: str, enc: MelodyEventEncoding, window: int) -> int:
     v = enc.n_events
-    return {"linear": window * (v + 1), "mlp": window * (v + 1), "interval": me.IntervalEncoding().n_events,
-            "lookback": 3 * v + 2 + me.COUNTER_BITS, "lstm+chord": v + 12}.get(kind, v)
+    return {
+        "linear": window * (v + 1),
+        "mlp": window * (v + 1),
+        "interval": me.IntervalEncoding().n_events,
+        "lookback": 3 * v + 2 + me.COUNTER_BITS,
+        "lstm+chord": v + 12,
+    }.get(kind, v)
 
 
 def build_network(kind: str, enc: MelodyEventEncoding, cfg: ZooConfig, n_in: int | None = None):
@@ -112,7 +131,9 @@ def build_network(kind: str, enc: MelodyEventEncoding, cfg: ZooConfig, n_in: int
 class ZooModel:
     """One trained model of the zoo (see the module doc)."""
 
-    def __init__(self, name: str, enc: MelodyEventEncoding, cfg: ZooConfig, core=None, info: dict | None = None):
+    def __init__(
+        self, name: str, enc: MelodyEventEncoding, cfg: ZooConfig, core=None, info: dict | None = None
+    ):
         self.name, self.enc, self.cfg, self.core, self.info = valid_name(name), enc, cfg, core, info or {}
         self.kind = "markov" if name.startswith("markov") else name
 
@@ -123,11 +144,13 @@ class ZooModel:
     def log_probs(self, events: np.ndarray, tune=None) -> np.ndarray:
         ev = np.asarray(events)
         if self.kind == "markov":
-            return np.stack([self.core.log_probs(tuple(self._ctx(ev[:t + 1]))) for t in range(len(ev) - 1)])
+            return np.stack([self.core.log_probs(tuple(self._ctx(ev[: t + 1]))) for t in range(len(ev) - 1)])
         if self.kind == "hmm":
             return self.core.log_probs(ev)[1:]
         tg = self.targets(ev)
-        x = torch.from_numpy(features(self.kind, tg if self.kind == "interval" else ev, tune, self.enc, self.cfg.window))
+        x = torch.from_numpy(
+            features(self.kind, tg if self.kind == "interval" else ev, tune, self.enc, self.cfg.window)
+        )
         with torch.no_grad():
             self.core.eval()
             logits, _, _ = self.core(x[:-1, None].to(self._dtype()))
@@ -138,10 +161,15 @@ class ZooModel:
 
     def _ctx(self, history) -> list:
         k = self.core.order
-        return ([self.core.n_events] * k + [int(e) for e in history])[len(history):][:k] if k else []
+        return ([self.core.n_events] * k + [int(e) for e in history])[len(history) :][:k] if k else []
 
     def start(self, tune=None) -> dict:
-        return {"history": [], "tune": tune, "belief": self.core.start() if self.kind == "hmm" else None, "rnn": None}
+        return {
+            "history": [],
+            "tune": tune,
+            "belief": self.core.start() if self.kind == "hmm" else None,
+            "rnn": None,
+        }
 
     def step(self, state: dict, event: int) -> tuple[np.ndarray, dict]:
         """Feed the next event (in the model's own vocabulary); the log-probabilities of the one after."""
@@ -155,7 +183,9 @@ class ZooModel:
         tail = 2 * (state["tune"].steps_per_bar if state["tune"] is not None else 16) + 1
         keep = max(self.cfg.window, tail)
         recent = np.asarray(h[-keep:])
-        row = features(self.kind, recent, state["tune"], self.enc, self.cfg.window, offset=len(h) - len(recent))[-1]
+        row = features(
+            self.kind, recent, state["tune"], self.enc, self.cfg.window, offset=len(h) - len(recent)
+        )[-1]
         with torch.no_grad():
             x = torch.from_numpy(row)[None, None].to(self._dtype())
             logits, _, state["rnn"] = self.core(x, state=state["rnn"])
@@ -197,7 +227,9 @@ def load_zoo_model(folder: Path) -> ZooModel:
     cfg = config_from_json(ZooConfig, meta.get("zoo"), where)
     enc = config_from_json(MelodyEventEncoding, meta.get("encoding"), where)
     info = meta.get("info")
-    return ZooModel(name, enc, cfg, _load_core(folder, name, enc, cfg), info if isinstance(info, dict) else None)
+    return ZooModel(
+        name, enc, cfg, _load_core(folder, name, enc, cfg), info if isinstance(info, dict) else None
+    )
 
 
 def _load_core(folder: Path, name: str, enc: MelodyEventEncoding, cfg: ZooConfig):
@@ -210,7 +242,9 @@ def _load_core(folder: Path, name: str, enc: MelodyEventEncoding, cfg: ZooConfig
         try:
             core = MarkovChain.from_dict(read_json(where))
         except (KeyError, TypeError, ValueError, IndexError, OverflowError) as e:
-            raise UserError(f"{where}: not a Markov chain of this package ({type(e).__name__}: {e})"[:300]) from None
+            raise UserError(
+                f"{where}: not a Markov chain of this package ({type(e).__name__}: {e})"[:300]
+            ) from None
         if core.n_events != enc.n_events:
             raise UserError(f"{where}: {core.n_events} events, the encoding has {enc.n_events}")
         return core
@@ -229,7 +263,9 @@ def _load_core(folder: Path, name: str, enc: MelodyEventEncoding, cfg: ZooConfig
     ck = load_checkpoint(where)
     n_in = ck.get("model_config", {}).get("input_size") if isinstance(ck.get("model_config"), dict) else None
     if not isinstance(n_in, int) or not 1 <= n_in <= 100_000:
-        raise UserError(f"{where}: model_config.input_size should be a whole number in [1, 100000], not {n_in!r}")
+        raise UserError(
+            f"{where}: model_config.input_size should be a whole number in [1, 100000], not {n_in!r}"
+        )
     core = build_network(name, enc, cfg, n_in)
     load_state_checked(core, ck["state_dict"], where)
     core.eval()
@@ -252,8 +288,14 @@ class ZooStepper:
         return lp
 
 
-def sample_events(model: ZooModel, n_steps: int, rng: np.random.Generator, tune=None, temperature: float = 1.0,
-                  first: int = MelodyEventEncoding.NOTE_OFF) -> np.ndarray:
+def sample_events(
+    model: ZooModel,
+    n_steps: int,
+    rng: np.random.Generator,
+    tune=None,
+    temperature: float = 1.0,
+    first: int = MelodyEventEncoding.NOTE_OFF,
+) -> np.ndarray:
     """The one sampler of the zoo: `n_steps` events (MelodyEventEncoding ids) starting from `first`,
     each drawn by improvise.core.sample.draw (temperature 0 = argmax)."""
     stepper = ZooStepper(model, tune)

@@ -1,4 +1,5 @@
 """Pieces the case families share: bad values for numeric flags and damaged files."""
+
 from __future__ import annotations
 
 import json
@@ -25,8 +26,11 @@ def flag_cases(prefix: str, argv: list[str], flags: dict, tail: list[str] | None
     cases = []
     for flag, (lo, hi, integer) in flags.items():
         for k, value in enumerate(bad_numbers(lo, hi, integer)):
-            cases.append(Case(f"{prefix}/{flag.lstrip('-')}/{k}", [*argv, f"{flag}={value}", *(tail or [])],
-                              expect=flag))
+            cases.append(
+                Case(
+                    f"{prefix}/{flag.lstrip('-')}/{k}", [*argv, f"{flag}={value}", *(tail or [])], expect=flag
+                )
+            )
     return cases
 
 
@@ -64,14 +68,17 @@ def edit_config(edit):
         doc = json.loads((run / "config.json").read_text())
         edit(doc)
         (run / "config.json").write_text(json.dumps(doc))
+
     return apply
 
 
 def set_key(where: str, value):
     """An edit of a nested dict: set_key('model.hidden', 3) sets d['model']['hidden'] = 3."""
+
     def edit(d):
         *keys, last = where.split(".")
         for k in keys:
             d = d[k]
         d[last] = value
+
     return edit

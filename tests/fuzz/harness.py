@@ -8,6 +8,7 @@ A case passes when:
   `expect` (the bad file's name or the flag), and no path listed in `absent` exists afterwards
   (nothing left behind in --out on failure). No case may print a traceback or an internal error.
 """
+
 from __future__ import annotations
 
 import os
@@ -17,9 +18,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 
 @dataclass
