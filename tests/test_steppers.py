@@ -21,6 +21,8 @@ from improvise.encodings.events import MelodyEventEncoding
 from improvise.nn.block_lstm import BlockLSTM, BlockLSTMConfig, NumpyBlockLSTM
 from improvise.nn.char_lstm import CharLSTM, CharLSTMConfig, NumpyCharStep
 from improvise.nn.chord_melody import ChordMelodyConfig, ChordMelodyNet
+from improvise.nn.melody_rnn import MelodyRNN, MelodyRNNConfig
+from improvise.nn.numpy_rnn import NumpyMelodyRNN
 from improvise.nn.reference import NumpyChordMelody
 from improvise.zoo.model import ZooConfig, ZooModel, ZooStepper, build_network
 
@@ -93,6 +95,16 @@ def char_lstm(layers: int):
     return NumpyCharStep(model, dtype=np.float64), [int(i) for i in ids], ref
 
 
+def melody_rnn(cell: str, layers: int):
+    torch.manual_seed(0)
+    cfg = MelodyRNNConfig(input_size=19, n_events=13, hidden=11, layers=layers, cell=cell, dropout=0.0)
+    model = _jitter(MelodyRNN(cfg), 10)
+    x = _dense(cfg.input_size, 11)
+    with torch.no_grad():
+        ref = model(torch.from_numpy(x)[:, None])[0][:, 0].numpy()
+    return NumpyMelodyRNN(model), list(x), ref
+
+
 def zoo(kind: str):
     enc, cfg = MelodyEventEncoding(), ZooConfig()
     torch.manual_seed(0)
@@ -111,6 +123,11 @@ CASES = {
     "NumpyBlockLSTM-clipped-no-peepholes": lambda: block_lstm("identity", peepholes=False, state_clip=1.0),
     "NumpyCharStep-1-layer": lambda: char_lstm(1),
     "NumpyCharStep-2-layers": lambda: char_lstm(2),
+    **{
+        f"NumpyMelodyRNN-{c}-{n}-layers": (lambda c=c, n=n: melody_rnn(c, n))
+        for c in ("lstm", "gru", "rnn")
+        for n in (1, 2)
+    },
     **{
         f"ZooStepper-{k}": (lambda k=k: zoo(k))
         for k in ("rnn", "gru", "lstm", "attention", "mlp", "lookback", "interval")

@@ -23,6 +23,7 @@ from improvise.core.errors import ConfigError
 from improvise.core.sample import draw
 from improvise.live.midifile import read_midi
 from improvise.nn.melody_rnn import MelodyRNN, MelodyRNNConfig
+from improvise.nn.numpy_rnn import NumpyMelodyRNN
 from improvise.train.loop import SequenceTrainConfig, fit_sequences
 
 KICK, SNARE, HAT = 1, 2, 4
@@ -120,6 +121,7 @@ class DrumLSTM:
 
     def __init__(self, model: MelodyRNN, temperature: float = 0.8, seed: int = 0):
         self.model, self.temperature = model.eval(), temperature
+        self.stepper = NumpyMelodyRNN(self.model)
         self.rng = np.random.default_rng(seed)
 
     @classmethod
@@ -142,23 +144,23 @@ class DrumLSTM:
         )
         return cls(model, seed=seed, **kw)
 
-    @torch.no_grad()
     def continue_pattern(self, primer: list[int], n: int, steps_per_bar: int = 16) -> list[int]:
-        """`n` tokens after `primer` (its last token is the step before the first one drawn)."""
+        """`n` tokens after `primer` (its last token is the step before the first one drawn),
+        stepped by the model's numpy fast path (nn.numpy_rnn.NumpyMelodyRNN)."""
         if not primer:
             raise ConfigError("the drum model needs a primer")
-        state = None
-        if len(primer) > 1:
-            x, _ = pattern_tensors(list(primer), steps_per_bar)  # every primer step but the last
-            _, _, state = self.model(x[:, None])
-        tok, out = primer[-1], []
-        pos = len(primer)
-        for _ in range(n):
-            xi = torch.zeros(1, 1, INPUT_SIZE)
-            xi[0, 0, tok] = 1.0
-            xi[0, 0, N_TOKENS + (pos % steps_per_bar) % POSITIONS] = 1.0
-            logits, _, state = self.model(xi, None, state)
-            tok = draw(logits[0, 0].numpy().astype(np.float64), self.temperature, self.rng)
-            out.append(tok)
-            pos += 1
+        self.stepper.reset()
+        x, out = np.zeros(INPUT_SIZE), []
+
+        def feed(tok: int, pos: int) -> np.ndarray:
+            x[:] = 0.0
+            x[tok] = 1.0
+            x[N_TOKENS + (pos % steps_per_bar) % POSITIONS] = 1.0
+            return self.stepper.step(x)
+
+        for pos, tok in enumerate(primer, start=1):
+            logits = feed(tok, pos)
+        for pos in range(len(primer) + 1, len(primer) + n + 1):
+            out.append(draw(logits, self.temperature, self.rng))
+            logits = feed(out[-1], pos)
         return out

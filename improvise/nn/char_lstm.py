@@ -55,37 +55,20 @@ class CharLSTM(nn.Module):
 class NumpyCharStep:
     """One character at a time with a CharLSTM's weights (numpy, batch 1; float32 unless
     `dtype` says otherwise), an improvise.core.sample.Stepper: `reset()`, then
-    `step(char_id) -> logits` (a fresh array each call)."""
+    `step(char_id) -> logits` (a fresh array each call). The layers are the shared
+    nn.numpy_rnn.NumpyRNNStack; a character's one-hot input reads a row of the first layer."""
 
     def __init__(self, model: CharLSTM, dtype=np.float32):
+        from improvise.nn.numpy_rnn import NumpyRNNStack
+
         c = model.config
-        sd = {k: v.detach().cpu().numpy().astype(dtype) for k, v in model.state_dict().items()}
-        self.hidden, self.layers, self.dtype = c.hidden, c.layers, dtype
-        # layer 0's one-hot input selects a column of W_ih: keep them as rows, with both biases added
-        self.embed = np.ascontiguousarray(
-            sd["lstm.weight_ih_l0"].T + sd["lstm.bias_ih_l0"] + sd["lstm.bias_hh_l0"]
-        )
-        self.w_hh = [np.ascontiguousarray(sd[f"lstm.weight_hh_l{i}"].T) for i in range(c.layers)]
-        self.w_ih = [None] + [np.ascontiguousarray(sd[f"lstm.weight_ih_l{i}"].T) for i in range(1, c.layers)]
-        self.bias = [None] + [sd[f"lstm.bias_ih_l{i}"] + sd[f"lstm.bias_hh_l{i}"] for i in range(1, c.layers)]
-        self.w_out = np.ascontiguousarray(sd["head.weight"].T)
-        self.b_out = sd["head.bias"]
-        self.reset()
+        sd = model.state_dict()
+        self.stack = NumpyRNNStack("lstm", sd, c.layers, "lstm.", dtype)
+        self.w_out = np.ascontiguousarray(sd["head.weight"].detach().cpu().numpy().astype(dtype).T)
+        self.b_out = sd["head.bias"].detach().cpu().numpy().astype(dtype)
 
     def reset(self) -> None:
-        self.h = [np.zeros(self.hidden, self.dtype) for _ in range(self.layers)]
-        self.c = [np.zeros(self.hidden, self.dtype) for _ in range(self.layers)]
+        self.stack.reset()
 
     def step(self, char_id: int) -> np.ndarray:
-        H = self.hidden
-        x = None
-        for i in range(self.layers):
-            if i == 0:
-                z = self.embed[char_id] + self.h[0] @ self.w_hh[0]
-            else:
-                z = x @ self.w_ih[i] + self.h[i] @ self.w_hh[i] + self.bias[i]
-            g = 1.0 / (1.0 + np.exp(-z[: 2 * H]))  # input and forget gates (PyTorch order i, f, g, o)
-            o = 1.0 / (1.0 + np.exp(-z[3 * H :]))
-            self.c[i] = g[H:] * self.c[i] + g[:H] * np.tanh(z[2 * H : 3 * H])
-            x = self.h[i] = o * np.tanh(self.c[i])
-        return x @ self.w_out + self.b_out
+        return self.stack.step_row(char_id) @ self.w_out + self.b_out
