@@ -40,7 +40,7 @@ KINDS: dict[str, tuple[str, str | None, str]] = {
 
 def run_kind(folder) -> str:
     """The kind of run `folder` holds (see the module doc); a one-line UserError otherwise."""
-    from improvise.core.runs import read_json
+    from improvise.core.runs import check_format, read_json
 
     folder = Path(folder)
     if not folder.is_dir():
@@ -48,6 +48,8 @@ def run_kind(folder) -> str:
     config = folder / "config.json"
     if config.is_file():
         doc = read_json(config)
+        if "format" in doc:
+            check_format(doc["format"], None, config)  # a newer or unknown format: one line
         task = doc.get("task")
         if isinstance(task, str) and task in KINDS:
             return task

@@ -1,7 +1,14 @@
 """Run folders: config.json, model.pt, metrics.json and friends, written atomically.
 
+The run contract: `save_run(out, kind, config, ...)` writes config.json with the kind of run
+(`"task"`) and its format version (`"format"`, FORMATS), the checkpoint stamped with the same
+format, and metrics.json; `improvise.core.run_kinds.load_run(folder)` opens any kind through its
+checked loader. `check_format` refuses a folder or checkpoint of another kind or of a newer
+format, in one line.
+
 A checkpoint is a plain dict of tensors and JSON-like values saved with torch.save and read
-back with `torch.load(..., weights_only=True)`, so loading a file never runs its code.
+back with `torch.load(..., weights_only=True)`, so loading a file never runs its code. torch is
+imported only when a checkpoint is written or read.
 """
 
 from __future__ import annotations
@@ -14,14 +21,23 @@ import shutil
 import tempfile
 from pathlib import Path
 
-import torch
-
 from improvise.core.errors import UserError
 
 CHECKPOINT = "model.pt"
 CONFIG = "config.json"
 METRICS = "metrics.json"
-FORMAT = "improvise.chord_melody/1"
+# kind -> the format its run folders and checkpoints are written in; the number goes up when a
+# kind's layout changes in a way older versions cannot read
+FORMATS = {
+    "blues": "improvise.blues/2",
+    "solo": "improvise.solo/2",
+    "kern": "improvise.kern/2",
+    "zoo": "improvise.zoo/2",
+    "polyphonic": "improvise.polyphonic/2",
+}
+LEGACY_FORMAT = "improvise.chord_melody/1"  # every kind's checkpoints before formats per kind; read
+FORMAT = LEGACY_FORMAT  # (name kept for code that checks for it)
+_FORMAT = re.compile(r"^improvise\.([a-z_]+)/(\d+)$")
 _UMASK = os.umask(0)
 os.umask(_UMASK)
 
@@ -85,9 +101,15 @@ def read_optional_json(path: Path) -> dict | None:
     return read_json(path)
 
 
-def save_checkpoint(path: Path, model_config: dict, state_dict: dict, extra: dict | None = None) -> None:
+def save_checkpoint(
+    path: Path, model_config: dict, state_dict: dict, extra: dict | None = None, kind: str | None = None
+) -> None:
+    """model.pt: the model's config, its weights (on the CPU) and `extra`, stamped with the
+    format of `kind` (FORMATS; the legacy format when no kind is given)."""
+    import torch
+
     blob = {
-        "format": FORMAT,
+        "format": FORMATS[kind] if kind else LEGACY_FORMAT,
         "model_config": model_config,
         "state_dict": {k: v.detach().cpu() for k, v in state_dict.items()},
         "extra": extra or {},
@@ -95,8 +117,31 @@ def save_checkpoint(path: Path, model_config: dict, state_dict: dict, extra: dic
     _atomic(Path(path), lambda f: torch.save(blob, f))
 
 
-def load_checkpoint(path: Path) -> dict:
-    """The checkpoint dict; a one-line UserError if the file is missing, unsafe or corrupt."""
+def check_format(found, kind: str | None, where) -> None:
+    """A one-line UserError unless `found` (a "format" value) can be read as `kind`: that
+    kind's format or an older version of it, or the legacy format. kind None: any kind."""
+    if found == LEGACY_FORMAT:
+        return
+    m = _FORMAT.match(found) if isinstance(found, str) else None
+    if m is None:
+        raise UserError(f"{where}: not an improvise run (format {str(found)[:40]!r})")
+    got, version = m.group(1), int(m.group(2))
+    if got not in FORMATS:
+        raise UserError(f"{where}: a {got!r} run, a kind this version of improvise does not know")
+    if kind is not None and got != kind:
+        raise UserError(f"{where}: a {got} run (format {found}); this takes {kind} runs")
+    ours = int(FORMATS[got].rsplit("/", 1)[1])
+    if version > ours:
+        raise UserError(
+            f"{where}: written by a newer improvise (format {found}; this version reads up to /{ours})"
+        )
+
+
+def load_checkpoint(path: Path, kind: str | None = None) -> dict:
+    """The checkpoint dict; a one-line UserError if the file is missing, unsafe or corrupt, or
+    holds another kind's model (`kind`; None takes any)."""
+    import torch
+
     path = Path(path)
     if not path.is_file():
         raise UserError(f"{path}: no such checkpoint")
@@ -105,9 +150,33 @@ def load_checkpoint(path: Path) -> dict:
     except Exception as e:  # torch raises many kinds on a damaged or foreign file
         reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise UserError(f"{path}: not a readable checkpoint ({reason[:160]})") from None
-    if not isinstance(blob, dict) or blob.get("format") != FORMAT or "state_dict" not in blob:
-        raise UserError(f"{path}: not an improvise checkpoint (expected format {FORMAT})")
+    if not isinstance(blob, dict) or "state_dict" not in blob or "format" not in blob:
+        raise UserError(f"{path}: not an improvise checkpoint")
+    check_format(blob["format"], kind, path)
     return blob
+
+
+def save_run(
+    out_dir: Path,
+    kind: str,
+    config: dict,
+    model_config: dict | None = None,
+    state_dict: dict | None = None,
+    metrics: dict | None = None,
+    extra: dict | None = None,
+) -> None:
+    """The run contract's writer: OUT/config.json ({"task": kind, "format": FORMATS[kind],
+    **config}), OUT/model.pt (the weights, with `extra`, stamped alike) when a state dict is
+    given, and OUT/metrics.json when metrics are. Each file is written atomically; a kind writes
+    its own further files beside them."""
+    if kind not in FORMATS:
+        raise ValueError(f"unknown run kind {kind!r}")
+    out_dir = Path(out_dir)
+    write_json(out_dir / CONFIG, {"task": kind, "format": FORMATS[kind], **config})
+    if state_dict is not None:
+        save_checkpoint(out_dir / CHECKPOINT, model_config or {}, state_dict, extra, kind=kind)
+    if metrics is not None:
+        write_json(out_dir / METRICS, metrics)
 
 
 def require_run_dir(run_dir: Path) -> Path:
@@ -224,7 +293,7 @@ def load_state_checked(model, state_dict, where) -> None:
             )
         if got.dtype != tensor.dtype and not got.is_floating_point():
             raise UserError(f"{where}: weight {name} is {got.dtype}, expected {tensor.dtype}")
-        if got.is_floating_point() and not bool(torch.isfinite(got).all()):
+        if got.is_floating_point() and not bool(got.isfinite().all()):
             raise UserError(f"{where}: weight {name} holds NaN or infinite values")
     model.load_state_dict(state_dict)
 
