@@ -247,3 +247,50 @@ def test_readme_prose_make_targets_exist():
     assert {"demo", "test", "fuzz"} <= named, named
     missing = sorted(named - _make_targets())
     assert not missing, f"README.md names Makefile targets that do not exist: {missing}"
+
+
+_FIGURE = re.compile(r"(?<![\w.])(\d+\.\d{2,})(?![\w.])")
+_CITED = re.compile(r"(docs/[\w/.-]+\.md|shared/findings\.md)")
+
+
+def _prose_paragraphs() -> list[tuple[int, str]]:
+    """README's paragraphs outside code blocks, with the line each starts on."""
+    paragraphs, current, start, in_code = [], [], 0, False
+    for number, line in enumerate(README.read_text(encoding="utf-8").splitlines(), 1):
+        if line.startswith("```"):
+            in_code = not in_code
+            continue
+        if in_code or not line.strip():
+            if current:
+                paragraphs.append((start, " ".join(current)))
+            current = []
+            continue
+        if not current:
+            start = number
+        current.append(line)
+    if current:
+        paragraphs.append((start, " ".join(current)))
+    return paragraphs
+
+
+def test_readme_figures_come_from_the_docs_they_cite():
+    # A measured figure in README (two or more decimals: 0.982, 1.000) is quoted from a file the
+    # paragraph names (docs/results.md, shared/findings.md, ...): it must be there, verbatim, so
+    # that README cannot drift from the measurements. A paragraph naming none is checked against
+    # every docs/*.md file. (Issue 14: figures in README come from docs/ files by reference.)
+    docs = {
+        p.relative_to(ROOT).as_posix(): p.read_text(encoding="utf-8") for p in (ROOT / "docs").rglob("*.md")
+    }
+    findings = ROOT.parent / "shared" / "findings.md"
+    if findings.is_file():
+        docs["shared/findings.md"] = findings.read_text(encoding="utf-8")
+    stale = []
+    for line, text in _prose_paragraphs():
+        text = re.sub(r"`[^`]*`", "", text)  # settings in inline code (`--swing 0.67`) are not figures
+        cited = [c for c in _CITED.findall(text) if c in docs] or [k for k in docs if k.startswith("docs/")]
+        for figure in _FIGURE.findall(text):
+            if "shared/findings.md" in _CITED.findall(text) and "shared/findings.md" not in docs:
+                continue  # the shared folder is not on this machine
+            if not any(re.search(rf"(?<![\d.]){re.escape(figure)}(?!\d)", docs[c]) for c in cited):
+                stale.append(f"README.md:{line}: {figure} is not in {', '.join(cited[:3])}")
+    assert not stale, "\n".join(stale)
