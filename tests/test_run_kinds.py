@@ -1,6 +1,7 @@
 """Every kind of run folder the package writes is recognised and opened by one call, and a
 command given a kind it cannot use says which kinds it takes."""
 
+import json
 import shutil
 
 import pytest
@@ -144,3 +145,37 @@ def test_a_command_says_which_kinds_it_takes(runs, tmp_path, capsys):
     (odd / "config.json").write_text('{"task": "painting"}')
     with pytest.raises(UserError, match="unknown task 'painting'"):
         run_kind(odd)
+
+
+def test_jam_takes_a_zoo_model_and_names_the_kinds_it_takes(runs, tmp_path, capsys):
+    out = tmp_path / "jam-zoo"
+    argv = ["jam", "--simulate", "demo", "--out", str(out), "--synth", "none", "--mode", "improv"]
+    assert dispatch([*argv, "--model", str(runs["zoo"])]) == 0
+    session = json.loads((out / "session.json").read_text())
+    assert session["notes"]["machine"] > 0, session["notes"]  # the zoo model answered
+    assert dispatch([*argv[:4], str(tmp_path / "jam-kern"), *argv[5:], "--model", str(runs["kern"])]) == 2
+    err = capsys.readouterr().err
+    assert "improvise jam --model takes blues or zoo runs" in err and err.count("\n") == 1, err
+
+
+def test_checkpoints_carry_their_kind_and_format(runs, tmp_path):
+    import torch
+
+    from improvise.core.runs import FORMATS, load_checkpoint, save_checkpoint
+
+    path = tmp_path / "m.pt"
+    save_checkpoint(path, {}, {"w": torch.zeros(2)}, kind="solo")
+    assert load_checkpoint(path, "solo")["format"] == FORMATS["solo"]
+    with pytest.raises(UserError, match="a solo run .*; this takes blues runs"):
+        load_checkpoint(path, "blues")
+    blob = torch.load(path, weights_only=True)
+    blob["format"] = "improvise.solo/99"
+    torch.save(blob, path)
+    with pytest.raises(UserError, match="written by a newer improvise"):
+        load_checkpoint(path, "solo")
+    newer = tmp_path / "newer"
+    shutil.copytree(runs["blues"], newer)
+    doc = json.loads((newer / "config.json").read_text())
+    (newer / "config.json").write_text(json.dumps({**doc, "format": "improvise.blues/99"}))
+    with pytest.raises(UserError, match="newer improvise"):
+        run_kind(newer)

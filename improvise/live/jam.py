@@ -130,7 +130,8 @@ def parse_markov(model: str) -> int:
 def make_source(
     model: Path | str | None, key: int = 0, seed: int = 0, temperature: float = 0.85, progress: bool = True
 ):
-    """The blues model of run folder `model`; "markov" or "markov:K": an order-K (default 2)
+    """The model of run folder `model` (a blues run, or one model of a zoo: RUN/models/NAME);
+    "markov" or "markov:K": an order-K (default 2)
     Markov chain over intervals fit on the blues corpus; None: the headline blues model,
     trained now (~1 s)."""
     if model is not None and str(model).startswith("markov"):
@@ -138,7 +139,23 @@ def make_source(
 
         return MarkovPitchSource.train(order=parse_markov(str(model)), seed=seed)
     if model is not None:
-        return BluesPitchSource.from_run(model, key=key, seed=seed, temperature=temperature)
+        from improvise.core.run_kinds import load_run
+
+        kind, opened = load_run(model, accept=("blues", "zoo"), command="improvise jam --model")
+        if kind == "zoo":
+            from improvise.live.pitches import ZooPitchSource
+
+            return ZooPitchSource(opened, temperature=temperature, seed=seed)
+        from improvise.encodings.blues import BluesEncoding
+        from improvise.nn.reference import NumpyChordMelody
+
+        return BluesPitchSource(
+            NumpyChordMelody.from_module(opened[0]),
+            BluesEncoding(),
+            key=key,
+            seed=seed,
+            temperature=temperature,
+        )
     from improvise.blues.task import BluesConfig, train_blues
     from improvise.encodings.blues import BluesEncoding
     from improvise.nn.reference import NumpyChordMelody

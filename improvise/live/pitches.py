@@ -4,7 +4,8 @@ moment: the chord under the note and the human's register.
 A pitch source has `prime(pitches)` (the human's recent MIDI pitches) and `generate(n)` (the
 next n MIDI pitches). `BluesPitchSource` runs a trained blues model (the numpy single-step
 path, no torch) in any key; `MarkovPitchSource` an order-k Markov chain over melodic intervals
-(Todd's interval coding, so it is key- and register-free); `CyclePitchSource` repeats a given
+(Todd's interval coding, so it is key- and register-free); `ZooPitchSource` any melody model of
+the zoo (`improvise compare`); `CyclePitchSource` repeats a given
 list (tests, demos). Any model with prime/generate plugs in.
 """
 
@@ -139,6 +140,75 @@ class MarkovPitchSource:
         self.context = (self.context + ids.tolist())[-max(self.chain.order, 1) :]
         self.last = out[-1]
         return out
+
+
+class ZooPitchSource:
+    """A melody model of the zoo (one model folder of `improvise compare`) as a pitch source.
+    The performer's pitches go in as eighth notes (a note-on, then a hold, on the model's
+    sixteenth grid), folded into the model's range; then it free-runs until it has played `n`
+    note-ons, whose pitches are the machine's. Its state carries on from call to call. Models
+    over intervals (Todd's coding) are stepped with the interval from the last note played."""
+
+    def __init__(self, model, temperature: float = 1.0, seed: int = 0, max_events: int = 64):
+        from dataclasses import replace
+
+        from improvise.encodings.zoo_inputs import IntervalEncoding
+        from improvise.zoo.model import ZooStepper
+
+        self.model, self.enc, self.temperature = model, model.enc, temperature
+        self.rng = np.random.default_rng(seed)
+        self.max_events = max_events  # drawn events a call may take per note asked for
+        self.intervals = None
+        if model.kind == "interval":
+            self.intervals = replace(
+                IntervalEncoding(), min_pitch=self.enc.min_pitch, max_pitch=self.enc.max_pitch
+            )
+        self.stepper = ZooStepper(model)
+        self.last = 60
+        self.logp = self.stepper.step(self._own(self.enc.NOTE_OFF))
+
+    @classmethod
+    def from_run(cls, run_dir, **kw) -> ZooPitchSource:
+        from improvise.zoo.model import load_zoo_model
+
+        return cls(load_zoo_model(run_dir), **kw)
+
+    def _own(self, event: int) -> int:
+        """An event id in the model's own vocabulary (an interval from the last pitch, for the
+        interval model)."""
+        if self.intervals is None or event < 2:
+            return int(event)
+        from dataclasses import replace
+
+        return int(replace(self.intervals, anchor=self.last).to_intervals(np.array([event]))[0])
+
+    def _event(self, own: int) -> int:
+        if self.intervals is None or own < 2:
+            return int(own)
+        from dataclasses import replace
+
+        return int(replace(self.intervals, anchor=self.last).to_events(np.array([own]))[0])
+
+    def _feed(self, event: int) -> None:
+        self.logp = self.stepper.step(self._own(event))
+        if event >= 2:
+            self.last = self.enc.min_pitch + event - 2
+
+    def prime(self, pitches: list[int]) -> None:
+        for p in pitches:
+            self._feed(2 + self.enc.fold(int(p)) - self.enc.min_pitch)
+            self._feed(self.enc.NO_EVENT)
+
+    def generate(self, n: int) -> list[int]:
+        out: list[int] = []
+        for _ in range(n * self.max_events):
+            event = self._event(draw(self.logp, self.temperature, self.rng))
+            self._feed(event)
+            if event >= 2:
+                out.append(self.last)
+                if len(out) == n:
+                    break
+        return out or [self.last] * n
 
 
 def fit_pitch(
