@@ -43,6 +43,11 @@ def cmd_render(a) -> int:
         synth=a.synth, soundfont=a.soundfont, swing=a.swing, tempo_bpm=a.tempo, max_choruses=a.max_choruses
     )
     result = render_run(Path(a.run_dir), cfg)
+    if result.get("kind") == "jam":
+        notes = ", ".join(f"{role} {n}" for role, n in result["notes"].items())
+        print(f"rendered jam session {a.run_dir}: {', '.join(result['written'])} (notes: {notes})")
+        print(f"open {Path(a.run_dir) / 'report.html'}")
+        return 0
     audio = result["audio"]
     print(f"rendered {a.run_dir} in {sum(result['seconds'].values()):.1f} s: " + ", ".join(result["written"]))
     print(

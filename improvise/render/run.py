@@ -122,9 +122,10 @@ def _checked_snapshots(path: Path, history: dict | None) -> list[dict] | None:
     return snaps
 
 
-def _require_blues(run_dir: Path) -> None:
-    """A folder that says what it holds must hold a blues run (generate --out writes none)."""
-    from improvise.core.run_kinds import KINDS, run_kind
+def _kind_to_render(run_dir: Path) -> str:
+    """ "blues" or "jam": the kinds render takes. A folder that says what it holds must hold
+    one of them (blues generate --out writes a folder that says nothing: a blues one)."""
+    from improvise.core.run_kinds import KINDS, describe, run_kind
 
     if (
         (run_dir / CONFIG).exists()
@@ -132,8 +133,13 @@ def _require_blues(run_dir: Path) -> None:
         or (run_dir / "sweep.json").exists()
     ):
         kind = run_kind(run_dir)
-        if kind != "blues":
-            raise UserError(f"{run_dir}: {KINDS[kind][2]}; improvise render takes blues runs")
+        if kind not in RENDERS:
+            raise UserError(f"{run_dir}: {KINDS[kind][2]}; improvise render takes {describe(RENDERS)}")
+        return kind
+    return "blues"
+
+
+RENDERS = ("blues", "jam")  # the kinds of run improvise render takes
 
 
 def _checked_metrics_config(run_dir: Path) -> tuple[dict, dict]:
@@ -153,13 +159,17 @@ def _checked_metrics_config(run_dir: Path) -> tuple[dict, dict]:
 
 def render_run(run_dir: Path, cfg: RenderConfig | None = None) -> dict:
     """Write chorus.mid, chorus.wav, score.musicxml/.svg/.png, the plots, training.gif and
-    report.html into `run_dir`; returns what was written and how long each part took."""
+    report.html into a blues run's `run_dir` (a jam session's: render.session); returns what was
+    written and how long each part took."""
     from improvise.render.report import write_report
 
     cfg = cfg or RenderConfig()
     cfg.validate()
     run_dir = require_run_dir(run_dir)
-    _require_blues(run_dir)
+    if _kind_to_render(run_dir) == "jam":
+        from improvise.render.session import render_session
+
+        return render_session(run_dir, cfg)
     run = _open_for_render(run_dir)  # every file checked before anything is written
     job = _Job(run_dir, cfg, run)
     audio, engraving = job.sound_and_score()
