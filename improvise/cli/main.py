@@ -191,6 +191,9 @@ def build_parser() -> argparse.ArgumentParser:
     from improvise.cli.bench import add_bench_parser
 
     add_bench_parser(sub, _Parser)
+    from improvise.cli.studio import add_studio_parser
+
+    add_studio_parser(sub, _Parser)
 
     _add_gradcheck_parser(sub)
     return parser
