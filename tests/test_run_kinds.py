@@ -128,7 +128,7 @@ def test_a_command_says_which_kinds_it_takes(runs, tmp_path, capsys):
     with pytest.raises(UserError, match="a soloist .*; improvise render takes blues runs"):
         load_run(runs["solo"], accept=("blues",), command="improvise render")
     for argv, needle in (
-        (["render", str(runs["kern"])], "improvise render takes blues runs"),
+        (["render", str(runs["kern"])], "improvise render takes blues or jam runs"),
         (["blues", "generate", str(runs["solo"])], "takes blues runs"),
         (["likelihood", str(runs["blues"]), str(tmp_path / "x.abc")], "takes zoo or compare runs"),
     ):
@@ -179,3 +179,17 @@ def test_checkpoints_carry_their_kind_and_format(runs, tmp_path):
     (newer / "config.json").write_text(json.dumps({**doc, "format": "improvise.blues/99"}))
     with pytest.raises(UserError, match="newer improvise"):
         run_kind(newer)
+
+
+def test_render_takes_a_jam_session(runs, tmp_path):
+    session = tmp_path / "jam"
+    shutil.copytree(runs["jam"], session)
+    assert dispatch(["render", str(session), "--synth", "numpy"]) == 0
+    done = json.loads((session / "render.json").read_text())
+    assert done["kind"] == "jam" and done["audio"]["synth"] == "numpy"
+    for name in ("session.wav", "session_roll.png", "report.html"):
+        assert (session / name).stat().st_size > 1000, name
+    counts = json.loads((session / "session.json").read_text())["notes"]
+    # every note the session counted is in the picture's legend count (render reads session.mid)
+    assert all(done["notes"].get(role, 0) == n for role, n in counts.items() if n), (done["notes"], counts)
+    assert "session.wav" in (session / "report.html").read_text()
