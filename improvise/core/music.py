@@ -37,6 +37,17 @@ def pitch_name(midi: int) -> str:
     return f"{PITCH_CLASS_NAMES[midi % 12]}{midi // 12 - 1}"
 
 
+def fold_into(pitch: int, low: int, high: int) -> int:
+    """`pitch` moved by whole octaves into [low, high] (a range at least an octave wide)."""
+    if high - low < 11:
+        raise ValueError(f"[{low}, {high}] is narrower than an octave")
+    if pitch < low:
+        pitch += 12 * ((low - pitch + 11) // 12)
+    elif pitch > high:
+        pitch -= 12 * ((pitch - high + 11) // 12)
+    return pitch
+
+
 def parse_pitch_class(name: str) -> int:
     """'C' -> 0, 'Eb' -> 3, 'F#' -> 6. Raises ValueError on anything else."""
     if not name or name[0].upper() not in _LETTER_PC:

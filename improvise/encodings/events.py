@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from improvise.core.errors import ConfigError
-from improvise.core.music import Note, Tune
+from improvise.core.music import Note, Tune, fold_into
 
 
 @dataclass(frozen=True)
@@ -47,11 +47,7 @@ class MelodyEventEncoding:
         return 2 + self.max_pitch - self.min_pitch + 1
 
     def fold(self, pitch: int) -> int:
-        while pitch < self.min_pitch:
-            pitch += 12
-        while pitch > self.max_pitch:
-            pitch -= 12
-        return pitch
+        return fold_into(pitch, self.min_pitch, self.max_pitch)
 
     def tune_to_events(self, tune: Tune) -> np.ndarray:
         ev = np.full(tune.steps, self.NO_EVENT, dtype=np.int64)

@@ -35,6 +35,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from improvise.core.music import fold_into
+
 
 def one_hot(events: np.ndarray, n: int) -> np.ndarray:
     out = np.zeros((len(events), n), dtype=np.float32)
@@ -123,11 +125,7 @@ class IntervalEncoding:
         out, prev = np.asarray(intervals).copy(), self.anchor
         for t, e in enumerate(intervals):
             if e >= 2:
-                p = prev + int(e) - 2 - self.max_interval
-                while p < self.min_pitch:
-                    p += 12
-                while p > self.max_pitch:
-                    p -= 12
+                p = fold_into(prev + int(e) - 2 - self.max_interval, self.min_pitch, self.max_pitch)
                 out[t] = 2 + p - self.min_pitch
                 prev = p
         return out

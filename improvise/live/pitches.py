@@ -15,6 +15,7 @@ import numpy as np
 
 from improvise.blues.generate import input_vector
 from improvise.core.errors import ConfigError
+from improvise.core.music import fold_into
 from improvise.core.sample import draw
 
 
@@ -134,8 +135,7 @@ class MarkovPitchSource:
         )
         out, p = [], self.last
         for step in ids - self.SPAN:  # a walk by the drawn intervals, folded by octaves into C3-C6
-            p = int(p + step)
-            p += 12 * ((48 - p + 11) // 12) if p < 48 else -12 * ((p - 84 + 11) // 12) if p > 84 else 0
+            p = fold_into(int(p + step), 48, 84)
             out.append(p)
         self.context = (self.context + ids.tolist())[-max(self.chain.order, 1) :]
         self.last = out[-1]
