@@ -50,7 +50,7 @@ def cmd_studio(a) -> int:
         open_browser=a.open,
         host=a.host,
         out=Path(a.out),
-        solo_model=Path(a.solo_model),
+        solo_model=Path(a.solo_model) if a.solo_model else None,
         standards=Path(a.standards) if a.standards else None,
         synth=a.synth,
     )

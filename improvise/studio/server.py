@@ -38,7 +38,7 @@ class Studio:
         self, make_source, out_root: Path, samples: Path, solo_model: Path, standards=None, synth="auto"
     ):
         self.make_source, self.out_root, self.samples = make_source, Path(out_root), Path(samples)
-        self.solo_model, self.standards, self.synth = Path(solo_model), standards, synth
+        self.solo_model, self.standards, self.synth = solo_model, standards, synth
         self.sessions: dict[str, StudioSession] = {}
         self.closed: list[dict] = []
         self.ids = itertools.count(1)
@@ -66,8 +66,7 @@ async def _tick_loop(session: StudioSession, clock: PageTime, queue: asyncio.Que
         now = clock.now()
         wait = 0.02
         if now is not None and session.running:
-            reply = session.tick_until(now + LOOKAHEAD)
-            if reply is not None:
+            for reply in session.tick_until(now + LOOKAHEAD):
                 queue.put_nowait(reply)
             due = session.next_due()
             if due is not None:
@@ -184,9 +183,14 @@ def build_app(studio: Studio):
             return JSONResponse(await asyncio.to_thread(_solo, studio, req, solo_request))
         except (UserError, ValueError) as e:
             return JSONResponse({"error": " ".join(str(e).split())[:300]}, status_code=400)
+        except Exception as e:  # noqa: BLE001  (a bug of the soloist: one line to the page, not a traceback)
+            text = f"internal error: {type(e).__name__}: {' '.join(str(e).split())[:200]}"
+            return JSONResponse({"error": text}, status_code=500)
 
     async def tunes(request):
-        return JSONResponse({"titles": _titles(studio.standards)})
+        from improvise.studio.solo import titles
+
+        return JSONResponse({"titles": titles(studio.standards)})
 
     async def sessions(request):
         return JSONResponse(studio.book())
@@ -213,16 +217,3 @@ def _solo(studio: Studio, req: dict, solo_request) -> dict:
 
     torch.set_num_threads(1)
     return solo_request(req, studio.out_root, studio.solo_model, studio.standards, studio.synth)
-
-
-def _titles(standards: Path | None) -> list[str]:
-    if standards is None:
-        return []
-    try:
-        from improvise.leadsheet.sources import load_standards
-
-        return sorted({str(t.get("Title", "")) for t in load_standards(Path(standards)) if t.get("Title")})[
-            :5000
-        ]
-    except (UserError, AttributeError, TypeError):
-        return []

@@ -231,8 +231,12 @@ class StudioSession:
         return [self.state()]
 
     def _on_stop(self, msg, page_now):
+        """Stop the grid; what it left sounding (the click's and drums' last hits) is ended."""
         self.running = False
-        return [self.state()]
+        if self.engine is not None:
+            self.clock.t = page_now
+            self.engine.close()
+        return [self._notes(), self.state()]
 
     def _on_panic(self, msg, page_now):
         """Stop the grid and silence everything: the engine releases every note it holds."""
@@ -249,17 +253,24 @@ class StudioSession:
         return [{"type": "saved", "path": str(self.save())}]
 
     # ---- the grid ----------------------------------------------------------------------------
-    def tick_until(self, page_t: float) -> dict | None:
-        """Tick every step due before page time `page_t` (each at its grid time); their notes."""
+    def tick_until(self, page_t: float) -> list[dict]:
+        """Tick every step due before page time `page_t` (each at its grid time); their notes,
+        and the state when a tick changed it (a recording started or finished, the machine
+        began or stopped answering)."""
         e = self.engine
         if e is None or not self.running:
-            return None
-        ticked = 0
+            return []
+        before, ticked = self._signature(), 0
         while e.next_time < page_t and ticked < 256:
             self.clock.t = e.next_time
             e.tick()
             ticked += 1
-        return self._notes() if self.port.events else None
+        out = [self._notes()] if self.port.events else []
+        return out + ([self.state()] if self._signature() != before else [])
+
+    def _signature(self) -> tuple:
+        e = self.engine
+        return (e.mode, tuple(sorted(e.layers)), (e.recording or {}).get("layer"), e.replacing)
 
     def next_due(self) -> float | None:
         """Page time of the next grid step, when running."""

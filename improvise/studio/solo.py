@@ -54,8 +54,14 @@ def _tune_source(req: dict, folder: Path, standards: Path | None) -> str:
     title = _field(req, "title", str, default="")
     if not title or len(title) > 200 or re.search(r"[/\\]|^\.|^(wjd|irealb|irealbook):", title, re.I):
         raise UserError("solo: give the changes (text) or a tune title from the standards file")
+    from improvise.solo.builtin import find_builtin
+
+    if find_builtin(title) is not None:
+        return str(find_builtin(title))
     if standards is None:
-        raise UserError("solo: no standards file: start the studio with --standards JazzStandards.json")
+        raise UserError(
+            f"solo: {title[:60]!r} is not a shipped tune (start the studio with --standards FILE)"
+        )
     if Path(title).exists():
         raise UserError(f"solo: {title!r} is not a title")
     return title
@@ -82,16 +88,26 @@ def midi_notes(path: Path) -> dict:
     return {"notes": notes, "beat_seconds": beat or 0.5, "seconds": round(mid.length, 3)}
 
 
-def solo_request(req: dict, out_root: Path, model: Path, standards: Path | None, synth: str = "auto") -> dict:
-    """Generate (or regenerate bars of) a solo as the page asks; the run folder's file names and
-    the notes to play. `model` is a run folder of `improvise solo-train`."""
-    from improvise.solo.soloist import SoloControls, parse_bars, solo_over_leadsheet
+def check_model(model: Path | None) -> None:
+    """A soloist is there: the run folder given, or the one shipped with the package."""
+    from improvise.solo.runs import PRETRAINED
 
-    if not (Path(model) / "model.pt").is_file():
+    where = Path(model) if model is not None else PRETRAINED
+    if not (where / "model.pt").is_file():
         raise UserError(
-            f"{model}: no trained soloist there; train one with "
-            f"'improvise solo-train --wjd WJD --out {model}' and start the studio with --solo-model"
+            f"{where}: no trained soloist there; train one ('improvise solo-train --wjd WJD --out runs/solo')"
+            " and start the studio with --solo-model runs/solo"
         )
+
+
+def solo_request(
+    req: dict, out_root: Path, model: Path | None, standards: Path | None, synth: str = "auto"
+) -> dict:
+    """Generate (or regenerate bars of) a solo as the page asks; the run folder's file names and
+    the notes to play. `model`: a run folder of `improvise solo-train` (None: the shipped one)."""
+    from improvise.solo.soloist import SoloControls, SoloJob, parse_bars, solo_over_leadsheet
+
+    check_model(model)
     regenerate = parse_bars(req["regenerate"]) if req.get("regenerate") else None
     if regenerate:
         name = _field(req, "folder", str)
@@ -109,18 +125,15 @@ def solo_request(req: dict, out_root: Path, model: Path, standards: Path | None,
     key = req.get("key") or None
     if key is not None and (not isinstance(key, str) or not re.fullmatch(r"[A-Ga-g][#b]?", key)):
         raise UserError("solo: key is a pitch name such as C, Bb or F#")
-    doc = solo_over_leadsheet(
-        model,
-        source,
-        folder,
-        standards,
-        key,
-        _field(req, "choruses", int, 1, MAX_CHORUSES, 1),
-        _field(req, "tempo", float, 40.0, 320.0, 160.0),
-        controls,
-        regenerate,
-        synth,
+    job = SoloJob(
+        key=key,
+        choruses=_field(req, "choruses", int, 1, MAX_CHORUSES, 1),
+        tempo=_field(req, "tempo", float, 40.0, 320.0, 160.0),
+        swing=_field(req, "swing", float, 0.5, 0.8, 0.6),
+        regenerate=regenerate,
+        audio=synth,
     )
+    doc = solo_over_leadsheet(model, source, folder, standards, job=job, controls=controls)
     files = [
         f
         for f in ("solo.svg", "solo.wav", "solo.mid", "solo.musicxml", "solo.json")
@@ -133,9 +146,26 @@ def solo_request(req: dict, out_root: Path, model: Path, standards: Path | None,
         "leadsheet": doc["leadsheet"],
         "key": doc["key"],
         "bars": doc["bars"],
-        "metrics": {k: v for k, v in doc["metrics"].items() if k != "seconds"},
+        "metrics": {k: v for k, v in doc["metrics"].items() if isinstance(v, int | float) and k != "seconds"},
         "midi": midi_notes(folder / "solo.mid"),
     }
+
+
+def titles(standards: Path | None) -> list[str]:
+    """The tunes the page offers: the shipped lead sheets, then the standards file's titles."""
+    from improvise.solo.builtin import builtin_titles
+
+    out = builtin_titles()
+    if standards is not None:
+        from improvise.leadsheet.sources import load_standards
+
+        try:
+            out += sorted(
+                {str(t.get("Title", "")) for t in load_standards(Path(standards)) if t.get("Title")}
+            )
+        except (UserError, AttributeError, TypeError):
+            pass
+    return out[:5000]
 
 
 def _previous_source(folder: Path, req: dict, standards: Path | None) -> str:

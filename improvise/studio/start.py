@@ -11,7 +11,7 @@ from pathlib import Path
 from improvise.core.errors import ConfigError, UserError
 
 DEFAULT_OUT = Path("runs/studio")
-DEFAULT_SOLO_MODEL = Path("runs/solo")
+DEFAULT_SOLO_MODEL = None  # the soloist shipped with the package
 
 
 def source_factory(model: str | Path | None, seed: int = 0, progress: bool = True):
@@ -58,7 +58,12 @@ def build_studio(
     make_source = source_factory(model)
     samples = ensure_samples(synth)
     studio = Studio(
-        make_source, out, samples, Path(solo_model), Path(standards) if standards else None, synth
+        make_source,
+        out,
+        samples,
+        Path(solo_model) if solo_model else None,
+        Path(standards) if standards else None,
+        synth,
     )
     return studio, build_app(studio)
 

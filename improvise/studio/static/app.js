@@ -12,7 +12,7 @@ const ctx = new AudioContext({ latencyHint: "interactive" });
 const sampler = new Sampler(ctx);
 const socket = new EngineSocket(`ws://${location.host}/ws`);
 const roll = new PianoRoll($("roll"), { low: 28, high: 96, span: 8 });
-const log = { events: [], errors: [], states: [] };
+const log = { events: [], errors: [], states: [], sent: [] };
 const studio = { ctx, sampler, socket, roll, log, state: null };
 window.studio = studio;
 
@@ -52,7 +52,11 @@ socket.on("welcome", (m) => { studio.session = m.session; });
 socket.on("closed", () => { $("status").textContent = "disconnected"; });
 
 // ---- page -> engine -------------------------------------------------------------------------
-studio.note = (pitch, velocity) => socket.request({ type: "note", pitch, velocity, t: sampler.now() });
+studio.note = (pitch, velocity) => {
+  const t = sampler.now();
+  if (log.sent.length < 400000) log.sent.push([t, pitch, velocity]);
+  return socket.request({ type: "note", pitch, velocity, t });
+};
 studio.cc = (control, value) => socket.request({ type: "cc", control, value, t: sampler.now() });
 studio.send = (msg) => socket.send(msg);
 studio.panic = () => { sampler.allOff(); socket.send({ type: "panic" }); };

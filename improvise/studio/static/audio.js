@@ -14,6 +14,7 @@ export class Sampler {
     this.voices = new Map(); // "ch:pitch" -> voice held (note-on without its note-off yet)
     this.live = new Set();   // every source started or scheduled and not yet ended
     this.played = 0;
+    this.starts = [];        // [channel, pitch, time asked, time scheduled] of the last notes started
   }
   async load(base) {
     const manifest = await (await fetch(`${base}/manifest.json`)).json();
@@ -66,6 +67,8 @@ export class Sampler {
     this.live.add(voice);
     src.onended = () => this.live.delete(voice);
     this.played++;
+    this.starts.push([channel, pitch, when, t]);
+    if (this.starts.length > 4096) this.starts.splice(0, 2048);
     return voice;
   }
   release(voice, when) {

@@ -1,5 +1,5 @@
 // The Solo tab: a solo over a lead sheet from the server's soloist; its score (verovio SVG),
-// audio (WAV), downloads, piano roll, and in-browser playback with comping and swing.
+// audio (WAV), downloads, piano roll, and in-browser playback (solo.mid: comping, swung by the server).
 import { PianoRoll } from "./roll.js";
 
 const $ = (id) => document.getElementById(id);
@@ -22,7 +22,8 @@ export function setupSolo(sampler) {
     const seed = $("solo-seed").value;
     const body = {
       key: $("solo-key").value || null, tempo: Number($("solo-tempo").value),
-      choruses: Number($("solo-choruses").value), temperature: Number($("solo-temperature").value), ...extra,
+      choruses: Number($("solo-choruses").value), temperature: Number($("solo-temperature").value),
+      swing: Number($("solo-swing").value), ...extra,
     };
     if (seed !== "") body.seed = Number(seed);
     if ($("solo-title").value) body.title = $("solo-title").value;
@@ -58,7 +59,7 @@ export function setupSolo(sampler) {
   $("solo-play").onclick = () => {
     const midi = state.result.midi;
     sampler.allOff();
-    state.playing = sampler.playNotes(midi.notes, midi.beat_seconds, Number($("solo-swing").value));
+    state.playing = sampler.playNotes(midi.notes, midi.beat_seconds, 0.5);   // solo.mid is swung already
   };
   $("solo-stop").onclick = () => sampler.allOff();
 }
