@@ -1,5 +1,6 @@
-"""Chord-conditioned solos (issue 8): the input layout, transposition, the sampler's controls,
-the copy rate and the solo command."""
+"""Chord-conditioned solos (issues 8 and 15): the input layout, transposition, the network and
+its numpy stepper, the sampler's controls, the musical measures, the solo command, the shipped
+soloist and `improvise likelihood` on a soloist."""
 
 from pathlib import Path
 
@@ -10,8 +11,10 @@ import torch
 from improvise.core.chords import parse_chord
 from improvise.core.music import Note, Tune
 from improvise.encodings.conditioned import ChordConditionedEncoding, transpose_tune
-from improvise.nn.melody_rnn import MelodyRNN, MelodyRNNConfig
-from improvise.solo.soloist import SoloControls, chord_tone_rate, copy_rate, fragments, generate_solo
+from improvise.solo.config import SoloConfig
+from improvise.solo.generate import SoloControls, as_stepper, generate_solo
+from improvise.solo.measures import chord_tone_rate, copy_rate, fragments
+from improvise.solo.train import new_model
 
 WJD = Path(__file__).resolve().parents[2] / "shared" / "data" / "wjd"
 ENC = ChordConditionedEncoding()
@@ -24,7 +27,7 @@ def tiny_tune():
 
 def test_input_layout_index_by_index():
     x, y = ENC.tune_to_tensors(tiny_tune())
-    assert ENC.size == 115 and x.shape == (31, 115) and y.shape == (31,)
+    assert ENC.size == 199 and x.shape == (31, 199) and y.shape == (31,)
     ev = ENC.events.tune_to_events(tiny_tune())
     assert int(x[0, :39].argmax()) == ev[0] and y[3] == ev[4]
     assert (
@@ -36,9 +39,17 @@ def test_input_layout_index_by_index():
     assert int(x[0, 55:67].argmax()) == 5 and set(np.flatnonzero(x[0, 67:79].numpy())) == {0, 4, 7, 10}
     assert int(x[0, 79:91].argmax()) == 10 and set(np.flatnonzero(x[0, 91:103].numpy())) == {0, 4, 7, 10}
     assert x[20, 79:103].sum() == 0  # no change after the last Bb7
-    assert set(np.flatnonzero(x[0, 103:].numpy())) == {5, 9, 0, 3} and set(
-        np.flatnonzero(x[20, 103:].numpy())
-    ) == {10, 2, 5, 8}
+    assert set(np.flatnonzero(x[0, 103:115].numpy())) == {5, 9, 0, 3}
+    assert set(np.flatnonzero(x[20, 103:115].numpy())) == {10, 2, 5, 8}
+    # row 5 (step 5 next): the last note is G4 (67, started at step 4), a 9th... 2 above F
+    assert int(x[5, 115:152].argmax()) == 67 - 48 and int(x[5, 152:164].argmax()) == 2
+    assert int(x[5, 164:181].argmax()) == 2 and x[5, 181] == 1  # started 2 steps before step 6; sounding
+    assert x[7, 181] == 0 and int(x[7, 164:181].argmax()) == 4  # G ended at step 6: silence
+    assert int(x[0, 182:199].argmax()) == 15 and int(x[14, 182:199].argmax()) == 1  # 15 steps, then 1, to Bb7
+    assert int(x[20, 182:199].argmax()) == 16  # no change ahead
+    # row 17 predicts step 18 under Bb7: the last note Bb (started at 16) is the root
+    assert int(x[17, 152:164].argmax()) == 0
+    assert x[0, 115:152].sum() == 1 and x[0, 152:164].sum() == 1  # F at step 0 is the last note already
 
 
 def test_transposition_moves_roots_not_qualities():
@@ -47,14 +58,42 @@ def test_transposition_moves_roots_not_qualities():
     b, _ = ENC.tune_to_tensors(up)
     assert [n.pitch for n in up.melody] == [68, 70, 73] and up.chords[0].symbol == "Ab7"
     assert torch.equal(a[:, 67:79], b[:, 67:79]) and int(b[0, 55:67].argmax()) == 8
-    assert torch.equal(torch.roll(a[:, 103:], 3, dims=1), b[:, 103:])
+    assert torch.equal(torch.roll(a[:, 103:115], 3, dims=1), b[:, 103:115])
+    assert torch.equal(a[:, 152:], b[:, 152:])  # degree of the last note, timing: key-free
+    s = ENC.encode(tiny_tune())
+    assert np.array_equal(ENC.window(s, 0, 31, 3)[0], b.numpy())  # a window drawn in another key
 
 
-def tiny_model():
-    torch.manual_seed(0)
-    return MelodyRNN(
-        MelodyRNNConfig(input_size=ENC.size, n_events=ENC.events.n_events, hidden=8, layers=1, dropout=0.0)
-    ).eval()
+def tiny_model(hidden=8):
+    return new_model(ENC, SoloConfig(hidden=hidden, dropout=0.0)).eval()
+
+
+def test_stepper_matches_the_network_and_the_sampler_feeds_the_training_inputs(monkeypatch):
+    import improvise.solo.generate as gen
+
+    model = tiny_model(12)
+    torch.nn.init.normal_(model.degree.weight)
+    torch.nn.init.normal_(model.leap.weight)
+    chords = tiny_tune().chords * 3
+    tune = Tune(
+        chords=chords,
+        melody=[Note(65, 0, 4), Note(67, 4, 2), Note(70, 16, 8), Note(58, 40, 3)],
+        steps_per_bar=16,
+    )
+    x, _ = ENC.tune_to_tensors(tune)
+    with torch.no_grad():
+        want = model(x[:, None])[0][:, 0].numpy()
+    st = as_stepper(model)
+    got = np.stack([st.step(np.flatnonzero(row)) for row in x.numpy()])
+    assert np.abs(got - want).max() < 1e-4
+    seen = []
+    step = gen.SoloStepper.step
+    monkeypatch.setattr(
+        gen.SoloStepper, "step", lambda self, a: seen.append(sorted(a.tolist())) or step(self, a)
+    )
+    ev = ENC.events.tune_to_events(tune)
+    generate_solo(model, ENC, chords, 16, SoloControls(low=0, high=127), keep=ev)
+    assert seen == [np.flatnonzero(row).tolist() for row in x.numpy()]
 
 
 def test_sampler_controls_register_density_and_kept_bars():
@@ -85,6 +124,30 @@ def test_chord_tone_and_copy_rates():
     other = ev.copy()
     other[other >= 2] += 1
     assert copy_rate(other, train) == 0.0
+
+
+def test_musical_measures_on_a_hand_made_solo():
+    from improvise.solo.measures import measure
+
+    f7 = parse_chord("F7")
+    # bar 1: F A C on beats 1, 1+, 2, G on the last sixteenth of beat 2, then a 2-beat rest;
+    # bar 2: C on beat 1, a 1-beat rest, then C Eb D C in eighths from beat 3 (C repeated)
+    notes = [Note(65, 0, 2), Note(69, 2, 2), Note(72, 4, 3), Note(67, 7, 1)]
+    notes += [Note(72, 16, 4), Note(72, 24, 2), Note(75, 26, 2), Note(74, 28, 2), Note(72, 30, 2)]
+    t = Tune(chords=[f7] * 32, melody=notes, steps_per_bar=16)
+    m = measure(t)
+    assert m["chord_tone_rate"] == pytest.approx(7 / 9)  # all but G and D (F7 = F A C Eb)
+    assert m["strong_beat_ctr"] == pytest.approx(1.0)  # steps 0, 16, 24: F, C, C
+    assert m["repeated_note_rate"] == pytest.approx(1 / 8)
+    assert m["eighth_grid_rate"] == pytest.approx(8 / 9)  # all but step 7
+    assert m["silence_share"] == pytest.approx(12 / 32)
+    # rests of a beat or more cut three phrases: F A C G (2 beats), C (1), C Eb D C (2)
+    assert m["phrase_beats"] == pytest.approx(5 / 3) and m["phrase_end_ctr"] == pytest.approx(2 / 3)
+    assert m["motif_recurrence"] == pytest.approx(0.0)
+    up = [Note(p, 2 * k, 2) for k, p in enumerate([60, 62, 64, 65, 67, 62, 64, 66, 67, 69])]
+    assert measure(Tune(chords=[f7] * 32, melody=up, steps_per_bar=16))["motif_recurrence"] == pytest.approx(
+        2 / 6
+    )
 
 
 @pytest.mark.skipif(not WJD.is_dir(), reason="shared/data is not beside the checkout")
@@ -322,7 +385,7 @@ def test_same_seed_writes_the_same_bytes(tiny_run, tmp_path):
             "SoloConfig.hidden should be int, not '8'",
         ),
         (lambda run: _edit_checkpoint(run, hidden=32), "has shape .* the config says"),
-        (lambda run: _edit_checkpoint(run, input_size=99), "input_size 99 .a soloist has 115"),
+        (lambda run: _edit_checkpoint(run, input_size=250), "input_size 250 .a soloist has 199"),
         (lambda run: (run / "fragments.npy").write_bytes(b"junk"), "fragments.npy"),
     ],
 )
@@ -363,3 +426,15 @@ def test_without_seed_each_call_draws_a_new_one_and_solo_json_keeps_it(tiny_run,
     assert dispatch(base + ["--out", str(tmp_path / "again"), "--seed", str(seeds[0])]) == 0
     again = json.loads((tmp_path / "again" / "solo.json").read_text())
     assert again["events"] == docs[0]["events"] and again["controls"]["seed"] == seeds[0]
+
+
+def test_swing_rendering_places_offbeat_eighths_late_and_keeps_sixteenth_runs_straight():
+    from improvise.core.midi import TICKS_PER_BEAT, step_to_tick
+
+    onsets = {0, 2, 4, 5, 6, 7}  # beat 1: two eighths; beat 2: four sixteenths
+    tick = step_to_tick(4, 0.6, onsets)
+    assert [tick(s) for s in (0, 2, 4, 5, 6, 7, 8)] == [0, 288, 480, 600, 720, 840, 960]
+    assert tick(3) == round(0.8 * TICKS_PER_BEAT)  # a note's end inside a swung beat
+    assert [step_to_tick(4, 0.5, onsets)(s) for s in (2, 3)] == [240, 360]  # 0.5: straight
+    third = step_to_tick(4, 2 / 3, {0, 1, 2})  # a triplet at 2/3 swing is exact
+    assert [third(s) for s in (0, 1, 2)] == [0, 160, 320]

@@ -136,3 +136,33 @@ def test_malformed_notes_are_one_line_errors_naming_the_file(tmp_path, notes, ma
     (tmp_path / "wjd_notes.csv.gz").write_bytes(b"not gzip at all")
     with pytest.raises(UserError, match="cannot read"):
         read_wjd(tmp_path)
+
+
+def test_swing_grid_reads_swung_eighths_as_eighths(tmp_path):
+    """grid="swing": a triplet's third tatum and a lone fourth sixteenth are the off-beat eighth
+    (step 2); a beat of real sixteenths keeps them; the straight grid puts both on step 3."""
+    rows = [
+        "1,1,1,1,3,4,1,1,0.0,0.2,60,C7,C-maj",  # beat 1 in three: tatums 1 and 3 (a swung pair)
+        "1,1,1,3,3,4,1,1,0.3,0.2,62,C7,C-maj",
+        "1,1,2,1,4,4,1,1,0.5,0.2,64,C7,C-maj",  # beat 2 in four: tatums 1 and 4 (dotted eighth + 16th)
+        "1,1,2,4,4,4,1,1,0.8,0.1,65,C7,C-maj",
+        "1,1,3,1,4,4,1,1,1.0,0.1,67,C7,C-maj",  # beat 3: four sixteenths
+        "1,1,3,2,4,4,1,1,1.1,0.1,69,C7,C-maj",
+        "1,1,3,3,4,4,1,1,1.2,0.1,67,C7,C-maj",
+        "1,1,3,4,4,4,1,1,1.3,0.1,65,C7,C-maj",
+        "1,1,4,1,3,4,1,1,1.5,0.1,64,C7,C-maj",  # beat 4: a full triplet
+        "1,1,4,2,3,4,1,1,1.6,0.1,62,C7,C-maj",
+        "1,1,4,3,3,4,1,1,1.7,0.1,60,C7,C-maj",
+    ]
+    with gzip.open(tmp_path / "wjd_notes.csv.gz", "wt") as f:
+        f.write(HEADER + "\n".join(rows) + "\n")
+    (tmp_path / "wjd_solos.csv").write_text(
+        "melid,performer,title,instrument,style,rhythmfeel,key,signature,avgtempo,tonality_type,form,chorus_count,"
+        "number_notes,chord_changes\n1,P,Swing,ts,BEBOP,SWING,C-maj,4/4,120,BLUES,,1,11,\n"
+    )
+    swing = [n.start for n in read_wjd(tmp_path, "all", 4, grid="swing")[0].tune.melody]
+    straight = [n.start for n in read_wjd(tmp_path, "all", 4)[0].tune.melody]
+    assert swing == [0, 2, 4, 6, 8, 9, 10, 11, 12, 13, 14]
+    assert straight == [0, 3, 4, 7, 8, 9, 10, 11, 12, 13, 15]
+    with pytest.raises(Exception, match="grid"):
+        read_wjd(tmp_path, "all", 3, grid="swing")

@@ -21,14 +21,25 @@ DEFAULT_RUN = "runs/solo"
 
 
 def add_solo_parser(sub, parser_class) -> None:
-    from improvise.solo.soloist import SoloConfig, SoloControls
+    from improvise.solo.config import SoloConfig, SoloJob
+    from improvise.solo.generate import SoloControls
 
-    c, k = SoloConfig(), SoloControls()
+    c, k, j = SoloConfig(), SoloControls(), SoloJob()
     p = sub.add_parser("solo-train", help="train the chord-conditioned soloist on the Weimar Jazz Database")
     p.add_argument("--wjd", required=True, help="folder with wjd_notes.csv.gz and wjd_solos.csv")
     p.add_argument("--out", default=DEFAULT_RUN, help=f"run folder to write (default {DEFAULT_RUN})")
     p.add_argument("--subset", choices=["all", "blues"], default=c.subset)
     p.add_argument("--no-augment", action="store_true", help="train in C only, without the 11 other keys")
+    p.add_argument(
+        "--no-chords", action="store_true", help="the chord-blind twin (every chord N.C.), for comparison"
+    )
+    p.add_argument(
+        "--minutes",
+        type=float_flag(0, 10_000),
+        default=c.minutes,
+        help=f"training budget in minutes (0: none; default {c.minutes:g})",
+    )
+    p.add_argument("--half", action="store_true", help="store the weights in float16 (half the size)")
     p.add_argument(
         "--epochs",
         type=int_flag(1, MAX_EPOCHS),
@@ -38,9 +49,10 @@ def add_solo_parser(sub, parser_class) -> None:
     p.add_argument("--hidden", type=int_flag(1, 4096), default=c.hidden, help="LSTM units (1 to 4096)")
     p.add_argument(
         "--grid",
-        choices=["16th", "triplet"],
-        default="16th",
-        help="sixteenths, or triplet eighths (the players' swing as placed)",
+        choices=["swing", "16th", "triplet"],
+        default=c.grid,
+        help="swing: sixteenths with swung eighths read as eighths (default); 16th: straight "
+        "sixteenths; triplet: triplet eighths",
     )
     p.add_argument("--seed", type=SEED, default=c.seed, help="0 to 2**32 - 1")
     p.add_argument("--quiet", action="store_true")
@@ -50,13 +62,15 @@ def add_solo_parser(sub, parser_class) -> None:
         "--leadsheet",
         required=True,
         help="a lead sheet file (text, MusicXML/.mxl, Impro-Visor .ls, "
-        "iReal Pro link or HTML playlist), an irealb:// link, wjd:MELID (with --wjd), or a title in "
-        "--standards",
+        "iReal Pro link or HTML playlist), an irealb:// link, wjd:MELID (with --wjd), a title in "
+        "--standards, or a shipped title (" + ", ".join(_titles()) + ")",
     )
     p.add_argument(
         "--model",
-        default=DEFAULT_RUN,
-        help=f"a run folder from 'improvise solo-train' (default {DEFAULT_RUN})",
+        "--run",
+        dest="model",
+        default=None,
+        help="a run folder from 'improvise solo-train' (default: the soloist shipped with improvise)",
     )
     p.add_argument("--standards", default=None, help="JazzStandards.json to look titles up in")
     p.add_argument("--wjd", default=None, help="the WJD folder, for --leadsheet wjd:MELID")
@@ -68,6 +82,14 @@ def add_solo_parser(sub, parser_class) -> None:
         help=f"times through the form (1 to {MAX_CHORUSES}; at most 10000 bars in all)",
     )
     p.add_argument("--tempo", type=TEMPO, default=160.0, help="quarter notes a minute (20 to 400)")
+    p.add_argument(
+        "--swing",
+        type=float_flag(0.5, 0.95),
+        default=j.swing,
+        help=f"share of a beat for its first eighth, 0.5 (straight) to 0.95 (default {j.swing:g}; "
+        "2/3 = triplet swing)",
+    )
+    p.add_argument("--no-score", action="store_true", help="skip solo.musicxml and solo.svg (faster)")
     p.add_argument(
         "--temperature",
         type=TEMPERATURE,
@@ -92,19 +114,31 @@ def add_solo_parser(sub, parser_class) -> None:
     p.set_defaults(func=cmd_solo_generate)
 
 
+def _titles() -> list[str]:
+    from improvise.solo.builtin import builtin_titles
+
+    return builtin_titles()
+
+
 def cmd_solo_train(a) -> int:
-    from improvise.solo.soloist import SoloConfig, save_solo_run, train_solo_model
+    from improvise.solo.config import SoloConfig
+    from improvise.solo.runs import save_solo_run
+    from improvise.solo.train import train_solo_model
 
     wjd = Path(a.wjd)
     check_out_dir(a.out)
     cfg = SoloConfig(
         subset=a.subset,
         augment=not a.no_augment,
+        chords=not a.no_chords,
         hidden=a.hidden,
         epochs=a.epochs,
+        minutes=a.minutes,
+        grid=a.grid,
+        half=a.half,
         seed=a.seed,
-        steps_per_beat=3 if a.grid == "triplet" else 4,
     )
+    cfg.validate()
     trained = train_solo_model(wjd, cfg, progress=not a.quiet)
     m = save_solo_run(trained, Path(a.out), wjd)
     print(
@@ -115,7 +149,7 @@ def cmd_solo_train(a) -> int:
 
 
 def cmd_solo_generate(a) -> int:
-    from improvise.solo.soloist import SoloControls, parse_bars, solo_over_leadsheet
+    from improvise.solo.soloist import SoloControls, SoloJob, parse_bars, solo_over_leadsheet
 
     seed = a.seed if a.seed is not None else secrets.randbits(32)  # a new solo each call unless asked
     controls = SoloControls(temperature=a.temperature, low=a.low, high=a.high, density=a.density, seed=seed)
@@ -128,22 +162,28 @@ def cmd_solo_generate(a) -> int:
             parse_pitch_class(key)
         except ValueError:
             raise UserError(f"--key: not a key: {key[:20]!r} (e.g. Eb, F#)") from None
-    if not (Path(a.model) / "model.pt").is_file():
+    if a.model is not None and not (Path(a.model) / "model.pt").is_file():
         raise UserError(
-            f"{a.model}: no trained soloist there; train one (about a minute) with "
-            f"'improvise solo-train --wjd WJD_FOLDER --out {a.model}'"
+            f"{a.model}: no trained soloist there; train one with "
+            f"'improvise solo-train --wjd WJD_FOLDER --out {a.model}', or leave out --model for the "
+            "shipped one"
         )
+    job = SoloJob(
+        key=a.key,
+        choruses=a.choruses,
+        tempo=a.tempo,
+        swing=a.swing,
+        regenerate=parse_bars(a.regenerate) if a.regenerate else None,
+        audio=None if a.synth == "none" else a.synth,
+        score=not a.no_score,
+    )
     doc = solo_over_leadsheet(
-        Path(a.model),
+        Path(a.model) if a.model else None,
         a.leadsheet,
         Path(a.out),
         Path(a.standards) if a.standards else None,
-        a.key,
-        a.choruses,
-        a.tempo,
+        job,
         controls,
-        parse_bars(a.regenerate) if a.regenerate else None,
-        None if a.synth == "none" else a.synth,
         Path(a.wjd) if a.wjd else None,
     )
     m = doc["metrics"]

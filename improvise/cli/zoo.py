@@ -77,11 +77,30 @@ def add_zoo_parsers(sub, parser_class) -> None:
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=cmd_compare)
 
-    p = sub.add_parser("likelihood", help="how probable a zoo model finds a melody, step by step")
-    p.add_argument(
-        "run_dir", help="a model folder (DIR/models/NAME of 'improvise compare') or the compare DIR"
+    p = sub.add_parser(
+        "likelihood",
+        help="how probable a zoo model or a soloist finds a melody, step by step or note by note",
     )
-    p.add_argument("file", help="an ABC, MusicXML, **kern or MIDI file")
+    p.add_argument(
+        "run_dir",
+        help="a model folder (DIR/models/NAME of 'improvise compare'), the compare DIR, or a soloist's "
+        "run folder ('improvise solo-train'; 'shipped' for the one shipped with improvise)",
+    )
+    p.add_argument("file", nargs="?", default=None, help="an ABC, MusicXML, **kern or MIDI file")
+    p.add_argument(
+        "--solo",
+        default=None,
+        help="with a soloist: the solo to score (a MIDI, MusicXML, ABC or **kern file, an 'improvise "
+        "solo' solo.json, or wjd:MELID with --wjd)",
+    )
+    p.add_argument(
+        "--leadsheet",
+        default=None,
+        help="with a soloist: the changes under the solo (any lead sheet 'improvise solo' reads; "
+        "wjd:MELID solos have their own)",
+    )
+    p.add_argument("--wjd", default=None, help="the WJD folder, for wjd:MELID")
+    p.add_argument("--standards", default=None, help="JazzStandards.json to look --leadsheet titles up in")
     p.add_argument("--model", default=None, help="with a compare DIR: which model (default lstm)")
     p.add_argument(
         "--piece", type=int_flag(0, 10**6), default=0, help="which piece of a file holding several (from 0)"
@@ -142,11 +161,45 @@ def cmd_compare(a) -> int:
     return 0
 
 
+def _solo_likelihood(a) -> int:
+    import json
+
+    from improvise.solo.likelihood import format_solo_likelihood, solo_likelihood
+    from improvise.solo.runs import PRETRAINED
+
+    solo = a.solo or a.file
+    if solo is None:
+        raise UserError("a soloist scores a solo: give --solo FILE (or wjd:MELID) and --leadsheet SHEET")
+    if a.model is not None or a.grid is not None:
+        raise UserError("--model and --grid are for zoo runs; a soloist has one model and its own grid")
+    if a.out:
+        check_out_dir(a.out)
+    result = solo_likelihood(
+        PRETRAINED if a.run_dir == "shipped" else Path(a.run_dir),
+        solo,
+        a.leadsheet,
+        Path(a.out) if a.out else None,
+        Path(a.wjd) if a.wjd else None,
+        Path(a.standards) if a.standards else None,
+    )
+    print(json.dumps(result, indent=1) if a.json else "\n".join(format_solo_likelihood(result)))
+    return 0
+
+
 def cmd_likelihood(a) -> int:
     import json
 
+    from improvise.solo.likelihood import is_solo_run
     from improvise.zoo.likelihood import format_likelihood, likelihood
 
+    if a.run_dir == "shipped" or is_solo_run(Path(a.run_dir)):
+        return _solo_likelihood(a)
+    if a.solo or a.leadsheet:
+        raise UserError(
+            f"{a.run_dir}: --solo and --leadsheet are for a soloist's run folder (improvise solo-train)"
+        )
+    if a.file is None:
+        raise UserError("give the melody FILE to score")
     check_in_file(a.file)
     if a.out:
         check_out_dir(a.out)

@@ -25,6 +25,7 @@ class MidiStyle:
     strong_velocity: int = 100  # melody notes on steps 0 and 4 of a bar
     weak_velocity: int = 82  # other melody notes
     swing: float = 0.5  # share of a beat taken by its first eighth: 0.5 straight, 0.67 triplet swing
+    # (two or four steps a beat: step_to_tick)
 
     def validate(self) -> None:
         if not 0.5 <= self.swing < 1.0:
@@ -44,21 +45,32 @@ def _track(
     return track
 
 
-def step_to_tick(steps_per_beat: int, swing: float = 0.5):
+def step_to_tick(steps_per_beat: int, swing: float = 0.5, onsets=None):
     """Grid step -> MIDI tick. With two steps a beat and swing s, the off-beat eighth starts
-    s of the way through the beat (0.5 = straight eighths)."""
+    s of the way through the beat (0.5 = straight eighths). With four steps a beat (the
+    soloist's swing-aware grid, data.wjd), a beat whose step 3 holds no onset (in `onsets`, the
+    melody's onset steps) is swung: its steps fall at 0, s/2, s and (1 + s)/2 of the beat, so an
+    off-beat eighth (step 2) comes at s and a triplet (steps 0, 1, 2) at s = 2/3 is exact; a
+    beat with a note on its last sixteenth is a sixteenth run and stays straight."""
     step_ticks = TICKS_PER_BEAT // steps_per_beat
-    if steps_per_beat != 2 or swing == 0.5:
+    if steps_per_beat not in (2, 4) or swing == 0.5:
         return lambda step: step * step_ticks
-    off = int(round(TICKS_PER_BEAT * swing))
-    return lambda step: (step // 2) * TICKS_PER_BEAT + (off if step % 2 else 0)
+    if steps_per_beat == 2:
+        off = int(round(TICKS_PER_BEAT * swing))
+        return lambda step: (step // 2) * TICKS_PER_BEAT + (off if step % 2 else 0)
+    straight_beats = {t // 4 for t in (onsets or ()) if t % 4 == 3}
+    swung = [int(round(TICKS_PER_BEAT * f)) for f in (0.0, swing / 2, swing, (1 + swing) / 2)]
+    return lambda step: (
+        (step // 4) * TICKS_PER_BEAT
+        + (step % 4 * step_ticks if step // 4 in straight_beats else swung[step % 4])
+    )
 
 
 def tune_to_midi(tune: Tune, style: MidiStyle | None = None) -> mido.MidiFile:
     """A type-1 MIDI file: track 0 the chords (with tempo and meter), track 1 the melody."""
     style = style or MidiStyle()
     style.validate()
-    tick = step_to_tick(tune.steps_per_beat, style.swing)
+    tick = step_to_tick(tune.steps_per_beat, style.swing, {n.start for n in tune.melody})
     chord_events: list = [(0, 1, mido.Message("program_change", channel=0, program=style.chord_program))]
     for start, length, chord in tune.chord_spans():
         for pitch in chord.voicing(style.chord_low):

@@ -2,7 +2,14 @@
 position and the chord sounding under it, read into Tunes on a step grid.
 
 A note's grid step comes from its bar, beat, tatum and the beat's division; two notes that
-land on one step keep the first (the count of dropped notes is reported). Lengths come from
+land on one step keep the first (the count of dropped notes is reported). With `grid="swing"`
+(four steps a beat) the swing is read as the players' eighths, not as sixteenths: a beat
+divided in three (or six) puts its tatums on 0, 1/3, 2/3, 5/6 of a swung beat, i.e. steps 0,
+1, 2, 3, so a swung off-beat eighth (the triplet's third tatum) is step 2, the eighth, not the
+last sixteenth; and a beat divided in four whose only off-beat onset is its last tatum (a
+dotted eighth and a sixteenth, the WJD's spelling of a hard-swung eighth pair) puts that onset
+on step 2 too. Beats with real sixteenths keep them. `core.midi` plays step 2 of a beat
+without a step-3 onset at the swing ratio. Lengths come from
 the note's duration at the solo's average tempo, cut at the next onset. The chord track is
 the chord of the latest note onset, carried forward. Chord spellings follow the WJD's own
 postfix style (`C79b`, `Ebj7911#`), read by `improvise.core.chords.parse_wjd_chord`.
@@ -21,7 +28,7 @@ from pathlib import Path
 from improvise.core.checks import MAX_BARS, MAX_BEATS_PER_BAR, MAX_STEPS_PER_BEAT
 from improvise.core.chords import ChordParseError, ChordSymbol, parse_wjd_chord
 from improvise.core.errors import UserError
-from improvise.core.music import QUALITIES, Note, Tune, parse_pitch_class
+from improvise.core.music import Note, Tune, parse_pitch_class
 
 NOTES_FILE, SOLOS_FILE = "wjd_notes.csv.gz", "wjd_solos.csv"
 SUBSETS = ("all", "blues")
@@ -86,12 +93,17 @@ def key_shift_to_c(key: str) -> int:
     return shift - 12 if shift > 6 else shift
 
 
-def read_wjd(folder: Path, subset: str = "all", steps_per_beat: int = 4, to_c: bool = False) -> list[Solo]:
+def read_wjd(
+    folder: Path, subset: str = "all", steps_per_beat: int = 4, to_c: bool = False, grid: str = "straight"
+) -> list[Solo]:
     """Every solo of the WJD export in `folder` (or the 97 of `subset='blues'`) on a grid of
-    `steps_per_beat` steps a beat; `to_c` transposes each solo so its key's tonic is C."""
+    `steps_per_beat` steps a beat; `to_c` transposes each solo so its key's tonic is C;
+    `grid="swing"` (with 4 steps a beat) reads swung eighths as eighths (module doc)."""
     folder = Path(folder)
     if subset not in SUBSETS:
         raise UserError(f"subset must be one of {SUBSETS}, not {subset!r}")
+    if grid not in ("straight", "swing") or (grid == "swing" and steps_per_beat != 4):
+        raise UserError(f"grid must be 'straight' or 'swing' (4 steps a beat), not {grid!r}")
     if not 1 <= steps_per_beat <= MAX_STEPS_PER_BEAT:
         raise UserError(f"steps_per_beat must be in [1, {MAX_STEPS_PER_BEAT}]")
     if folder.exists() and not folder.is_dir():
@@ -108,7 +120,7 @@ def read_wjd(folder: Path, subset: str = "all", steps_per_beat: int = 4, to_c: b
         m = meta.get(melid)
         if m is None or (subset == "blues" and m["tonality_type"] != "BLUES"):
             continue
-        solos.append(_solo(melid, m, by_solo[melid], steps_per_beat, to_c, folder / NOTES_FILE))
+        solos.append(_solo(melid, m, by_solo[melid], steps_per_beat, to_c, folder / NOTES_FILE, grid))
     return solos
 
 
@@ -120,13 +132,32 @@ def _tempo(m: dict) -> float:
     return tempo if math.isfinite(tempo) and 10 <= tempo <= 1000 else 120.0
 
 
-def _event(r: dict, beats: int, bar0: int, spb: int) -> tuple[int, int, float, ChordSymbol]:
-    """(step, pitch, seconds, chord) of one note row; ValueError or ChordParseError if bad."""
+SWUNG = (0.0, 1 / 3, 2 / 3, 5 / 6)  # steps 0-3 of a beat in three (or six): the swung grid
+
+
+def _in_beat(tatum: int, division: int, late_eighth: bool, spb: int, swing: bool) -> int:
+    """Steps from the beat's start to a tatum (spb steps a beat; may be spb: the next beat)."""
+    f = (tatum - 1) / division
+    if not swing:
+        return round(f * spb)
+    if division % 3 == 0:
+        return min(range(5), key=lambda k: abs((SWUNG + (1.0,))[k] - f))
+    if late_eighth and division == 4 and tatum == 4:
+        return 2
+    return round(f * spb)
+
+
+def _event(
+    r: dict, beats: int, bar0: int, spb: int, late: frozenset = frozenset(), swing: bool = False
+) -> tuple[int, int, float, ChordSymbol]:
+    """(step, pitch, seconds, chord) of one note row; ValueError or ChordParseError if bad.
+    `late`: the (bar, beat)s whose only off-beat onset is the last of four tatums."""
     bar = _int(r["bar"], bar0, bar0 + MAX_BARS - 1, "bar") - bar0
     beat = _int(r["beat"], 1, MAX_BEATS_PER_BAR, "beat")  # past the bar's beats: spills into the next bar
     division = max(1, _int(r["division"], 0, 64, "division"))
     tatum = _int(r["tatum"], 1, 64, "tatum")
-    step = bar * beats * spb + round(((beat - 1) + (tatum - 1) / division) * spb)
+    inner = _in_beat(tatum, division, (bar, beat) in late, spb, swing)
+    step = bar * beats * spb + (beat - 1) * spb + inner
     dur = float(r["duration_s"])
     if not (math.isfinite(dur) and 0 <= dur <= 3600):
         raise ValueError(f"duration {r['duration_s'][:20]} s")
@@ -134,8 +165,23 @@ def _event(r: dict, beats: int, bar0: int, spb: int) -> tuple[int, int, float, C
     return step, _int(r["pitch"], 0, 127, "pitch"), dur, chord
 
 
+def _late_eighths(rows: list[dict], bar0: int) -> frozenset:
+    """(bar, beat)s divided in four whose onsets after the first tatum are only the fourth."""
+    tatums: dict[tuple[int, int], set] = {}
+    for r in rows:
+        if r["division"] == "4":
+            tatums.setdefault((int(r["bar"]) - bar0, int(r["beat"])), set()).add(r["tatum"])
+    return frozenset(k for k, v in tatums.items() if "4" in v and v <= {"1", "4"})
+
+
 def _solo(
-    melid: int, m: dict, rows: list[dict], spb: int, to_c: bool, where: Path = Path(NOTES_FILE)
+    melid: int,
+    m: dict,
+    rows: list[dict],
+    spb: int,
+    to_c: bool,
+    where: Path = Path(NOTES_FILE),
+    grid: str = "straight",
 ) -> Solo:
     try:
         beats = _int(rows[0]["beats_per_bar"] or "4", 0, MAX_BEATS_PER_BAR, "beats_per_bar") or 4
@@ -144,11 +190,16 @@ def _solo(
         raise UserError(f"{where}: solo {melid}: bad row ({e})") from None
     tempo = _tempo(m)
     shift = key_shift_to_c(m["key"]) if to_c else 0
+    swing = grid == "swing"
+    try:
+        late = _late_eighths(rows, bar0) if swing else frozenset()
+    except ValueError as e:
+        raise UserError(f"{where}: solo {melid}: bad row ({e})") from None
     events: dict[int, tuple[int, float, ChordSymbol]] = {}
     dropped = 0
     for r in rows:
         try:
-            step, pitch, dur, chord = _event(r, beats, bar0, spb)
+            step, pitch, dur, chord = _event(r, beats, bar0, spb, late, swing)
         except (ValueError, ChordParseError) as e:
             raise UserError(f"{where}: solo {melid}: bad row ({str(e)[:120]})") from None
         if step in events:
@@ -179,16 +230,13 @@ def _solo(
 
 def chord_tone_rate(solos: list[Solo]) -> float:
     """Notes whose pitch class is in the sounding chord's triad plus seventh (extensions and
-    N.C. left out), over all notes: the WJD blues solos score 0.486 (shared/findings.md)."""
-    hits = total = 0
-    for s in solos:
-        for n in s.tune.melody:
-            chord = s.tune.chords[n.start]
-            if chord.root is None:
-                continue
-            total += 1
-            hits += (n.pitch - chord.root) % 12 in QUALITIES[chord.quality]
-    return hits / total if total else 0.0
+    N.C. left out), over all notes: the WJD blues solos score 0.486 (shared/findings.md). The
+    one definition is `improvise.solo.measures.chord_tone_counts`."""
+    from improvise.solo.measures import chord_tone_counts
+
+    counts = [chord_tone_counts(s.tune) for s in solos]
+    total = sum(t for _, t in counts)
+    return sum(h for h, _ in counts) / total if total else 0.0
 
 
 def split_by_piece(ids: list, valid: float = 0.1, test: float = 0.1) -> dict[str, list]:

@@ -1,23 +1,33 @@
-"""Chord-conditioned melody inputs (issue 8): the melody's own past, where the predicted step
-falls in the bar, and the chords, each as a root and its pitch classes relative to that root
+"""Chord-conditioned melody inputs (issues 8 and 15): the melody's own past, where the predicted
+step falls in the bar, and the chords, each as a root and its pitch classes relative to that root
 (in the spirit of Johnson, Keller & Weintraut's chord expert), so that one chord quality looks
-the same in every key.
+the same in every key; plus the last note's pitch, its relation to the chord, the time since it
+started and the time left to the next change, so the network need not count them itself.
 
-Input layout of `ChordConditionedEncoding`, index by index (`size` = 115 by default):
+Input layout of `ChordConditionedEncoding`, index by index (`size` = 199 by default; row t
+predicts the event of step t + 1):
 
-    0  .. 38    the previous step's melody event (MelodyEventEncoding ids, one-hot)
-    39 .. 54    the predicted step's position in its bar, in sixteenths (one-hot; steps_per_bar
-                of a bar at most 16 are counted modulo 16)
-    55 .. 66    root of the chord at the predicted step (one-hot; all zero for N.C.)
-    67 .. 78    that chord's pitch classes, relative to its root (multi-hot)
-    79 .. 90    root of the next different chord (one-hot; zero when none follows)
-    91 .. 102   its pitch classes relative to its root
-    103 .. 114  pitch classes of the chord at the predicted step, absolute (multi-hot), so that a
-                note's own pitch class can be matched to the chord directly (the relative view
-                alone left generated solos short of chord tones: 0.41 against the players' 0.50)
+    0   .. 38    the event of step t (MelodyEventEncoding ids, one-hot)
+    39  .. 54    step t + 1's position in its bar (one-hot; counted modulo 16)
+    55  .. 66    root of the chord at step t + 1 (one-hot; all zero for N.C.)
+    67  .. 78    that chord's pitch classes, relative to its root (multi-hot)
+    79  .. 90    root of the next different chord (one-hot; zero when none follows)
+    91  .. 102   its pitch classes relative to its root
+    103 .. 114   pitch classes of the chord at step t + 1, absolute (multi-hot)
+    115 .. 151   pitch of the latest note started at or before step t (one-hot over the event
+                 vocabulary's 37 pitches; zero before the first note)
+    152 .. 163   that pitch's interval above the root of step t + 1's chord, mod 12 (one-hot;
+                 zero under N.C. or before the first note)
+    164 .. 180   steps from that note's start to step t + 1, at most 16 (one-hot; 16 before the
+                 first note)
+    181          a note sounds at step t (1) or silence (0)
+    182 .. 198   steps from step t + 1 to the next chord change, at most 16 (one-hot; 16 when none)
 
-Targets are the melody events of the predicted steps. Transposing a tune (`transpose_tune`)
-moves the roots and the melody and nothing else: that is the 12-key augmentation.
+Everything after the previous event is a function of the events and the chord track, so the
+chord-blind twin of the model (every chord N.C.) reads the same layout with the chord parts
+zero. Targets are the melody events of the predicted steps. Transposing (`transpose_tune`, or
+`shift` in `window`) moves the roots and the melody and nothing else: the 12-key augmentation,
+drawn per training window.
 """
 
 from __future__ import annotations
@@ -25,10 +35,27 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-import torch
 
 from improvise.core.music import Note, Tune
 from improvise.encodings.events import MelodyEventEncoding
+
+CAP = 16  # steps counted since a note's start / to the next change
+
+
+@dataclass
+class EncodedSolo:
+    """A melody and its chord track as per-step arrays, ready to be windowed in any key."""
+
+    events: np.ndarray  # (T,) event ids
+    root: np.ndarray  # (T,) chord root 0-11, -1 for N.C.
+    rel: np.ndarray  # (T, 12) chord pitch classes relative to the root
+    next_root: np.ndarray  # (T,) root of the next different chord, -1 for none
+    next_rel: np.ndarray  # (T, 12)
+    to_change: np.ndarray  # (T,) steps to the next change, at most CAP
+    last_pitch: np.ndarray  # (T,) pitch index (0-36) of the latest onset at or before t, -1
+    since: np.ndarray  # (T,) steps from that onset to t + 1, at most CAP
+    sounding: np.ndarray  # (T,) a note sounds at t
+    steps_per_bar: int
 
 
 @dataclass(frozen=True)
@@ -37,8 +64,8 @@ class ChordConditionedEncoding:
     positions: int = 16  # sixteenths a bar, at most
 
     @property
-    def size(self) -> int:
-        return self.events.n_events + self.positions + 60
+    def n_pitches(self) -> int:
+        return self.events.n_events - 2
 
     @property
     def pos_offset(self) -> int:
@@ -48,44 +75,115 @@ class ChordConditionedEncoding:
     def chord_offset(self) -> int:
         return self.events.n_events + self.positions
 
-    def chord_features(self, chord) -> np.ndarray:
-        """24 numbers: root one-hot, then pitch classes relative to the root."""
-        f = np.zeros(24, dtype=np.float32)
-        if chord is not None and getattr(chord, "root", None) is not None:
-            f[chord.root] = 1.0
-            f[[12 + (pc - chord.root) % 12 for pc in chord.pitch_classes]] = 1.0
-        return f
+    @property
+    def last_offset(self) -> int:  # the last note's pitch
+        return self.chord_offset + 60
 
-    def chord_track(self, chords: list) -> np.ndarray:
-        """(T, 60): for every step, its chord's features, the next different chord's, and its
-        chord's absolute pitch classes."""
-        T = len(chords)
-        out = np.zeros((T, 60), dtype=np.float32)
-        nxt = None
-        for t in range(T - 1, -1, -1):  # walk back, remembering the next change
-            if t + 1 < T and chords[t + 1] != chords[t]:
-                nxt = chords[t + 1]
-            out[t, :24] = self.chord_features(chords[t])
-            out[t, 24:48] = self.chord_features(nxt)
-            if getattr(chords[t], "root", None) is not None:
-                out[t, 48 + np.array(sorted(chords[t].pitch_classes))] = 1.0
-        return out
+    @property
+    def size(self) -> int:
+        return self.last_offset + self.n_pitches + 12 + (CAP + 1) + 1 + (CAP + 1)
 
-    def inputs(self, events: np.ndarray, chords: list, steps_per_bar: int) -> np.ndarray:
-        """(T, size): row t predicts the event of step t + 1 from event t and step t + 1's context."""
-        T = len(events)
-        x = np.zeros((T, self.size), dtype=np.float32)
-        x[np.arange(T), events] = 1.0
-        nxt = np.minimum(np.arange(1, T + 1), T - 1)
-        x[np.arange(T), self.pos_offset + (np.arange(1, T + 1) % steps_per_bar) % self.positions] = 1.0
-        x[:, self.chord_offset :] = self.chord_track(chords)[nxt]
-        return x
+    def encode(self, tune: Tune) -> EncodedSolo:
+        return self.encode_events(self.events.tune_to_events(tune), list(tune.chords), tune.steps_per_bar)
 
-    def tune_to_tensors(self, tune: Tune) -> tuple[torch.Tensor, torch.Tensor]:
-        """Inputs (T-1, size) and next-event targets (T-1,) of a tune with a chord on every step."""
-        ev = self.events.tune_to_events(tune)
-        x = self.inputs(ev, list(tune.chords), tune.steps_per_bar)
-        return torch.from_numpy(x[:-1]), torch.from_numpy(ev[1:])
+    def encode_events(self, ev: np.ndarray, chords: list, steps_per_bar: int) -> EncodedSolo:
+        T = len(ev)
+        root, rel = self._chords(chords)
+        change = np.flatnonzero([chords[t] != chords[t - 1] for t in range(1, T)]) + 1
+        nxt = np.searchsorted(change, np.arange(T), side="right")  # the first change after t
+        has = nxt < len(change)
+        at = np.where(has, change[np.minimum(nxt, max(len(change) - 1, 0))] if len(change) else 0, 0)
+        next_root = np.where(has, root[at] if T else 0, -1)
+        next_rel = np.where(has[:, None], rel[at] if T else 0, 0).astype(np.float32)
+        to_change = np.where(has, np.minimum(at - np.arange(T), CAP), CAP)
+        t = np.arange(T)
+        onset = np.maximum.accumulate(np.where(ev >= 2, t, -1)) if T else t
+        last_pitch = np.where(onset >= 0, ev[np.maximum(onset, 0)] - 2, -1)
+        since = np.where(onset >= 0, np.minimum(t + 1 - onset, CAP), CAP)
+        change_ev = np.maximum.accumulate(np.where(ev != 0, t, -1)) if T else t
+        sounding = (change_ev >= 0) & (ev[np.maximum(change_ev, 0)] >= 2)
+        return EncodedSolo(
+            ev.astype(np.int64), root, rel, next_root, next_rel, to_change, last_pitch, since, sounding,
+            steps_per_bar,
+        )  # fmt: skip
+
+    @staticmethod
+    def _chords(chords: list) -> tuple[np.ndarray, np.ndarray]:
+        """Per-step root (-1 for N.C.) and pitch classes relative to it, one row a distinct chord."""
+        cache: dict = {}
+        root = np.full(len(chords), -1, dtype=np.int64)
+        rel = np.zeros((len(chords), 12), dtype=np.float32)
+        for t, c in enumerate(chords):
+            if c not in cache:
+                r = getattr(c, "root", None)
+                f = np.zeros(12, dtype=np.float32)
+                if r is not None:
+                    f[[(pc - r) % 12 for pc in c.pitch_classes]] = 1.0
+                cache[c] = (-1 if r is None else r, f)
+            root[t], rel[t] = cache[c]
+        return root, rel
+
+    def _fold(self, p: np.ndarray, shift: int) -> np.ndarray:
+        """Pitch indices moved by `shift`, folded by octaves into the vocabulary (-1 stays)."""
+        q = p + shift
+        n = self.n_pitches
+        q = np.where(q < 0, q + 12 * ((-q + 11) // 12), q)
+        q = np.where(q >= n, q - 12 * ((q - n) // 12 + 1), q)
+        return np.where(p < 0, -1, q)
+
+    def window(self, s: EncodedSolo, start: int, stop: int, shift: int = 0) -> tuple[np.ndarray, np.ndarray]:
+        """Inputs (rows start..stop-1, predicting steps start+1..stop) and targets, in a key
+        `shift` semitones away (see the module doc for the layout)."""
+        t = np.arange(start, stop)
+        u = t + 1
+        n = len(t)
+        ev = s.events[start : stop + 1].copy()
+        on = ev >= 2
+        ev[on] = self._fold(ev[on] - 2, shift) + 2
+        x = np.zeros((n, self.size), dtype=np.float32)
+        rows = np.arange(n)
+        x[rows, ev[:n]] = 1.0
+        x[rows, self.pos_offset + (u % s.steps_per_bar) % self.positions] = 1.0
+        self._chord_part(x, s, u, shift)
+        lp = self._fold(s.last_pitch[t], shift)
+        k = lp >= 0
+        o = self.last_offset
+        x[rows[k], o + lp[k]] = 1.0
+        root = np.where(s.root[u] >= 0, (s.root[u] + shift) % 12, -1)
+        kk = k & (root >= 0)
+        x[rows[kk], o + self.n_pitches + (lp[kk] + self.events.min_pitch - root[kk]) % 12] = 1.0
+        o += self.n_pitches + 12
+        x[rows, o + s.since[t]] = 1.0
+        x[rows, o + CAP + 1] = s.sounding[t]
+        x[rows, o + CAP + 2 + s.to_change[u]] = 1.0
+        return x, ev[1:]
+
+    def _chord_part(self, x: np.ndarray, s: EncodedSolo, u: np.ndarray, shift: int) -> None:
+        """Columns chord_offset .. +60: the chord at the predicted steps and the next change."""
+        o, rows = self.chord_offset, np.arange(len(u))
+        for r, rel, off in ((s.root[u], s.rel[u], o), (s.next_root[u], s.next_rel[u], o + 24)):
+            k = r >= 0
+            r = (r + shift) % 12
+            x[rows[k], off + r[k]] = 1.0
+            x[:, off + 12 : off + 24] = rel
+        r = (s.root[u] + shift) % 12
+        absolute = rel_to_abs(s.rel[u], r)
+        x[:, o + 48 : o + 60] = np.where((s.root[u] >= 0)[:, None], absolute, 0)
+
+    def tune_to_tensors(self, tune: Tune):
+        """Inputs (T-1, size) and next-event targets (T-1,) of a tune with a chord on every step,
+        as torch tensors (torch is imported here only: sampling needs none)."""
+        import torch
+
+        s = self.encode(tune)
+        x, y = self.window(s, 0, len(s.events) - 1)
+        return torch.from_numpy(x), torch.from_numpy(y)
+
+
+def rel_to_abs(rel: np.ndarray, root: np.ndarray) -> np.ndarray:
+    """(n, 12) pitch classes relative to `root` (n,) -> absolute: out[i, (j + root[i]) % 12] = rel[i, j]."""
+    idx = (np.arange(12)[None, :] - root[:, None]) % 12
+    return np.take_along_axis(rel, idx, axis=1)
 
 
 def transpose_tune(tune: Tune, semitones: int) -> Tune:

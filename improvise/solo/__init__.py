@@ -1,1 +1,2 @@
-"""The lead-sheet soloist: a chord-conditioned event LSTM trained on the Weimar Jazz Database, soloing over any lead sheet."""
+"""The lead-sheet soloist: a chord-conditioned event LSTM trained on the Weimar Jazz Database,
+soloing over any lead sheet."""

@@ -47,7 +47,7 @@ def resolve_model(run_dir: Path, name: str | None) -> Path:
         from improvise.core.run_kinds import KINDS, run_kind
 
         kind = run_kind(run_dir)  # says what it is, or that it is no run folder at all
-        raise UserError(f"{run_dir}: {KINDS[kind][2]}; improvise likelihood takes zoo or compare runs")
+        raise UserError(f"{run_dir}: {KINDS[kind][2]}; improvise likelihood takes zoo, compare or solo runs")
     name = name or "lstm"
     valid_name(name)  # a model name, never a path
     if not (models / name).is_dir():

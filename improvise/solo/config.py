@@ -1,0 +1,58 @@
+"""The soloist's settings, importable without torch (the command line builds its flags from
+them): what to train (`SoloConfig`) and what a solo is asked for (`SoloJob`); the sampler's
+controls are `solo.generate.SoloControls`."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from improvise.core.errors import ConfigError
+
+GRIDS = {"swing": 4, "16th": 4, "triplet": 3}  # grid name -> steps a beat
+
+
+@dataclass
+class SoloConfig:
+    subset: str = "all"  # WJD solos to learn from: all 456, or the 97 blues
+    augment: bool = True  # each training window in a random one of the 12 keys
+    chords: bool = True  # False: the chord-blind twin (every chord N.C.), trained identically
+    hidden: int = 128  # LSTM units
+    dropout: float = 0.2  # before the output layers
+    epochs: int = 400  # at most; early stopping on the validation solos
+    minutes: float = 4.0  # training budget (0: none)
+    grid: str = "swing"  # swing (swung eighths as eighths, 4 steps a beat), 16th, triplet (3 a beat)
+    half: bool = False  # store the weights in float16 (the shipped model)
+    seed: int = 0  # fixes the weights and the windows drawn
+
+    @property
+    def steps_per_beat(self) -> int:
+        return GRIDS[self.grid]
+
+    def validate(self) -> None:
+        if self.grid not in GRIDS:
+            raise ConfigError(f"grid must be one of {', '.join(GRIDS)}, not {self.grid!r}")
+        if self.minutes < 0 or self.epochs < 1:
+            raise ConfigError("epochs must be at least 1 and minutes not negative")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class SoloJob:
+    """What `solo_over_leadsheet` is asked for, besides the model and the lead sheet."""
+
+    key: str | None = None
+    choruses: int = 1
+    tempo: float = 160.0
+    swing: float = 0.6  # share of a beat for its first eighth in solo.mid / solo.wav (0.5 straight)
+    regenerate: tuple[int, int] | None = None
+    audio: str | None = "auto"
+    score: bool = True  # solo.musicxml and solo.svg
+
+    def validate(self) -> None:
+        from improvise.core.midi import MidiStyle
+
+        if not 1 <= self.choruses or not 20 <= self.tempo <= 400:
+            raise ConfigError("choruses must be at least 1 and the tempo in [20, 400]")
+        MidiStyle(swing=self.swing).validate()

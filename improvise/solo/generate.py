@@ -1,0 +1,144 @@
+"""Drawing a solo over a chord track, one step at a time on the numpy fast path (one thread, no
+torch in the loop): the inputs of `encodings.conditioned` built incrementally as indices of
+their ones, the soloist's `SoloStepper`, and `core.sample.draw` at a temperature within a
+register range, with a note-density bias."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from improvise.core.errors import ConfigError
+from improvise.core.music import Tune
+from improvise.core.sample import check_temperature, draw
+from improvise.encodings.conditioned import CAP, ChordConditionedEncoding
+from improvise.solo.stepper import SoloStepper
+
+
+@dataclass
+class SoloControls:
+    temperature: float = 1.0  # 1 = the model's own distribution, 0 = argmax (improvise.core.sample)
+    low: int = 55  # lowest note (MIDI)
+    high: int = 84  # highest note
+    density: float = 0.0  # added to every note-on logit: > 0 more notes, < 0 fewer
+    seed: int = 0  # fixes every draw
+
+    def validate(self) -> None:
+        check_temperature(self.temperature)  # 0 = argmax (improvise.core.sample)
+        if not 0 <= self.low < self.high <= 127:
+            raise ConfigError("need 0 <= low < high <= 127")
+
+
+def chord_columns(enc: ChordConditionedEncoding, chords: list, steps_per_bar: int) -> list[np.ndarray]:
+    """For every step u, the input columns set by its position, its chord and the next change
+    (the same as `enc.window` sets), as index arrays."""
+    s = enc.encode_events(np.zeros(len(chords), dtype=np.int64), chords, steps_per_bar)
+    o = enc.chord_offset
+    tail = enc.last_offset + enc.n_pitches + 12 + CAP + 2
+    cache: dict = {}
+    out = []
+    for u in range(len(chords)):
+        key = (
+            u % steps_per_bar,
+            s.root[u],
+            s.next_root[u],
+            s.to_change[u],
+            chords[u],
+            s.next_rel[u].tobytes(),
+        )
+        if key not in cache:
+            cols = [enc.pos_offset + (u % steps_per_bar) % enc.positions]
+            if s.root[u] >= 0:
+                rel = np.flatnonzero(s.rel[u])
+                cols += [o + s.root[u], *(o + 12 + rel), *(o + 48 + (rel + s.root[u]) % 12)]
+            if s.next_root[u] >= 0:
+                cols += [o + 24 + s.next_root[u], *(o + 36 + np.flatnonzero(s.next_rel[u]))]
+            cols.append(tail + s.to_change[u])
+            cache[key] = np.array(sorted(cols), dtype=np.int64)
+        out.append(cache[key])
+    return out
+
+
+def _mask_and_bias(enc: ChordConditionedEncoding, c: SoloControls) -> tuple[np.ndarray, np.ndarray]:
+    n = enc.events.n_events
+    pitches = enc.events.min_pitch + np.arange(n - 2)
+    allowed = np.ones(n, dtype=bool)
+    allowed[2:] = (pitches >= c.low) & (pitches <= c.high)
+    bias = np.zeros(n)
+    bias[2:] = c.temperature * c.density  # density is added after dividing by the temperature
+    return allowed, bias
+
+
+def as_stepper(model) -> SoloStepper:
+    """A SoloStepper (reset to the zero state) for a stepper or a `solo.model.SoloNet`."""
+    if isinstance(model, SoloStepper):
+        model.reset()
+        return model
+    from improvise.solo.model import stepper_weights
+
+    return SoloStepper(stepper_weights(model), model.config)
+
+
+def generate_solo(
+    model,
+    enc: ChordConditionedEncoding,
+    chords: list,
+    steps_per_bar: int = 16,
+    controls: SoloControls | None = None,
+    keep: np.ndarray | None = None,
+) -> np.ndarray:
+    """Events for every step of `chords` (one chord a step) from `model` (a SoloNet or its
+    SoloStepper). `keep`: events to keep where >= 0
+    (regenerating some bars of an earlier solo: the model hears the kept ones as its past)."""
+    c = controls or SoloControls()
+    c.validate()
+    rng = np.random.default_rng(c.seed)
+    allowed, bias = _mask_and_bias(enc, c)
+    T = len(chords)
+    cols = chord_columns(enc, chords, steps_per_bar)
+    root = enc.encode_events(np.zeros(T, dtype=np.int64), chords, steps_per_bar).root
+    stepper = as_stepper(model)
+    n, lo = enc.n_pitches, enc.events.min_pitch
+    o_last, o_rel = enc.last_offset, enc.last_offset + n
+    o_since = o_rel + 12
+    events = np.zeros(T, dtype=np.int64)
+    events[0] = enc.events.NOTE_OFF if keep is None or keep[0] < 0 else keep[0]
+    last, last_on, sounding = -1, -(10**9), False
+    for t in range(T - 1):
+        e = int(events[t])
+        if e >= 2:
+            last, last_on, sounding = e - 2, t, True
+        elif e == 1:
+            sounding = False
+        u = t + 1
+        extra = [e, o_since + min(u - last_on, CAP)]
+        if last >= 0:
+            extra.append(o_last + last)
+            if root[u] >= 0:
+                extra.append(o_rel + (last + lo - root[u]) % 12)
+        if sounding:
+            extra.append(o_since + CAP + 1)
+        logits = stepper.step(np.concatenate([extra, cols[u]]).astype(np.int64))
+        if keep is not None and keep[u] >= 0:
+            events[u] = keep[u]
+            continue
+        events[u] = draw(logits + bias, c.temperature, rng, allowed)
+    return events
+
+
+def events_to_tune(
+    events: np.ndarray,
+    chords: list,
+    enc: ChordConditionedEncoding,
+    steps_per_bar: int = 16,
+    tempo_bpm: float = 160.0,
+    steps_per_beat: int = 4,
+) -> Tune:
+    return Tune(
+        chords=list(chords),
+        melody=enc.events.events_to_notes(events),
+        steps_per_bar=steps_per_bar,
+        beats_per_bar=steps_per_bar // steps_per_beat,
+        tempo_bpm=tempo_bpm,
+    )
