@@ -103,7 +103,21 @@ def run_studio(
         import webbrowser
 
         threading.Timer(1.0, lambda: webbrowser.open(url)).start()
+    settle()
     uvicorn.run(app, host=host, port=port, log_level="warning", ws_max_size=1 << 16)
+
+
+def settle() -> None:
+    """Before serving: what is loaded so far (torch, the model) moved out of the collector's
+    way (gc.freeze), so that a collection in the middle of a note costs little, and the thread
+    asks for the live engine's priority where the system allows it (live.session.raise_priority)."""
+    import gc
+
+    from improvise.live.session import raise_priority
+
+    gc.collect()
+    gc.freeze()
+    raise_priority()
 
 
 class StudioThread:
@@ -121,7 +135,7 @@ class StudioThread:
         self.url = f"http://127.0.0.1:{port}/"
         config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", ws_max_size=1 << 16)
         self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread = threading.Thread(target=lambda: (settle(), self.server.run()), daemon=True)
         self.thread.start()
         deadline = time.monotonic() + 20
         while not self.server.started:

@@ -33,7 +33,7 @@ socket.on("notes", (msg) => {
   for (const ev of msg.events) {
     sampler.event(ev);
     roll.event(...ev);
-    if (log.events.length < 400000) log.events.push([...ev, arrived]);
+    if (log.events.length < 400000) log.events.push([...ev, arrived, msg.ack != null ? 1 : 0]);
   }
 });
 socket.on("state", (s) => {
