@@ -42,8 +42,9 @@ fuzz: install
 	OMP_NUM_THREADS=1 $(BIN)/python -m tests.fuzz --docs docs/reliability.md
 	$(BIN)/python -m improvise.live.bench --append docs/reliability.md
 
-bench: install
+bench: install sysdeps
 	$(BIN)/python -m improvise.experiments.bench --out docs/benchmarks.md
+	$(BIN)/python -m improvise.studio.bench --append docs/benchmarks.md  # headless Chromium, about 11 minutes
 
 WJD := ../shared/data/wjd
 
