@@ -295,7 +295,9 @@ class StudioSession:
         if self.engine is None or self.out_root is None:
             raise UserError("nothing to save yet: play something first")
         out = self.out_root / f"jam-{time.strftime('%Y%m%d-%H%M%S')}-{self.sid}"
-        write_session(
-            out, self.engine, self.recorder, {"studio": True, "input": dict(self.engine.counts)}, audio
-        )
+        origin = self.recorder.events[0][0] if self.recorder.events else 0.0
+        rec = Recorder()  # session.mid starts at the first note, not when the page was opened
+        rec.events = [(t - origin, role, msg) for t, role, msg in self.recorder.events]
+        extra = {"studio": True, "page_time_origin": origin, "input": dict(self.engine.counts)}
+        write_session(out, self.engine, rec, extra, audio)
         return out
