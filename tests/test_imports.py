@@ -13,6 +13,7 @@ import ast
 import statistics
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -180,6 +181,161 @@ def test_no_import_cycle():
     assert not cycles, "import cycles: " + "; ".join(" -> ".join(c) for c in cycles)
 
 
+# ---- torch only where networks are built, trained or run (issue 14) ---------------------------
+
+# Modules that may import torch at module level, and why. Everything else imports it inside the
+# function that needs it, so that the command line, the readers, the numpy fast paths and the
+# configs load without it (torch's import alone costs about a second here).
+TORCH_PACKAGES = {
+    "improvise.nn": "the models",
+    "improvise.train": "the one training loop, its batch sources and optimizer",
+}
+TORCH_MODULES = {
+    "improvise.blues.task": "builds, trains and loads the blues network",
+    "improvise.blues.eck2002": "builds and trains Eck & Schmidhuber's network",
+    "improvise.kern.train": "trains the **kern character LSTM",
+    "improvise.live.drums": "trains and runs the drum LSTM",
+    "improvise.polyphonic.task": "trains the piano-roll LSTM",
+    "improvise.solo.model": "the soloist's network",
+    "improvise.solo.train": "trains the soloist",
+    "improvise.studio.blues": "trains the blues model for the studio's Blues tab",
+    "improvise.zoo.model": "the zoo's networks",
+    "improvise.zoo.compare": "trains the zoo",
+    "improvise.zoo.melody_eval": "trains zoo models on the WJD solos",
+    "improvise.experiments.bench": "times the networks (make bench)",
+}
+# Inside those packages, the settings the command line reads must stay torch-free too.
+TORCH_FREE = {"improvise.train.config", "improvise.blues.config", "improvise.nn.reference"}
+
+
+def module_level_imports(path: Path) -> set[str]:
+    """Top-level names of what `path` imports when it is loaded: its module body, including
+    if/try blocks there, not function bodies."""
+    names: set[str] = set()
+    stack = list(ast.parse(path.read_text(encoding="utf-8"), filename=str(path)).body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module.split(".")[0])
+        elif isinstance(node, (ast.If, ast.Try, ast.With)):
+            stack.extend(ast.iter_child_nodes(node))
+        elif isinstance(node, ast.ExceptHandler):
+            stack.extend(node.body)
+    return names
+
+
+def torch_allowed(module: str) -> bool:
+    if module in TORCH_FREE:
+        return False
+    return module in TORCH_MODULES or any(module.startswith(p + ".") for p in TORCH_PACKAGES)
+
+
+def test_module_level_imports_sees_torch():
+    here = module_level_imports(Path(__file__))
+    assert {"ast", "pytest", "subprocess"} <= here and "torch" not in here
+    assert "torch" in module_level_imports(PACKAGE / "nn" / "chord_melody.py")
+    assert "torch" not in module_level_imports(PACKAGE / "core" / "chords.py")
+
+
+def test_torch_only_where_networks_are_built_trained_or_run():
+    modules = _modules()
+    for name in [*TORCH_MODULES, *TORCH_FREE]:
+        assert name in modules, f"{name} is named here but is not a module of the package"
+    wrong = sorted(
+        name
+        for name, path in modules.items()
+        if "torch" in module_level_imports(path) and not torch_allowed(name)
+    )
+    assert not wrong, (
+        f"{wrong} import torch at module level: import it inside the function that trains or runs "
+        "the network, or, if the module is one that builds, trains or runs networks, add it to "
+        "TORCH_MODULES in tests/test_imports.py with the reason"
+    )
+
+
+def _heavy_modules_after(argv: list[str]) -> list[str]:
+    """The heavy libraries loaded by the `improvise` command with `argv` (run as
+    `python -m improvise`, in a fresh process)."""
+    code = (
+        "import runpy, sys\n"
+        f"sys.argv = ['improvise', *{argv!r}]\n"
+        "try:\n    runpy.run_module('improvise', run_name='__main__')\n"
+        "except SystemExit as e:\n    assert e.code in (0, None), e.code\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & "
+        "{'torch', 'scipy', 'mido', 'music21', 'matplotlib', 'tqdm'}))"
+    )
+    r = _run(code)
+    assert r.returncode == 0, r.stderr
+    return eval(r.stdout.strip().splitlines()[-1])
+
+
+_HEAVY_GROUP = "its parser imports a module that imports torch at module level"
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--help"],
+        ["blues", "--help"],
+        ["blues", "train", "--help"],
+        ["blues", "generate", "--help"],
+        ["blues", "sweep", "--help"],
+        ["blues", "corpus", "--help"],
+        ["render", "--help"],
+        ["corpus", "wjd", "--help"],
+        ["kern", "train", "--help"],
+        ["leadsheet", "show", "--help"],
+        ["solo", "--help"],
+        ["solo-train", "--help"],
+        ["bench", "polyphonic", "--help"],
+        ["gradcheck", "--help"],
+        pytest.param(["jam", "--help"], marks=pytest.mark.xfail(reason=f"live.engine: {_HEAVY_GROUP}")),
+        pytest.param(["compare", "--help"], marks=pytest.mark.xfail(reason=f"zoo.model: {_HEAVY_GROUP}")),
+        pytest.param(["likelihood", "--help"], marks=pytest.mark.xfail(reason=f"zoo.model: {_HEAVY_GROUP}")),
+    ],
+    ids=" ".join,
+)
+def test_help_imports_no_torch(argv):
+    assert _heavy_modules_after(argv) == []
+
+
+def test_blues_commands_load_no_unused_library(tmp_path):
+    """`improvise blues train` needs torch and nothing else heavy: no TorchDynamo (torch.optim's
+    first call imports it, about a second), no scipy, mido, music21 or matplotlib."""
+    code = (
+        "import sys\n"
+        "from improvise.cli.main import dispatch\n"
+        f"assert dispatch(['blues', 'train', '--out', {str(tmp_path / 'run')!r}, '--epochs', '12', "
+        "'--snapshot-every', '5', '--quiet']) == 0\n"
+        "print(sorted(m for m in sys.modules if m in ('torch', 'torch._dynamo', 'scipy', 'mido', "
+        "'music21', 'matplotlib')))"
+    )
+    r = _run(code)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip().splitlines()[-1] == "['torch']"
+
+
+def test_stub_help_lines_match_each_group():
+    """`improvise --help` built from main.HELP (no group module loaded) reads as it does with
+    every group built: update HELP in improvise/cli/main.py when a group's help changes."""
+    from improvise.cli.main import ALL, build_parser
+
+    assert build_parser("").format_help() == build_parser(ALL).format_help()
+
+
+def test_only_the_named_group_is_built():
+    from improvise.cli.main import build_parser, command_named
+
+    assert command_named(["blues", "train", "--out", "x"]) == "blues"
+    assert command_named(["--help"]) == "" and command_named([]) == ""
+    args = build_parser(command_named(["blues", "train", "--out", "x"])).parse_args(
+        ["blues", "train", "--out", "x"]
+    )
+    assert args.func.__name__ == "cmd_train" and args.epochs is None and args.chord_hidden == 32
+
+
 _CHORDS = "import improvise.core.chords"
 
 
@@ -188,26 +344,43 @@ def _run(code: str) -> subprocess.CompletedProcess:
 
 
 def test_chord_parser_imports_no_torch():
-    r = _run(
-        f"{_CHORDS}; import sys; print(sorted(m for m in sys.modules if m == 'torch' or m.startswith('torch.')))"
-    )
+    r = _run(f"{_CHORDS}; import sys; print(sorted(m for m in sys.modules if m.split('.')[0] == 'torch'))")
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "[]", r.stdout
 
 
-@pytest.mark.realtime
-def test_chord_parser_imports_fast():
+def _process_seconds(command: list[str], runs: int = 5) -> list[float]:
     times = []
-    for _ in range(5):
-        r = _run(f"import time; t = time.perf_counter(); {_CHORDS}; print(time.perf_counter() - t)")
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        r = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120)
+        times.append(time.perf_counter() - t0)
         assert r.returncode == 0, r.stderr
-        times.append(float(r.stdout.strip()))
+    return times
+
+
+def _improvise(*args: str) -> list[str]:
+    script = Path(sys.executable).with_name("improvise")  # the console script pip installed
+    return [str(script), *args] if script.is_file() else [sys.executable, "-m", "improvise", *args]
+
+
+# Whole processes, start to exit, the median of five: the limits are issue 14's. On this 2-core
+# machine the medians are about 0.05 s and 0.06 s when it is quiet and stay under 0.1 s with the
+# other core busy, so the limits leave a loaded machine 3x and 5x headroom.
+@pytest.mark.realtime
+def test_chord_parser_process_is_fast():
+    times = _process_seconds([sys.executable, "-c", _CHORDS])
     assert statistics.median(times) < 0.15, times
 
 
+@pytest.mark.realtime
+def test_cli_help_process_is_fast():
+    times = _process_seconds(_improvise("--help")) + _process_seconds(_improvise("blues", "train", "--help"))
+    assert statistics.median(times[:5]) < 0.3, times
+    assert statistics.median(times[5:]) < 0.3, times
+
+
 def test_cli_help_exits_0():
-    script = Path(sys.executable).with_name("improvise")  # the console script pip installed
-    command = [str(script)] if script.is_file() else [sys.executable, "-m", "improvise"]
-    r = subprocess.run([*command, "--help"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    r = subprocess.run(_improvise("--help"), cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     assert "usage" in r.stdout.lower()

@@ -149,3 +149,117 @@ def test_member_clipped_block_lstm_in_the_shared_loop_repeats_the_old_loop_exact
         train,
         96,
     )
+
+
+def test_looped_chunks_kept_for_later_epochs_are_the_ones_gathered_then():
+    """A chunk is kept by where it starts in the loop and in the chorus; with a chorus length
+    that does not divide the loop, and a chunk that divides neither, training still repeats the
+    old loop (which gathered every chunk afresh)."""
+    train = TrainConfig(seed=2, epochs=7, chunk=64, restart_streams=2, lr_decay_every=3)
+    cfg = BluesConfig(chord_hidden=6, melody_hidden=5, choruses=3, train=train)
+    enc = BluesEncoding()
+    x, y = loop_tensors(*corpus_arrays(cfg, enc), enc)
+    _assert_same_training(lambda: build_model(cfg, enc), x, y, train, 100)
+
+
+def _two_layer_net():
+    net = torch.nn.Sequential(
+        torch.nn.Linear(5, 7), torch.nn.Tanh(), torch.nn.Linear(7, 3), torch.nn.Linear(3, 2)
+    )
+    net[3].requires_grad_(False)  # parameters without a gradient are skipped, as torch.optim does
+    return net
+
+
+@pytest.mark.parametrize("weight_decay", [0.0, 1e-2])
+def test_fused_adam_repeats_torch_adam_fused(weight_decay):
+    from improvise.train.optim import FusedAdam
+
+    weights = []
+    for make in (
+        lambda ps: torch.optim.Adam(ps, lr=0.02, weight_decay=weight_decay, fused=True),
+        lambda ps: FusedAdam(ps, lr=0.02, weight_decay=weight_decay),
+    ):
+        torch.manual_seed(0)
+        net = _two_layer_net()
+        opt = make(list(net.parameters()))
+        g = torch.Generator().manual_seed(1)
+        for step in range(30):
+            loss = net(torch.randn(16, 5, generator=g)).pow(2).mean()
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            if step % 10 == 9:
+                opt.param_groups[0]["lr"] *= 0.5
+        weights.append(torch.cat([p.detach().flatten() for p in net.parameters()]))
+    assert torch.equal(weights[0], weights[1])
+    assert not torch.equal(
+        weights[0], torch.cat([p.detach().flatten() for p in _two_layer_net().parameters()])
+    )
+
+
+@pytest.mark.parametrize("max_norm", [0.01, 100.0])  # clipping, and a norm under the limit
+def test_clip_grad_norm_repeats_torch(max_norm):
+    from improvise.train.optim import clip_grad_norm_
+
+    grads = []
+    for clip in (lambda ps, m: torch.nn.utils.clip_grad_norm_(ps, m, foreach=True), clip_grad_norm_):
+        torch.manual_seed(0)
+        net = _two_layer_net()
+        net(torch.randn(4, 5)).sum().backward()
+        params = list(net.parameters())
+        norm = clip(params, max_norm)
+        grads.append(torch.cat([p.grad.flatten() for p in params if p.grad is not None]))
+    assert torch.equal(grads[0], grads[1])
+    assert (float(grads[1].norm()) < float(norm)) == (max_norm < float(norm))
+
+
+def test_blues_config_names_the_cells_of_the_network():
+    from improvise.blues.config import CELLS as NAMES
+    from improvise.nn.chord_melody import CELLS
+
+    assert NAMES == tuple(sorted(CELLS))
+
+
+def test_numpy_baseline_gradients_match_central_differences():
+    from improvise.experiments import numpy_blues_baseline as nb
+
+    rng = np.random.default_rng(0)
+    p = nb.init_params(rng, h1=3, h2=4)
+    for k in p:
+        p[k] += 0.3 * rng.standard_normal(p[k].shape)
+    x, yc, yp = nb.corpus(0, choruses=2)
+    x, yc, yp = x[:6], yc[:6], yp[:6]
+    _, grads = nb.backward(p, nb.forward(p, x), yc, yp)
+    worst = 0.0
+    for k in p:
+        flat = p[k].reshape(-1)
+        for i in rng.choice(flat.size, size=min(5, flat.size), replace=False):
+            saved = flat[i]
+            flat[i] = saved + 1e-5
+            up, _ = nb.backward(p, nb.forward(p, x), yc, yp)
+            flat[i] = saved - 1e-5
+            down, _ = nb.backward(p, nb.forward(p, x), yc, yp)
+            flat[i] = saved
+            numeric, analytic = (up - down) / 2e-5, grads[k].reshape(-1)[i]
+            worst = max(worst, abs(numeric - analytic) / max(abs(numeric) + abs(analytic), 1e-12))
+    assert worst < 1e-6
+
+
+def test_numpy_baseline_learns_without_torch(tmp_path):
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, json\n"
+        "from improvise.experiments.numpy_blues_baseline import main\n"
+        f"main(['--epochs', '30', '--out', {str(tmp_path)!r}])\n"
+        "h = json.load(open(sys.argv[1] + '/history.json'))\n"
+        "assert h['loss'][-1] < h['loss'][0], h['loss']\n"
+        "print('torch' in sys.modules)"
+    )
+    r = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, timeout=300
+    )
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip().splitlines()[-1] == "False"
+    assert {p.name for p in tmp_path.iterdir()} == {"history.json", "tokens.json", "weights.npz"}

@@ -15,6 +15,7 @@ With `chord_temperature` 0 the two are the same.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -57,10 +58,20 @@ def input_vector(encoding, form_chord: int, played_chord: int, pitch: int, pos: 
     return x
 
 
+@lru_cache(maxsize=4096)
+def _input_of(encoding, key: tuple[int, int, int, int]) -> np.ndarray:
+    """input_vector(encoding, *key), kept (read-only): every new stepper (one a training
+    snapshot) meets the same few hundred inputs again."""
+    x = input_vector(encoding, *key)
+    x.flags.writeable = False
+    return x
+
+
 def generate(stepper, encoding, n_steps: int, cfg: GenerateConfig) -> tuple[np.ndarray, np.ndarray]:
     """Free-run `stepper` for `n_steps` steps. Returns (chord ids, pitch ids); index 0 is the
-    primer. The stepper (an improvise.core.sample.Stepper) also has step_key(key, x_fn) -> logits, where the input
-    x_fn() is fully determined by the hashable key (see nn.reference.NumpyChordMelody)."""
+    primer. The stepper (an improvise.core.sample.Stepper) also has step_key(key, x_fn) ->
+    logits, where the input x_fn() is fully determined by the hashable key (see
+    nn.reference.NumpyChordMelody)."""
     cfg.validate()
     rng = np.random.default_rng(cfg.seed)
     n_chords = encoding.n_chords
@@ -73,7 +84,7 @@ def generate(stepper, encoding, n_steps: int, cfg: GenerateConfig) -> tuple[np.n
 
     for t in range(n_steps - 1):
         key = (belief, int(chords[t]), int(pitches[t]), t % spb)
-        logits = stepper.step_key(key, lambda: input_vector(encoding, *key))
+        logits = stepper.step_key(key, lambda key=key: _input_of(encoding, key))
         chord_logits = logits[:n_chords]
         chords[t + 1] = draw(chord_logits, cfg.chord_temperature, rng)
         pitches[t + 1] = draw(logits[n_chords:], cfg.pitch_temperature, rng)

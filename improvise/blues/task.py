@@ -7,17 +7,16 @@
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from improvise.blues.config import BluesConfig  # defined without torch; imported from here too
 from improvise.blues.generate import GenerateConfig, generate
 from improvise.core import metrics
-from improvise.core.checks import MAX_CHORUSES, MAX_HIDDEN, MAX_SEED, check_memory, require
 from improvise.core.errors import ConfigError, UserError
-from improvise.core.midi import write_midi
 from improvise.core.runs import (
     CHECKPOINT,
     CONFIG,
@@ -32,56 +31,9 @@ from improvise.core.runs import (
 )
 from improvise.data.blues_synth import BLUES_FORM, synth_blues_corpus
 from improvise.encodings.blues import BluesEncoding
-from improvise.nn.chord_melody import CELLS, ChordMelodyConfig, ChordMelodyNet
+from improvise.nn.chord_melody import ChordMelodyConfig, ChordMelodyNet
 from improvise.nn.reference import NumpyChordMelody
 from improvise.train.looped import History, TrainConfig, epochs_to_reach, fit_looped, teacher_forced
-
-ARCHS = ("partitioned", "stacked")
-
-
-@dataclass
-class BluesConfig:
-    choruses: int = 8  # choruses in the synthesized corpus (seed 000: 8)
-    corpus_seed: int | None = None  # seed of the corpus melodies; None = the training seed
-    arch: str = "partitioned"  # partitioned: the chord layer reads chords only; stacked: seed 000
-    clock: bool = True  # give both layers the beat-in-bar clock (input 14-16)
-    chord_hidden: int = 32  # H1 (seed 000: 20; 32 learns the form on every seed in 200 epochs)
-    melody_hidden: int = 24  # H2 (seed 000)
-    cell: str = "lstm"  # lstm | gru | rnn
-    forget_bias: float = 1.0  # initial LSTM forget-gate bias (seed 000)
-    train: TrainConfig = field(default_factory=TrainConfig)
-
-    def validate(self) -> None:
-        require(
-            1 <= self.choruses <= MAX_CHORUSES,
-            f"choruses must be in [1, {MAX_CHORUSES}], not {self.choruses}",
-        )
-        require(self.arch in ARCHS, f"arch must be one of {ARCHS}, not {self.arch!r}")
-        require(self.cell in CELLS, f"cell must be one of {sorted(CELLS)}, not {self.cell!r}")
-        for name in ("chord_hidden", "melody_hidden"):
-            value = getattr(self, name)
-            require(1 <= value <= MAX_HIDDEN, f"{name} must be in [1, {MAX_HIDDEN}], not {value}")
-        require(
-            self.corpus_seed is None or 0 <= self.corpus_seed <= MAX_SEED,
-            f"corpus_seed must be in [0, {MAX_SEED}], not {self.corpus_seed}",
-        )
-        require(
-            -100 <= self.forget_bias <= 100, f"forget_bias must be in [-100, 100], not {self.forget_bias}"
-        )
-        self.train.validate()
-        h = self.chord_hidden + self.melody_hidden  # weights, gradients and Adam's two moments, float32
-        check_memory(4 * 4 * 4 * h * (h + 32), "a network of this size")
-        check_memory(
-            4 * 4 * 8 * h * self.train.streams * self.train.chunk, "training with these streams and chunk"
-        )
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict, where="config") -> BluesConfig:
-        """From JSON, every key and type checked (a UserError naming `where` otherwise)."""
-        return config_from_json(cls, d, where)
 
 
 def model_config(cfg: BluesConfig, enc: BluesEncoding) -> ChordMelodyConfig:
@@ -333,6 +285,8 @@ def generate_run(
     enc = BluesEncoding()
     _, corpus_pitches = corpus_arrays(cfg, enc)
     result = improvise_blues(model, gen, corpus_pitches)
+    from improvise.core.midi import write_midi  # mido: only where a MIDI file is written
+
     write_json(out_dir / "tokens.json", tokens_payload(result["chords"], result["pitches"], enc))
     write_midi(enc.tokens_to_tune(result["chords"], result["pitches"], tempo_bpm), out_dir / "chorus.mid")
     existing = read_json(out_dir / METRICS) if (out_dir / METRICS).is_file() else {}

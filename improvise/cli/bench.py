@@ -18,7 +18,7 @@ from improvise.core.checks import (
 
 
 def add_bench_parser(sub, parser_class) -> None:
-    from improvise.polyphonic.task import DATASETS
+    from improvise.data.pianoroll import DATASETS  # not polyphonic.task: that imports torch
 
     bench = sub.add_parser("bench", help="published benchmarks: train a model, report its test figure")
     bsub = bench.add_subparsers(dest="bench_command", required=True, parser_class=parser_class)

@@ -20,10 +20,17 @@ from improvise.core.checks import (
 
 
 def add_blues_parser(sub, parser_class) -> None:
-    """`improvise blues` and its four subcommands."""
+    """`improvise blues` and its four subcommands. Builds from light modules only: the
+    defaults shown come from improvise.blues.config and improvise.train.config (no torch)."""
     blues = sub.add_parser("blues", help="the Eck & Schmidhuber 12-bar blues (seed 000)")
     bsub = blues.add_subparsers(dest="blues_command", required=True, parser_class=parser_class)
+    _add_corpus_command(bsub)
+    _add_train_command(bsub)
+    _add_generate_command(bsub)
+    _add_sweep_command(bsub)
 
+
+def _add_corpus_command(bsub) -> None:
     p = bsub.add_parser("corpus", help="show the synthesized training corpus")
     p.add_argument("--print", action="store_true", help="print every chorus as a bar-by-bar grid")
     p.add_argument("--json", action="store_true", help="print the token ids as JSON instead")
@@ -31,6 +38,8 @@ def add_blues_parser(sub, parser_class) -> None:
     p.add_argument("--seed", type=SEED, default=0)
     p.set_defaults(func=cmd_corpus)
 
+
+def _add_train_command(bsub) -> None:
     p = bsub.add_parser("train", help="train the chord/melody network and write a run folder")
     p.add_argument("--out", required=True, help="run folder to write")
     p.add_argument("--seed", type=SEED, default=0)
@@ -44,6 +53,8 @@ def add_blues_parser(sub, parser_class) -> None:
     _add_training_flags(p)
     p.set_defaults(func=cmd_train)
 
+
+def _add_generate_command(bsub) -> None:
     p = bsub.add_parser("generate", help="free-run a trained model; write tokens, MIDI and metrics")
     p.add_argument("run_dir", help="a run folder written by 'improvise blues train'")
     p.add_argument("--choruses", type=int_flag(1, MAX_CHORUSES), default=1, help=f"1-{MAX_CHORUSES}")
@@ -55,6 +66,8 @@ def add_blues_parser(sub, parser_class) -> None:
     _add_generation_flags(p)
     p.set_defaults(func=cmd_generate)
 
+
+def _add_sweep_command(bsub) -> None:
     p = bsub.add_parser("sweep", help="train and free-run one model per seed; write sweep.json")
     p.add_argument("--seeds", default="0-9", help="e.g. 0-9 or 0,3,5")
     p.add_argument("--choruses", type=int_flag(1, MAX_CHORUSES), default=100, help=f"1-{MAX_CHORUSES}")
@@ -92,10 +105,15 @@ def add_blues_parser(sub, parser_class) -> None:
 
 
 def _add_training_flags(p: argparse.ArgumentParser) -> None:
-    from improvise.blues.task import BluesConfig
-    from improvise.train.looped import TrainConfig
+    from improvise.blues.config import BluesConfig
+    from improvise.train.config import TrainConfig
 
-    b, t = BluesConfig(), TrainConfig()
+    _add_model_flags(p, BluesConfig())
+    _add_schedule_flags(p, TrainConfig())
+
+
+def _add_model_flags(p: argparse.ArgumentParser, b) -> None:
+    """The network and its corpus, defaults from `b` (a BluesConfig)."""
     g = p.add_argument_group("model and corpus")
     g.add_argument(
         "--corpus-choruses",
@@ -135,6 +153,10 @@ def _add_training_flags(p: argparse.ArgumentParser) -> None:
         default=b.forget_bias,
         help="initial LSTM forget-gate bias (-100 to 100)",
     )
+
+
+def _add_schedule_flags(p: argparse.ArgumentParser, t) -> None:
+    """The training run; each defaults to None (the setup's own: `t`, a TrainConfig, for blues)."""
     g = p.add_argument_group("training (defaults: the headline model's; with --setup eck2002, that setup's)")
     g.add_argument(
         "--epochs",
@@ -211,8 +233,8 @@ def _train_config(a: argparse.Namespace, base, seed: int):
 
 
 def _blues_config(a: argparse.Namespace, seed: int):
-    from improvise.blues.task import BluesConfig
-    from improvise.train.looped import TrainConfig
+    from improvise.blues.config import BluesConfig
+    from improvise.train.config import TrainConfig
 
     cfg = BluesConfig(
         choruses=a.corpus_choruses,
@@ -274,9 +296,10 @@ def cmd_train(a) -> int:
     trained = train_blues(cfg, progress=not a.quiet, on_epoch=on_epoch)
     with staged_dir(out) as folder:
         m = save_trained(trained, folder, snapshots)
+    tf = m["teacher_forced"]
     print(
-        f"trained in {m['train_seconds']:.2f} s: teacher-forced chord acc {m['teacher_forced']['chord_acc']:.3f}, "
-        f"pitch acc {m['teacher_forced']['pitch_acc']:.3f}, final loss {m['final_loss']:.3f} -> {a.out}"
+        f"trained in {m['train_seconds']:.2f} s: teacher-forced chord acc {tf['chord_acc']:.3f}, "
+        f"pitch acc {tf['pitch_acc']:.3f}, final loss {m['final_loss']:.3f} -> {a.out}"
     )
     return 0
 

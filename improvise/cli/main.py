@@ -94,9 +94,8 @@ def cmd_leadsheet_show(a) -> int:
     )
     print(format_bars(sheet))
     if sheet.melody:
-        print(
-            f"melody: {len(sheet.melody)} notes over {float(max(n.start + n.length for n in sheet.melody)):g} beats"
-        )
+        end = float(max(n.start + n.length for n in sheet.melody))
+        print(f"melody: {len(sheet.melody)} notes over {end:g} beats")
     for text in sheet.warnings:
         print(f"note: {text}")
     if sheet.unparsed:
@@ -125,14 +124,14 @@ def cmd_corpus_wjd(a) -> int:
     dropped = sum(s.notes_dropped for s in solos)
     split = split_by_piece([s.melid for s in solos])
     print(
-        f"{len(solos)} solos ({a.subset}), {notes} notes, {dropped} ({100 * dropped / max(notes, 1):.1f}%) dropped "
+        f"{len(solos)} solos ({a.subset}), {notes} notes, "
+        f"{dropped} ({100 * dropped / max(notes, 1):.1f}%) dropped "
         f"by a {a.steps_per_beat}-steps-a-beat grid; chord-tone rate {chord_tone_rate(solos):.3f}; "
         f"split by solo: {len(split['train'])} train, {len(split['valid'])} valid, {len(split['test'])} test"
     )
     for s in solos[: a.show]:
-        print(
-            f"  {s.melid:4d}  {s.performer} - {s.title} ({s.key}, {s.tune.steps // s.tune.steps_per_bar} bars)"
-        )
+        bars = s.tune.steps // s.tune.steps_per_bar
+        print(f"  {s.melid:4d}  {s.performer} - {s.title} ({s.key}, {bars} bars)")
     return 0
 
 
@@ -151,7 +150,8 @@ def cmd_gradcheck(a) -> int:
         print(f"{name:28s} max relative error {err:.2e}")
     ok = report["max_relative_error"] <= a.tolerance
     print(
-        f"gradcheck: max relative error {report['max_relative_error']:.2e} over {report['checked']} sampled weights "
+        f"gradcheck: max relative error {report['max_relative_error']:.2e} "
+        f"over {report['checked']} sampled weights "
         f"of {len(report['per_tensor'])} tensors (float64, central differences): {'ok' if ok else 'FAILED'} "
         f"(tolerance {a.tolerance:.0e})"
     )
@@ -161,45 +161,70 @@ def cmd_gradcheck(a) -> int:
 # ---- parser -------------------------------------------------------------------------------
 
 
-def build_parser() -> argparse.ArgumentParser:
+# The command groups in --help's order: the commands each adds and where its builder lives.
+# `build_parser(only)` builds the group of the command being run and, for the others, only a
+# name and a line of help (HELP), so `improvise --help` and `improvise blues train ...` import
+# no other group's modules, and none imports torch (issue 14). tests/test_imports.py checks
+# that HELP says what each group's own builder says.
+GROUPS: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("blues",), "improvise.cli.blues:add_blues_parser"),
+    (("render",), "improvise.cli.main:_add_render_parser"),
+    (("corpus",), "improvise.cli.main:_add_corpus_parser"),
+    (("kern",), "improvise.cli.kern:add_kern_parser"),
+    (("leadsheet",), "improvise.cli.main:_add_leadsheet_parser"),
+    (("jam",), "improvise.cli.jam:add_jam_parser"),
+    (("compare", "likelihood"), "improvise.cli.zoo:add_zoo_parsers"),
+    (("solo-train", "solo"), "improvise.cli.solo:add_solo_parser"),
+    (("bench",), "improvise.cli.bench:add_bench_parser"),
+    (("studio",), "improvise.cli.studio:add_studio_parser"),
+    (("gradcheck",), "improvise.cli.main:_add_gradcheck_parser"),
+)
+HELP = {
+    "blues": "the Eck & Schmidhuber 12-bar blues (seed 000)",
+    "render": "audio, score, plots, training GIF and report.html of a run folder",
+    "corpus": "read real corpora into the package's data model",
+    "kern": "Humdrum **kern corpora: prepare, train a character LSTM, sample, validate",
+    "leadsheet": "read lead sheets: text, MusicXML, Impro-Visor, iReal Pro, the jazz-standards JSON, "
+    "WJD changes",
+    "jam": "the live looper and call-and-response engine (simulated or over OSC/MIDI)",
+    "compare": "train the melody model zoo on one corpus; leaderboard, table and plot",
+    "likelihood": "how probable a zoo model or a soloist finds a melody, step by step or note by note",
+    "solo-train": "train the chord-conditioned soloist on the Weimar Jazz Database",
+    "solo": "a solo over a lead sheet in any key: MIDI, WAV, MusicXML, score, report",
+    "bench": "published benchmarks: train a model, report its test figure",
+    "studio": "a local web app: jam with the live engine, solo over lead sheets, train the blues model",
+    "gradcheck": "check the numpy reference's hand-written BPTT by central differences",
+}
+ALL = None  # build_parser(ALL): every group in full
+
+
+def build_parser(only: str | None = ALL) -> argparse.ArgumentParser:
+    """The `improvise` parser. `only`: the command whose group is built in full, the others
+    named with their help line only ("" builds none; ALL, the default, builds every group)."""
+    from importlib import import_module
+
     parser = _Parser(
         prog="improvise",
         description="Learn the structure of music with recurrent networks and improvise over it.",
     )
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    from improvise.cli.blues import add_blues_parser
-
-    add_blues_parser(sub, _Parser)
-
-    _add_render_parser(sub)
-    _add_corpus_parser(sub)
-    from improvise.cli.kern import add_kern_parser
-
-    add_kern_parser(sub, _Parser)
-
-    _add_leadsheet_parser(sub)
-
-    from improvise.cli.jam import add_jam_parser
-
-    add_jam_parser(sub, _Parser)
-    from improvise.cli.zoo import add_zoo_parsers
-
-    add_zoo_parsers(sub, _Parser)
-    from improvise.cli.solo import add_solo_parser
-
-    add_solo_parser(sub, _Parser)
-    from improvise.cli.bench import add_bench_parser
-
-    add_bench_parser(sub, _Parser)
-    from improvise.cli.studio import add_studio_parser
-
-    add_studio_parser(sub, _Parser)
-
-    _add_gradcheck_parser(sub)
+    for names, builder in GROUPS:
+        if only is ALL or only in names:
+            module, function = builder.split(":")
+            getattr(import_module(module), function)(sub, _Parser)
+        else:
+            for name in names:
+                sub.add_parser(name, help=HELP[name])
     return parser
 
 
-def _add_render_parser(sub) -> None:
+def command_named(argv: list[str]) -> str:
+    """The command an argument list runs: its first word that is not an option ("" if none;
+    the top-level parser has no option that takes a value)."""
+    return next((word for word in argv if not word.startswith("-")), "")
+
+
+def _add_render_parser(sub, parser_class=None) -> None:
     """`improvise render`."""
     p = sub.add_parser("render", help="audio, score, plots, training GIF and report.html of a run folder")
     p.add_argument("run_dir", help="a run folder with tokens.json (after 'improvise blues generate')")
@@ -226,7 +251,7 @@ def _add_render_parser(sub) -> None:
     p.set_defaults(func=cmd_render)
 
 
-def _add_corpus_parser(sub) -> None:
+def _add_corpus_parser(sub, parser_class=None) -> None:
     """`improvise corpus wjd`."""
     corpus = sub.add_parser("corpus", help="read real corpora into the package's data model")
     csub = corpus.add_subparsers(dest="corpus_command", required=True, parser_class=_Parser)
@@ -246,7 +271,7 @@ def _add_corpus_parser(sub) -> None:
     p.set_defaults(func=cmd_corpus_wjd)
 
 
-def _add_leadsheet_parser(sub) -> None:
+def _add_leadsheet_parser(sub, parser_class=None) -> None:
     """`improvise leadsheet show|check`."""
     lead = sub.add_parser(
         "leadsheet",
@@ -269,7 +294,7 @@ def _add_leadsheet_parser(sub) -> None:
     p.set_defaults(func=cmd_leadsheet_check)
 
 
-def _add_gradcheck_parser(sub) -> None:
+def _add_gradcheck_parser(sub, parser_class=None) -> None:
     """`improvise gradcheck`."""
     p = sub.add_parser(
         "gradcheck", help="check the numpy reference's hand-written BPTT by central differences"
@@ -325,7 +350,8 @@ def dispatch(argv: list[str] | None = None) -> int:
         with warnings.catch_warnings():
             if not os.environ.get("IMPROVISE_DEBUG"):  # libraries' warnings are not the user's business
                 warnings.simplefilter("ignore")
-            args = build_parser().parse_args(argv)
+            argv = sys.argv[1:] if argv is None else list(argv)
+            args = build_parser(command_named(argv)).parse_args(argv)
             return args.func(args)
     except UserError as e:
         print(f"improvise: error: {_one_line(e)}", file=sys.stderr)

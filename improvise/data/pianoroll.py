@@ -15,6 +15,12 @@ import numpy as np
 from improvise.core.errors import UserError
 
 SPLITS = {"train": "traindata", "valid": "validdata", "test": "testdata"}
+DATASETS = {  # the benchmark sets and their files (here, not in polyphonic.task, so --help needs no torch)
+    "jsb": "JSB_Chorales.mat",
+    "nottingham": "Nottingham.mat",
+    "musedata": "MuseData.mat",
+    "piano": "Piano_midi.mat",
+}
 KEYS = 88
 LOWEST_MIDI = 21  # A0
 

@@ -10,7 +10,6 @@ PyTorch's: input, forget, cell, output.
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import expit
 
 from improvise.core.errors import ConfigError
 
@@ -165,10 +164,11 @@ def gradcheck(
 class NumpyChordMelody:
     """Step-by-step twin of ChordMelodyNet (lstm, gru or rnn cells), an improvise.core.sample.Stepper.
 
-    `reset()` zeroes the state; `step(x)` takes a dense input (input_size,) or (1, input_size) and returns the logits
-    (n_chords + n_pitches,) as a new array. `step_key(key, x)` does the same but caches the input projection
-    under a hashable `key` that determines x (e.g. the token ids and the position in the
-    bar), so a token-level caller pays for the input only once per distinct input.
+    `reset()` zeroes the state; `step(x)` takes a dense input (input_size,) or (1, input_size)
+    and returns the logits (n_chords + n_pitches,) as a new array. `step_key(key, x)` does the
+    same but caches the input projection under a hashable `key` that determines x (e.g. the
+    token ids and the position in the bar), so a token-level caller pays for the input only
+    once per distinct input.
     """
 
     def __init__(self, config, state_dict: dict):
@@ -200,9 +200,9 @@ class NumpyChordMelody:
         self.w_heads[:H1, :n_c] = p["chord_head.weight"].T
         self.w_heads[H1:, n_c:] = p["pitch_head.weight"].T
         self.b_heads = np.concatenate([p["chord_head.bias"], p["pitch_head.bias"]])
-        # LSTM fast path (see reset() and _lstm_step): one matrix maps the state [h1, h2, 1] after a step to that step's
-        # logits (biases included) and to the recurrent parts of the next step (h1 @ w1h and
-        # h2 @ w2h), so a step costs two matrix-vector products.
+        # LSTM fast path (see reset() and _lstm_step): one matrix maps the state [h1, h2, 1]
+        # after a step to that step's logits (biases included) and to the recurrent parts of the
+        # next step (h1 @ w1h and h2 @ w2h), so a step costs two matrix-vector products.
         n_out = n_c + n_p
         self.w_after = None
         if self.cell == "lstm":
@@ -212,8 +212,27 @@ class NumpyChordMelody:
             self.w_after[:H1, n_out : n_out + 4 * H1] = self.w1h
             self.w_after[H1 : H1 + H2, n_out + 4 * H1 :] = self.w2h
         self._n_out = n_out
+        if self.cell == "lstm":
+            self._lstm_layout()
         self._cache: dict = {}
         self.reset()
+
+    def _lstm_layout(self) -> None:
+        """Reorder the gate columns of everything that feeds the LSTM gates to (input, forget,
+        output, cell) and halve the three sigmoid gates' columns: then one tanh over a layer's
+        pre-activations gives tanh(z/2) for those gates, and sigmoid(z) = (1 + tanh(z/2)) / 2
+        takes two in-place calls on one contiguous block (no scipy on the inference path)."""
+        H1, H2, n = self.h1_size, self.h2_size, self._n_out
+
+        def gates(w: np.ndarray, H: int) -> np.ndarray:
+            order = np.r_[0 : 2 * H, 3 * H : 4 * H, 2 * H : 3 * H]
+            return w[..., order] * np.r_[np.full(3 * H, 0.5), np.ones(H)]
+
+        self.w1x, self.b1x = gates(self.w1x, H1), gates(self.b1x, H1)
+        self.w2x, self.b2x = gates(self.w2x, H2), gates(self.b2x, H2)
+        self.w2_from_h1 = gates(self.w2_from_h1, H2)
+        self.w_after[:, n : n + 4 * H1] = gates(self.w_after[:, n : n + 4 * H1], H1)
+        self.w_after[:, n + 4 * H1 :] = gates(self.w_after[:, n + 4 * H1 :], H2)
 
     @classmethod
     def from_module(cls, module) -> NumpyChordMelody:
@@ -236,28 +255,8 @@ class NumpyChordMelody:
             z1 = self._after[n : n + 4 * H1]
             self._views = (
                 self._after[:n],
-                (
-                    z1,
-                    z1[H1 : 2 * H1],
-                    z1[2 * H1 : 3 * H1],
-                    z1[3 * H1 :],
-                    z1[:H1],
-                    self.c1,
-                    np.empty(H1),
-                    np.empty(H1),
-                    self.h[:H1],
-                ),
-                (
-                    self._z2,
-                    self._z2[H2 : 2 * H2],
-                    self._z2[2 * H2 : 3 * H2],
-                    self._z2[3 * H2 :],
-                    self._z2[:H2],
-                    self.c2,
-                    np.empty(H2),
-                    np.empty(H2),
-                    self.h[H1 : H1 + H2],
-                ),
+                _lstm_views(z1, H1, self.c1, self.h[:H1]),
+                _lstm_views(self._z2, H2, self.c2, self.h[H1 : H1 + H2]),
                 self._after[n + 4 * H1 :],
             )
 
@@ -298,17 +297,25 @@ class NumpyChordMelody:
         return h[:-1] @ self.w_heads + self.b_heads
 
 
+def _lstm_views(z: np.ndarray, H: int, c: np.ndarray, h: np.ndarray) -> tuple:
+    """The views `_lstm_step` works through, over a layer's gate buffer z laid out (input,
+    forget, output, cell) as NumpyChordMelody._lstm_layout makes it."""
+    return (z, z[: 3 * H], z[:H], z[H : 2 * H], z[2 * H : 3 * H], z[3 * H :], c, np.empty(H), h)
+
+
 def _lstm_step(views: tuple, projected: np.ndarray) -> None:
     """One LSTM step in place through preallocated views, with as few numpy calls as it
     takes (each costs about a microsecond here): z holds the recurrent part of the gate
-    pre-activations on entry; c and h are updated."""
-    z, f, g_pre, o, i, c, g, tmp, h = views
+    pre-activations on entry, the sigmoid gates' halved (see `_lstm_layout`); c and h are
+    updated."""
+    z, sig, i, f, o, g, c, tmp, h = views
     z += projected
-    np.tanh(g_pre, out=g)
-    expit(z, out=z)  # sigmoid of every gate; the cell block is unused (g holds it)
+    np.tanh(z, out=z)  # tanh(z/2) of the sigmoid gates, the cell input g itself
+    sig += 1.0
+    sig *= 0.5  # sigmoid(z) = (1 + tanh(z/2)) / 2
     c *= f
-    g *= i
-    c += g
+    np.multiply(i, g, out=tmp)
+    c += tmp
     np.tanh(c, out=tmp)
     np.multiply(o, tmp, out=h)
 

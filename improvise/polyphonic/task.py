@@ -26,16 +26,10 @@ import torch
 from improvise.core.checks import MAX_EPOCHS, MAX_HIDDEN, MAX_SECONDS, check_memory
 from improvise.core.errors import ConfigError, UserError
 from improvise.core.runs import load_checkpoint, save_checkpoint, write_bytes, write_json
-from improvise.data.pianoroll import KEYS, read_pianoroll
+from improvise.data.pianoroll import DATASETS, KEYS, read_pianoroll
 from improvise.nn.pianoroll_lstm import PianorollLSTM, PianorollLSTMConfig
 from improvise.train.loop import SequenceTrainConfig, fit_sequences
 
-DATASETS = {
-    "jsb": "JSB_Chorales.mat",
-    "nottingham": "Nottingham.mat",
-    "musedata": "MuseData.mat",
-    "piano": "Piano_midi.mat",
-}
 NAMES = {"jsb": "JSB Chorales", "nottingham": "Nottingham", "musedata": "MuseData", "piano": "Piano-midi.de"}
 # Bai, Kolter & Koltun 2018 (TCN), Table 1: test NLL per time step
 PUBLISHED = {

@@ -25,40 +25,26 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 
 from improvise.core.errors import ConfigError
+from improvise.train.config import SequenceTrainConfig
 
-
-@dataclass
-class SequenceTrainConfig:
-    epochs: int = 30  # passes; each draws `windows` random windows
-    windows: int = 256  # training windows an epoch
-    window: int = 128  # steps a window (truncated BPTT length)
-    batch: int = 32  # windows an update (the global batch under torchrun)
-    lr: float = 3e-3  # Adam
-    clip: float = 1.0  # global gradient-norm clip
-    patience: int = 5  # epochs without a better validation loss before stopping
-    seed: int = 0  # fixes initial weights and the windows drawn
-    threads: int = 1  # torch threads
-    max_seconds: float = 0.0  # stop after the epoch that passes this much training time (0: no limit)
-    weight_decay: float = 0.0  # Adam's L2 penalty
-    lr_decay: float = 1.0  # learning rate multiplied by this after each epoch without improvement
-
-    def validate(self) -> None:
-        for name in ("epochs", "windows", "window", "batch", "patience", "threads"):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"{name} must be at least 1")
-        if not self.lr > 0 or not self.clip > 0:
-            raise ConfigError("lr and clip must be positive")
-        if self.max_seconds < 0 or self.weight_decay < 0 or not 0 < self.lr_decay <= 1:
-            raise ConfigError("max_seconds and weight_decay must be >= 0, lr_decay in (0, 1]")
-
-    def to_dict(self) -> dict:
-        return asdict(self)
+__all__ = [
+    "Hooks",
+    "SequenceTrainConfig",
+    "close_distributed",
+    "detach",
+    "fit",
+    "fit_sequences",
+    "init_distributed",
+    "random_windows",
+    "sequence_nll",
+    "target_count",
+]
 
 
 def _pad(t: torch.Tensor, length: int, value) -> torch.Tensor:
@@ -283,6 +269,85 @@ def _progress_bar(cfg: SequenceTrainConfig, start: int):
     return tqdm(total=cfg.epochs, initial=start, desc="training", unit="epoch", leave=False, disable=None)
 
 
+class _Loop:
+    """What one call of `fit` holds: the model (wrapped for data-parallel training where it
+    runs under torchrun), its optimizer, the run's counters and the progress bar."""
+
+    def __init__(self, model, cfg: SequenceTrainConfig, hooks: Hooks, resume: dict | None, progress: bool):
+        cfg.validate()
+        torch.set_num_threads(cfg.threads)
+        torch.manual_seed(cfg.seed)
+        self.model, self.cfg, self.hooks = model, cfg, hooks
+        self.rank, self.world = _world() if hooks.data_parallel else (0, 1)
+        if cfg.batch % self.world:
+            raise ConfigError(f"batch {cfg.batch} does not split over {self.world} processes")
+        self.net = model
+        if self.world > 1:
+            from torch.nn.parallel import DistributedDataParallel
+
+            self.net = DistributedDataParallel(model)
+        self.opt = hooks.optimizer(model, cfg)
+        self.run = _Run.begin(model, self.opt, hooks, resume)
+        self.bar = _progress_bar(cfg, self.run.epoch) if progress and self.rank == 0 else None
+
+    def epoch(self, epoch: int, batches, state, evaluate) -> tuple[list[float], float | None, object]:
+        """Train one epoch (timed, validation included): its losses, validation loss and last state."""
+        cfg, hooks, run = self.cfg, self.hooks, self.run
+        t0 = time.perf_counter()
+        rng = np.random.default_rng([cfg.seed, epoch])  # batches and dropout drawn per epoch
+        if hooks.reseed_each_epoch:
+            torch.manual_seed(int(rng.integers(2**31)))
+        self.model.train()
+        state = state if hooks.carry_between_epochs else None
+        losses, state = _train_epoch(
+            self.net,
+            self.model,
+            self.opt,
+            cfg,
+            hooks,
+            run.hist,
+            batches(rng, epoch),
+            state,
+            self.rank,
+            self.world,
+        )
+        nll = float(evaluate(self.model)) if evaluate is not None else None
+        run.spent += time.perf_counter() - t0
+        hooks.epoch_done(run.hist, losses, nll, run.spent)
+        run.epoch = epoch + 1
+        if nll is not None:
+            run.validated(nll, self.model, self.opt, cfg.lr_decay)
+        return losses, nll, state
+
+    def report(self, losses: list[float], nll: float | None, on_epoch, checkpoint) -> None:
+        """After an epoch, outside the timed part: on_epoch, the progress bar, the checkpoint."""
+        if on_epoch is not None:
+            on_epoch(self.run.epoch, self.model)
+        if self.bar is not None:
+            self.bar.update(1)
+            shown = {"valid": f"{nll:.3f}"} if nll is not None else {"loss": f"{losses[-1]:.3f}"}
+            self.bar.set_postfix(**shown, refresh=False)
+        if checkpoint is not None and self.rank == 0:
+            checkpoint(self.run.state(self.model, self.opt))
+
+    def stopping(self) -> bool:
+        run, cfg = self.run, self.cfg
+        return run.stale >= cfg.patience or bool(cfg.max_seconds and run.spent >= cfg.max_seconds)
+
+    def finish(self) -> dict:
+        if self.bar is not None:
+            self.bar.close()
+        if self.run.best_state is not None:
+            self.model.load_state_dict(self.run.best_state)
+        self.model.eval()
+        return {
+            "history": self.run.hist,
+            "best_valid_nll": self.run.best,
+            "epochs_run": self.hooks.epochs_run(self.run.hist),
+            "seconds": self.run.spent,
+        }
+
+
 def fit(
     model,
     cfg: SequenceTrainConfig,
@@ -300,61 +365,14 @@ def fit(
     size on a stale epoch and stops after `patience` of them; without, it keeps the last weights.
     checkpoint(state) is called on rank 0 after every epoch with a state to pass back as `resume`;
     on_epoch(epoch, model) after every epoch too. Neither, nor the progress bar, counts in "seconds"."""
-    cfg.validate()
-    torch.set_num_threads(cfg.threads)
-    torch.manual_seed(cfg.seed)
-    hooks = hooks or Hooks()
-    rank, world = _world() if hooks.data_parallel else (0, 1)
-    if cfg.batch % world:
-        raise ConfigError(f"batch {cfg.batch} does not split over {world} processes")
-    net = model
-    if world > 1:
-        from torch.nn.parallel import DistributedDataParallel
-
-        net = DistributedDataParallel(model)
-    opt = hooks.optimizer(model, cfg)
-    run = _Run.begin(model, opt, hooks, resume)
-    bar = _progress_bar(cfg, run.epoch) if progress and rank == 0 else None
+    loop = _Loop(model, cfg, hooks or Hooks(), resume, progress)
     state = None
-    for epoch in range(run.epoch, cfg.epochs):
-        t0 = time.perf_counter()
-        rng = np.random.default_rng([cfg.seed, epoch])  # batches and dropout drawn per epoch
-        if hooks.reseed_each_epoch:
-            torch.manual_seed(int(rng.integers(2**31)))
-        model.train()
-        state = state if hooks.carry_between_epochs else None
-        losses, state = _train_epoch(
-            net, model, opt, cfg, hooks, run.hist, batches(rng, epoch), state, rank, world
-        )
-        nll = float(evaluate(model)) if evaluate is not None else None
-        run.spent += time.perf_counter() - t0
-        hooks.epoch_done(run.hist, losses, nll, run.spent)
-        run.epoch = epoch + 1
-        if nll is not None:
-            run.validated(nll, model, opt, cfg.lr_decay)
-        if on_epoch is not None:
-            on_epoch(epoch + 1, model)
-        if bar is not None:
-            bar.update(1)
-            bar.set_postfix(
-                **({"valid": f"{nll:.3f}"} if nll is not None else {"loss": f"{losses[-1]:.3f}"}),
-                refresh=False,
-            )
-        if checkpoint is not None and rank == 0:
-            checkpoint(run.state(model, opt))
-        if run.stale >= cfg.patience or (cfg.max_seconds and run.spent >= cfg.max_seconds):
+    for epoch in range(loop.run.epoch, cfg.epochs):
+        losses, nll, state = loop.epoch(epoch, batches, state, evaluate)
+        loop.report(losses, nll, on_epoch, checkpoint)
+        if loop.stopping():
             break
-    if bar is not None:
-        bar.close()
-    if run.best_state is not None:
-        model.load_state_dict(run.best_state)
-    model.eval()
-    return {
-        "history": run.hist,
-        "best_valid_nll": run.best,
-        "epochs_run": hooks.epochs_run(run.hist),
-        "seconds": run.spent,
-    }
+    return loop.finish()
 
 
 def fit_sequences(

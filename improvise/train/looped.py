@@ -17,55 +17,24 @@ batch source and hooks.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-
 import numpy as np
 import torch
 
-from improvise.core.checks import MAX_EPOCHS, MAX_SEED
-from improvise.core.errors import ConfigError
 from improvise.nn.chord_melody import detach_state, mask_state
-from improvise.train.loop import Hooks, SequenceTrainConfig, fit
+from improvise.train.config import SequenceTrainConfig, TrainConfig
+from improvise.train.loop import Hooks, fit
+from improvise.train.optim import FusedAdam, clip_grad_norm_
 
-
-@dataclass
-class TrainConfig:
-    epochs: int = 200  # passes over the corpus, one Adam update each (seed 000: 200)
-    lr: float = 1.5e-2  # Adam step size (seed 000: 8e-3; see README for why it is higher)
-    lr_decay_every: int = 80  # epochs between learning-rate decays (seed 000)
-    lr_decay: float = 0.5  # factor of each decay (seed 000)
-    clip: float = 2.0  # global gradient-norm clip (seed 000)
-    streams: int = 8  # parallel readers of the looped corpus (the batch)
-    restart_streams: int = 1  # readers that restart from a zero state at each chorus top
-    chunk: int = 96  # steps a reader advances each epoch; BPTT is truncated there
-    seed: int = 0  # fixes initial weights and everything random in training
-    threads: int = 1  # torch intra-op threads: one is fastest for these tiny matrices
-
-    def validate(self) -> None:
-        for name, hi in (
-            ("epochs", MAX_EPOCHS),
-            ("streams", 4096),
-            ("chunk", 100_000),
-            ("lr_decay_every", MAX_EPOCHS),
-            ("threads", 256),
-        ):
-            value = getattr(self, name)
-            if not 1 <= value <= hi:
-                raise ConfigError(f"{name} must be in [1, {hi}], not {value}")
-        if not 0 <= self.seed <= MAX_SEED:
-            raise ConfigError(f"seed must be in [0, {MAX_SEED}], not {self.seed}")
-        if not 0 <= self.restart_streams <= self.streams:
-            raise ConfigError("restart_streams must be between 0 and streams")
-        if not 0 < self.lr <= 10:
-            raise ConfigError(f"lr must be in (0, 10], not {self.lr}")
-        if not 0 < self.lr_decay <= 1:
-            raise ConfigError(f"lr_decay must be in (0, 1], not {self.lr_decay}")
-        if not self.clip > 0:
-            raise ConfigError(f"clip must be positive, not {self.clip}")
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
+__all__ = [
+    "History",
+    "LoopedStreams",
+    "TrainConfig",
+    "epochs_to_reach",
+    "fit_looped",
+    "shared_loop_config",
+    "stream_offsets",
+    "teacher_forced",
+]
 
 History = dict[str, list[float]]  # per-epoch figures of the training chunks: "loss" and the model's own
 
@@ -86,13 +55,16 @@ class LoopedStreams(Hooks):
     """The looped corpus as a batch source of the shared loop (`fit`), with its hooks: epoch e
     is one chunk of every reader, (x, y, keep) with keep (B,) 0 for the readers restarting at a
     chorus top; the state is carried from chunk to chunk, detached and masked by keep; torch is
-    seeded once (not each epoch); Adam (fused) with a step schedule stepped every update; each
-    member clipped on its own when the model has `clip_grad_`; the history is the chunks' loss
-    and the model's `describe` figures. Not data-parallel."""
+    seeded once (not each epoch); Adam (fused, improvise.train.optim) with a step schedule (the
+    step size times `lr_decay` every `lr_decay_every` updates, as torch's StepLR); each member
+    clipped on its own when the model has `clip_grad_`; the history is the chunks' loss and the
+    model's `describe` figures. Not data-parallel. A chunk depends only on where in the loop and
+    in the chorus it starts, so the chunks are gathered once and kept (up to CACHE_BYTES)."""
 
     reseed_each_epoch = False
     carry_between_epochs = True
     data_parallel = False
+    CACHE_BYTES = 64 << 20  # chunks kept for later epochs
 
     def __init__(self, x_loop: torch.Tensor, y_loop: torch.Tensor, cfg: TrainConfig, period: int):
         self.x_loop, self.y_loop, self.cfg, self.period = x_loop, y_loop, cfg, period
@@ -102,37 +74,50 @@ class LoopedStreams(Hooks):
         )
         self.restarting = torch.arange(cfg.streams) < cfg.restart_streams
         self.steps = torch.arange(cfg.chunk)
+        self.chunks: dict[tuple[int, int], tuple] = {}
+        self.cached_bytes = 0
         self.params: list[torch.nn.Parameter] = []
-        self.sched = None
+        self.opt: FusedAdam | None = None
+        self.updates = 0
 
     def __call__(self, rng: np.random.Generator, epoch: int):
         """batches(rng, epoch): the one chunk of epoch `epoch` (rng unused: nothing is drawn)."""
-        pos = (
-            self.offsets[None, :] + epoch * self.cfg.chunk + self.steps[:, None]
-        )  # (T, B) positions in the loop
+        start = epoch * self.cfg.chunk
+        key = (start % self.loop_len, start % self.period)
+        chunk = self.chunks.get(key)
+        if chunk is None:
+            chunk = self._gather(start)
+            size = sum(t.numel() * t.element_size() for t in chunk)
+            if self.cached_bytes + size <= self.CACHE_BYTES:
+                self.chunks[key] = chunk
+                self.cached_bytes += size
+        yield chunk
+
+    def _gather(self, start: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(x, y, keep) of the chunk whose readers' first step is `start` after their offsets."""
+        pos = self.offsets[None, :] + start + self.steps[:, None]  # (T, B) positions in the loop
         idx = pos % self.loop_len
         keep = 1.0 - (self.restarting & (pos[0] % self.period == 0)).float()
-        yield self.x_loop[idx], self.y_loop[idx], keep
+        return self.x_loop[idx], self.y_loop[idx], keep
 
     def carry(self, state, keep: torch.Tensor):
         return mask_state(detach_state(state), keep)
 
-    def optimizer(self, model: torch.nn.Module, cfg: SequenceTrainConfig) -> torch.optim.Optimizer:
+    def optimizer(self, model: torch.nn.Module, cfg: SequenceTrainConfig) -> FusedAdam:
         self.params = [p for p in model.parameters() if p.requires_grad]
-        opt = torch.optim.Adam(self.params, lr=cfg.lr, fused=True)
-        self.sched = torch.optim.lr_scheduler.StepLR(
-            opt, step_size=self.cfg.lr_decay_every, gamma=self.cfg.lr_decay
-        )
-        return opt
+        self.opt = FusedAdam(self.params, lr=cfg.lr)
+        return self.opt
 
     def clip(self, model: torch.nn.Module, cfg: SequenceTrainConfig) -> None:
         if hasattr(model, "clip_grad_"):  # several networks in one module: each clipped on its own
             model.clip_grad_(cfg.clip)
         else:
-            torch.nn.utils.clip_grad_norm_(self.params, cfg.clip, foreach=True)
+            clip_grad_norm_(self.params, cfg.clip)
 
     def after_update(self) -> None:
-        self.sched.step()
+        self.updates += 1
+        if self.updates % self.cfg.lr_decay_every == 0:
+            self.opt.param_groups[0]["lr"] *= self.cfg.lr_decay
 
     def new_history(self) -> History:
         return {"loss": []}
