@@ -77,16 +77,18 @@ def generate(stepper, encoding, n_steps: int, cfg: GenerateConfig) -> tuple[np.n
     n_chords = encoding.n_chords
     chords = np.zeros(n_steps, dtype=np.int64)
     pitches = np.zeros(n_steps, dtype=np.int64)
-    chords[0], pitches[0] = cfg.primer_chord, cfg.primer_pitch
-    belief = cfg.primer_chord
+    chord, pitch = chords[0], pitches[0] = cfg.primer_chord, cfg.primer_pitch
+    belief = chord
     spb = encoding.steps_per_bar
+    # at chord temperature 0 the drawn chord is the argmax, the belief itself
+    believe_draw = cfg.feedback == "sample" or cfg.chord_temperature == 0
     stepper.reset()
 
     for t in range(n_steps - 1):
-        key = (belief, int(chords[t]), int(pitches[t]), t % spb)
+        key = (belief, chord, pitch, t % spb)
         logits = stepper.step_key(key, lambda key=key: _input_of(encoding, key))
         chord_logits = logits[:n_chords]
-        chords[t + 1] = draw(chord_logits, cfg.chord_temperature, rng)
-        pitches[t + 1] = draw(logits[n_chords:], cfg.pitch_temperature, rng)
-        belief = int(np.argmax(chord_logits)) if cfg.feedback == "belief" else int(chords[t + 1])
+        chord = chords[t + 1] = draw(chord_logits, cfg.chord_temperature, rng)
+        pitch = pitches[t + 1] = draw(logits[n_chords:], cfg.pitch_temperature, rng)
+        belief = chord if believe_draw else int(chord_logits.argmax())
     return chords, pitches

@@ -74,26 +74,7 @@ def blues_sweep(
         bar = tqdm(total=len(seeds), desc="sweep", unit="seed", leave=False)
     t0 = time.perf_counter()
     for seed in seeds:
-        cfg = copy.deepcopy(base)
-        cfg.train.seed = seed
-        trained = train_blues(cfg)
-        _, corpus_pitches = corpus_arrays(cfg, enc)
-        row = {
-            "seed": seed,
-            "train_seconds": trained.train_seconds,
-            "teacher_forced": trained.teacher_forced,
-            "epochs_to_chord_acc_0.99": epochs_to_reach(trained.history["chord_acc"], 0.99),
-        }
-        for mode, chord_t in MODES.items():
-            gen = GenerateConfig(
-                choruses=choruses,
-                chord_temperature=chord_t,
-                pitch_temperature=pitch_temperature,
-                seed=seed,
-                feedback=feedback,
-            )
-            result = improvise_blues(trained.model, gen, corpus_pitches)
-            row[mode] = {**result["metrics"], "generate_seconds": result["seconds"]}
+        row = sweep_seed(base, seed, choruses, pitch_temperature, feedback, enc)
         rows.append(row)
         if on_seed is not None:
             on_seed(row)
@@ -117,6 +98,33 @@ def blues_sweep(
         },
         "versions": versions(),
     }
+
+
+def sweep_seed(
+    base: BluesConfig, seed: int, choruses: int, pitch_temperature: float, feedback: str, enc: BluesEncoding
+) -> dict:
+    """One seed of a sweep: train `base` with `seed`, free-run it in every mode of MODES."""
+    cfg = copy.deepcopy(base)
+    cfg.train.seed = seed
+    trained = train_blues(cfg)
+    _, corpus_pitches = corpus_arrays(cfg, enc)
+    row = {
+        "seed": seed,
+        "train_seconds": trained.train_seconds,
+        "teacher_forced": trained.teacher_forced,
+        "epochs_to_chord_acc_0.99": epochs_to_reach(trained.history["chord_acc"], 0.99),
+    }
+    for mode, chord_t in MODES.items():
+        gen = GenerateConfig(
+            choruses=choruses,
+            chord_temperature=chord_t,
+            pitch_temperature=pitch_temperature,
+            seed=seed,
+            feedback=feedback,
+        )
+        result = improvise_blues(trained.model, gen, corpus_pitches)
+        row[mode] = {**result["metrics"], "generate_seconds": result["seconds"]}
+    return row
 
 
 def write_sweep(result: dict, out_dir: Path) -> Path:
