@@ -6,7 +6,8 @@ The public names below are imported on first use (PEP 562), so `import improvise
 
 from importlib import import_module
 
-from improvise.core.errors import ConfigError, UserError
+from improvise.core.errors import ConfigError as ConfigError
+from improvise.core.errors import UserError as UserError
 
 __version__ = "0.1.0"
 

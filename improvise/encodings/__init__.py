@@ -1,1 +1,2 @@
-"""Encodings: each owns a vocabulary and turns music into arrays for a model and back (index-by-index layouts in each module's doc)."""
+"""Encodings: each owns a vocabulary and turns music into arrays for a model and back (index-by-index
+layouts in each module's doc)."""

@@ -1,1 +1,2 @@
-"""The polyphonic piano-roll bench (Boulanger-Lewandowski et al. 2012): the 88-output LSTM, test NLL per step."""
+"""The polyphonic piano-roll bench (Boulanger-Lewandowski et al. 2012): the 88-output LSTM, test NLL
+per step."""
