@@ -81,6 +81,93 @@ def nll_and_accuracy(model: ZooModel, pieces: list) -> tuple[float, float]:
     return total / max(n, 1), hits / max(n, 1)
 
 
+def _fit_markov(name: str, data: dict, enc: MelodyEventEncoding, cfg: ZooConfig) -> ZooModel:
+    """A Markov chain of the order in the name (markov2: order 2), its smoothing picked on valid."""
+    from improvise.nn.baselines import fit_markov
+
+    chain, info = fit_markov(
+        [e for _, e, _ in data["train"]],
+        [e for _, e, _ in data["valid"]],
+        enc.n_events,
+        int(name[6:]),
+        cfg.markov_alphas,
+    )
+    return ZooModel(name, enc, cfg, chain, {"alpha": info["alpha"]})
+
+
+def _fit_hmm(name: str, data: dict, enc: MelodyEventEncoding, cfg: ZooConfig) -> ZooModel:
+    """A hidden Markov model, its number of states picked on valid."""
+    from improvise.nn.hmm import fit_hmm
+
+    hmm, info = fit_hmm(
+        [e for _, e, _ in data["train"]],
+        [e for _, e, _ in data["valid"]],
+        enc.n_events,
+        cfg.hmm_states,
+        cfg.seed,
+    )
+    return ZooModel(name, enc, cfg, hmm, {"states": info["states"]})
+
+
+def _resume_and_save(state_file: Path | None):
+    """(resume, save) for the trainer: the training state read from `state_file` if it is there
+    (None otherwise), and a function that writes a state there atomically (None without a file)."""
+    if state_file is None:
+        return None, None
+    from improvise.core.runs import _atomic
+
+    state_file = Path(state_file)
+    resume = None
+    if state_file.is_file():
+        try:
+            resume = torch.load(state_file, map_location="cpu", weights_only=True)
+        except Exception as e:  # a damaged or foreign file
+            from improvise.core.errors import UserError
+
+            raise UserError(f"{state_file}: not a readable training state ({type(e).__name__})") from None
+    save = lambda st: _atomic(state_file, lambda fh: torch.save(st, fh))  # noqa: E731
+    return resume, save
+
+
+def _fit_neural(
+    name: str, data: dict, enc: MelodyEventEncoding, cfg: ZooConfig, progress: bool, state_file: Path | None
+) -> ZooModel:
+    """A neural zoo model trained by the shared trainer on random windows of the training pieces,
+    early-stopped on valid NLL; resumed from and saved to `state_file` when one is given."""
+    from improvise.train.loop import SequenceTrainConfig, fit_sequences
+
+    torch.manual_seed(cfg.seed)
+    model = ZooModel(name, enc, cfg, build_network(name, enc, cfg))
+    length, batch = 128, 32
+    steps = sum(len(e) for _, e, _ in data["train"])
+    per_epoch = int(np.clip(steps // (length * batch), 8, 128))
+    tcfg = SequenceTrainConfig(
+        epochs=cfg.epochs,
+        windows=per_epoch * batch,
+        window=length,
+        batch=batch,
+        lr=cfg.lr,
+        patience=cfg.patience,
+        seed=cfg.seed,
+        max_seconds=cfg.max_seconds,
+        lr_decay=0.5,
+    )
+    resume, save = _resume_and_save(state_file)
+    res = fit_sequences(
+        model.core,
+        [],
+        [],
+        tcfg,
+        progress=progress,
+        checkpoint=save,
+        resume=resume,
+        batches=_window_batches(name, data["train"], enc, cfg, length, batch, per_epoch),
+        evaluate=lambda _m: nll_and_accuracy(model, data["valid"])[0],
+    )
+    model.info = {"epochs_run": res["epochs_run"], "valid_curve": res["history"]["valid_nll"]}
+    return model
+
+
 def fit_zoo_model(
     name: str,
     data: dict,
@@ -94,74 +181,10 @@ def fit_zoo_model(
     from it (`improvise compare --resume`)."""
     valid_name(name)
     if name.startswith("markov"):
-        from improvise.nn.baselines import fit_markov
-
-        chain, info = fit_markov(
-            [e for _, e, _ in data["train"]],
-            [e for _, e, _ in data["valid"]],
-            enc.n_events,
-            int(name[6:]),
-            cfg.markov_alphas,
-        )
-        model = ZooModel(name, enc, cfg, chain, {"alpha": info["alpha"]})
-    elif name == "hmm":
-        from improvise.nn.hmm import fit_hmm
-
-        hmm, info = fit_hmm(
-            [e for _, e, _ in data["train"]],
-            [e for _, e, _ in data["valid"]],
-            enc.n_events,
-            cfg.hmm_states,
-            cfg.seed,
-        )
-        model = ZooModel(name, enc, cfg, hmm, {"states": info["states"]})
-    else:
-        from improvise.train.loop import SequenceTrainConfig, fit_sequences
-
-        torch.manual_seed(cfg.seed)
-        model = ZooModel(name, enc, cfg, build_network(name, enc, cfg))
-        length, batch = 128, 32
-        steps = sum(len(e) for _, e, _ in data["train"])
-        per_epoch = int(np.clip(steps // (length * batch), 8, 128))
-        tcfg = SequenceTrainConfig(
-            epochs=cfg.epochs,
-            windows=per_epoch * batch,
-            window=length,
-            batch=batch,
-            lr=cfg.lr,
-            patience=cfg.patience,
-            seed=cfg.seed,
-            max_seconds=cfg.max_seconds,
-            lr_decay=0.5,
-        )
-        resume, save = None, None
-        if state_file is not None:
-            from improvise.core.runs import _atomic
-
-            state_file = Path(state_file)
-            if state_file.is_file():
-                try:
-                    resume = torch.load(state_file, map_location="cpu", weights_only=True)
-                except Exception as e:  # a damaged or foreign file
-                    from improvise.core.errors import UserError
-
-                    raise UserError(
-                        f"{state_file}: not a readable training state ({type(e).__name__})"
-                    ) from None
-            save = lambda st: _atomic(state_file, lambda fh: torch.save(st, fh))  # noqa: E731
-        res = fit_sequences(
-            model.core,
-            [],
-            [],
-            tcfg,
-            progress=progress,
-            checkpoint=save,
-            resume=resume,
-            batches=_window_batches(name, data["train"], enc, cfg, length, batch, per_epoch),
-            evaluate=lambda _m: nll_and_accuracy(model, data["valid"])[0],
-        )
-        model.info = {"epochs_run": res["epochs_run"], "valid_curve": res["history"]["valid_nll"]}
-    return model
+        return _fit_markov(name, data, enc, cfg)
+    if name == "hmm":
+        return _fit_hmm(name, data, enc, cfg)
+    return _fit_neural(name, data, enc, cfg, progress, state_file)
 
 
 # ---- scores on sampled melodies ---------------------------------------------------------------
@@ -212,6 +235,69 @@ def corpus_events(corpus: Corpus, enc: MelodyEventEncoding) -> tuple[dict, dict]
     return data, split
 
 
+def _held_out_reference(split_data: dict, max_samples: int, enc: MelodyEventEncoding):
+    """(held_out, held_pcs, train_frags): the test melodies the models are asked to follow (at most
+    `max_samples`, 32 bars each), their pitch-class counts, and every 2-bar training fragment."""
+    train_frags = {f for _, ev, tune in split_data["train"] for f in _fragments(ev, tune.steps_per_bar)}
+    held_out = [(ev[: 32 * t.steps_per_bar], t) for _, ev, t in split_data["test"][:max_samples]]
+    held_pcs = np.zeros(12)
+    for ev, _ in held_out:
+        np.add.at(held_pcs, (enc.min_pitch + ev[ev >= 2] - 2) % 12, 1)
+    return held_out, held_pcs, train_frags
+
+
+def _trained_or_loaded(
+    name: str, split_data: dict, enc, cfg: ZooConfig, out: Path, progress: bool, resume: bool
+):
+    """(model, seconds): the model saved in DIR/models/NAME when resuming and it is there, trained
+    otherwise (its training state in DIR/models/.NAME.train-state.pt while it trains)."""
+    t0 = time.perf_counter()
+    folder = out / "models" / name
+    if resume and (folder / "config.json").is_file():
+        from improvise.zoo.model import load_zoo_model
+
+        model = load_zoo_model(folder)
+        return model, model.info.get("seconds")
+    model = fit_zoo_model(name, split_data, enc, cfg, progress, out / "models" / f".{name}.train-state.pt")
+    seconds = time.perf_counter() - t0
+    model.info["seconds"] = seconds
+    return model, seconds
+
+
+def _score_and_save(
+    name: str, model: ZooModel, seconds, split_data: dict, reference, enc, cfg, out: Path
+) -> dict:
+    """The leaderboard row of a trained model: test and valid NLL, test accuracy, and the scores of
+    one melody sampled over each held-out piece; the model is saved and its training state removed."""
+    held_out, held_pcs, train_frags = reference
+    nll, acc = nll_and_accuracy(model, split_data["test"])
+    vnll, _ = nll_and_accuracy(model, split_data["valid"])
+    rng = np.random.default_rng(cfg.seed)
+    sampled = [(sample_events(model, len(ev), rng, tune), tune) for ev, tune in held_out]
+    model.save(out / "models" / name)
+    (out / "models" / f".{name}.train-state.pt").unlink(missing_ok=True)
+    n_params = sum(p.numel() for p in model.core.parameters()) if hasattr(model.core, "parameters") else None
+    return {
+        "model": name,
+        "test_nll": nll,
+        "test_acc": acc,
+        "valid_nll": vnll,
+        "seconds": seconds,
+        "params": n_params,
+        **melody_scores(sampled, held_pcs, train_frags, enc),
+        "info": {k: v for k, v in model.info.items() if k != "valid_curve"},
+    }
+
+
+def _write_leaderboard(out: Path, result: dict) -> None:
+    """DIR/leaderboard.json, leaderboard.md and leaderboard.png."""
+    write_meta(out / "leaderboard.json", result)
+    from improvise.core.runs import write_bytes
+
+    write_bytes(out / "leaderboard.md", "\n".join(leaderboard_table(result)).encode() + b"\n")
+    plot_leaderboard(result, out / "leaderboard.png")
+
+
 def compare(
     data: str,
     models: list[str],
@@ -237,22 +323,10 @@ def compare(
     out.mkdir(parents=True, exist_ok=True)
     write_meta(out / "corpus.json", corpus.summary())
     write_meta(out / "split.json", split)
-    write_meta(
-        out / "config.json",
-        {
-            "data": data,
-            "models": models,
-            "steps_per_beat": steps_per_beat,
-            "on_bad_file": on_bad_file,
-            "max_samples": max_samples,
-            "zoo": cfg.to_dict(),
-        },
-    )
-    train_frags = {f for _, ev, tune in split_data["train"] for f in _fragments(ev, tune.steps_per_bar)}
-    held_out = [(ev[: 32 * t.steps_per_bar], t) for _, ev, t in split_data["test"][:max_samples]]
-    held_pcs = np.zeros(12)
-    for ev, _ in held_out:
-        np.add.at(held_pcs, (enc.min_pitch + ev[ev >= 2] - 2) % 12, 1)
+    settings = {"data": data, "models": models, "steps_per_beat": steps_per_beat, "on_bad_file": on_bad_file}
+    write_meta(out / "config.json", {**settings, "max_samples": max_samples, "zoo": cfg.to_dict()})
+    reference = _held_out_reference(split_data, max_samples, enc)
+    held_out, held_pcs, train_frags = reference
     rows = [{"model": "held-out melodies", **melody_scores(held_out, held_pcs, train_frags, enc)}]
     bar = None
     if progress:
@@ -262,40 +336,8 @@ def compare(
     for name in models:
         if bar is not None:
             bar.set_postfix_str(name)
-        t0 = time.perf_counter()
-        folder = out / "models" / name
-        if resume and (folder / "config.json").is_file():
-            from improvise.zoo.model import load_zoo_model
-
-            model = load_zoo_model(folder)
-            seconds = model.info.get("seconds")
-        else:
-            model = fit_zoo_model(
-                name, split_data, enc, cfg, progress, out / "models" / f".{name}.train-state.pt"
-            )
-            seconds = time.perf_counter() - t0
-            model.info["seconds"] = seconds
-        nll, acc = nll_and_accuracy(model, split_data["test"])
-        vnll, _ = nll_and_accuracy(model, split_data["valid"])
-        rng = np.random.default_rng(cfg.seed)
-        sampled = [(sample_events(model, len(ev), rng, tune), tune) for ev, tune in held_out]
-        model.save(folder)
-        (out / "models" / f".{name}.train-state.pt").unlink(missing_ok=True)
-        n_params = (
-            sum(p.numel() for p in model.core.parameters()) if hasattr(model.core, "parameters") else None
-        )
-        rows.append(
-            {
-                "model": name,
-                "test_nll": nll,
-                "test_acc": acc,
-                "valid_nll": vnll,
-                "seconds": seconds,
-                "params": n_params,
-                **melody_scores(sampled, held_pcs, train_frags, enc),
-                "info": {k: v for k, v in model.info.items() if k != "valid_curve"},
-            }
-        )
+        model, seconds = _trained_or_loaded(name, split_data, enc, cfg, out, progress, resume)
+        rows.append(_score_and_save(name, model, seconds, split_data, reference, enc, cfg, out))
         if bar is not None:
             bar.update(1)
     if bar is not None:
@@ -308,11 +350,7 @@ def compare(
         "has_chords": corpus.has_chords,
         "rows": rows,
     }
-    write_meta(out / "leaderboard.json", result)
-    from improvise.core.runs import write_bytes
-
-    write_bytes(out / "leaderboard.md", "\n".join(leaderboard_table(result)).encode() + b"\n")
-    plot_leaderboard(result, out / "leaderboard.png")
+    _write_leaderboard(out, result)
     return result
 
 
