@@ -15,7 +15,6 @@ Augmentation: each epoch every training piece is shifted by a key offset drawn u
 
 from __future__ import annotations
 
-import io
 import time
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
@@ -28,6 +27,7 @@ from improvise.core.errors import ConfigError, UserError
 from improvise.core.runs import load_checkpoint, save_checkpoint, write_bytes, write_json
 from improvise.data.pianoroll import DATASETS, KEYS, read_pianoroll
 from improvise.nn.pianoroll_lstm import PianorollLSTM, PianorollLSTMConfig
+from improvise.polyphonic.report import plot_curve, render_section
 from improvise.train.loop import SequenceTrainConfig, fit_sequences
 
 NAMES = {"jsb": "JSB Chorales", "nottingham": "Nottingham", "musedata": "MuseData", "piano": "Piano-midi.de"}
@@ -217,6 +217,57 @@ def rolls_nll(model, pairs: list, batch: int = 32, skip_first: bool = False) -> 
     return total / max(n, 1)
 
 
+def _open_run(cfg: PolyphonicConfig, data_dir: Path, out: Path | None, resume: bool):
+    """(out, state): the run folder with its config.json written, and the training state to resume
+    from (None unless resuming and DIR/resume.pt is there); (None, None) without a folder."""
+    if out is None:
+        return None, None
+    out = Path(out)
+    write_json(
+        out / "config.json",
+        {"polyphonic": cfg.to_dict(), "model": cfg.model_config().to_dict(), "data_dir": str(data_dir)},
+    )
+    state = None
+    if resume and (out / RESUME).is_file():
+        state = load_checkpoint(out / RESUME)["extra"]["resume"]
+    return out, state
+
+
+def _metrics(cfg: PolyphonicConfig, model, rolls: dict, res: dict, t0: float) -> dict:
+    """metrics.json: test NLL (with and without each piece's first step), the training figures,
+    the settings and the published figures to compare with."""
+    test = [roll_pair(r) for r in rolls["test"]]
+    return {
+        "data": cfg.data,
+        "name": NAMES[cfg.data],
+        "split": {k: len(v) for k, v in rolls.items()},
+        "test_steps": int(sum(len(r) for r in rolls["test"])),
+        "test_nll": rolls_nll(model, test),
+        "test_nll_without_first_step": rolls_nll(model, test, skip_first=True),
+        "valid_nll": res["best_valid_nll"],
+        "train_minutes": res["seconds"] / 60,
+        "wall_minutes": (time.perf_counter() - t0) / 60,
+        "epochs_run": res["epochs_run"],
+        "best_epoch": int(np.argmin(res["history"]["valid_nll"])) + 1,
+        "parameters": sum(p.numel() for p in model.parameters()),
+        "history": res["history"],
+        "config": cfg.to_dict(),
+        "published": PUBLISHED.get(cfg.data, {}),
+    }
+
+
+def _save_run(out: Path, cfg: PolyphonicConfig, model, metrics: dict) -> None:
+    """DIR/model.pt, metrics.json and curve.png."""
+    save_checkpoint(
+        out / "model.pt",
+        cfg.model_config().to_dict(),
+        model.state_dict(),
+        {"data": cfg.data, "test_nll": metrics["test_nll"]},
+    )
+    write_json(out / "metrics.json", metrics)
+    write_bytes(out / "curve.png", plot_curve(metrics))
+
+
 def train_polyphonic(
     cfg: PolyphonicConfig,
     data_dir: Path,
@@ -234,15 +285,7 @@ def train_polyphonic(
     train = rolls["train"]
     model.set_output_bias(torch.from_numpy(np.concatenate(train).mean(0)))
     valid = [roll_pair(r) for r in rolls["valid"]]
-    state = None
-    if out is not None:
-        out = Path(out)
-        write_json(
-            out / "config.json",
-            {"polyphonic": cfg.to_dict(), "model": cfg.model_config().to_dict(), "data_dir": str(data_dir)},
-        )
-        if resume and (out / RESUME).is_file():
-            state = load_checkpoint(out / RESUME)["extra"]["resume"]
+    out, state = _open_run(cfg, data_dir, out, resume)
 
     def checkpoint(s: dict) -> None:
         save_checkpoint(out / RESUME, cfg.model_config().to_dict(), s["model"], {"resume": s})
@@ -259,33 +302,9 @@ def train_polyphonic(
         batches=training_batches(train, cfg),
         evaluate=lambda m: rolls_nll(m, valid),
     )
-    test = [roll_pair(r) for r in rolls["test"]]
-    metrics = {
-        "data": cfg.data,
-        "name": NAMES[cfg.data],
-        "split": {k: len(v) for k, v in rolls.items()},
-        "test_steps": int(sum(len(r) for r in rolls["test"])),
-        "test_nll": rolls_nll(model, test),
-        "test_nll_without_first_step": rolls_nll(model, test, skip_first=True),
-        "valid_nll": res["best_valid_nll"],
-        "train_minutes": res["seconds"] / 60,
-        "wall_minutes": (time.perf_counter() - t0) / 60,
-        "epochs_run": res["epochs_run"],
-        "best_epoch": int(np.argmin(res["history"]["valid_nll"])) + 1,
-        "parameters": sum(p.numel() for p in model.parameters()),
-        "history": res["history"],
-        "config": cfg.to_dict(),
-        "published": PUBLISHED.get(cfg.data, {}),
-    }
+    metrics = _metrics(cfg, model, rolls, res, t0)
     if out is not None:
-        save_checkpoint(
-            out / "model.pt",
-            cfg.model_config().to_dict(),
-            model.state_dict(),
-            {"data": cfg.data, "test_nll": metrics["test_nll"]},
-        )
-        write_json(out / "metrics.json", metrics)
-        write_bytes(out / "curve.png", plot_curve(metrics))
+        _save_run(out, cfg, model, metrics)
     metrics["model"] = model
     return metrics
 
@@ -324,110 +343,3 @@ def write_docs_readme(docs: Path) -> None:
     lines = render_section(results)
     lines += [f"![{m['name']} training curve]({d}.png)" for d, m in results.items()]
     write_bytes(docs / "README.md", ("\n".join(lines) + "\n").encode())
-
-
-def plot_curve(m: dict) -> bytes:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    h = m["history"]
-    minutes = np.array(h["seconds"]) / 60
-    fig, ax = plt.subplots(figsize=(7, 4), dpi=110)
-    aug = f", transposed ±{m['config']['transpose']}" if m["config"].get("transpose") else ""
-    ax.plot(minutes, h["train_loss"], label=f"train (dropout on{aug})", lw=1.4)
-    ax.plot(minutes, h["valid_nll"], label="valid", lw=1.6)
-    for name, v in m.get("published", {}).items():
-        if name != "GRU":
-            ax.axhline(
-                v,
-                color="grey",
-                ls=":" if name == "TCN" else "--",
-                lw=1,
-                label=f"{name}, Bai et al. 2018 ({v:.2f})",
-            )
-    ax.axhline(m["test_nll"], color="black", lw=1, label=f"test, best-valid weights ({m['test_nll']:.2f})")
-    lo = min(min(h["valid_nll"]), m["test_nll"], *m.get("published", {}).values() or [np.inf])
-    ax.set_ylim(lo - 0.5, lo + 4)
-    ax.set_xlabel("training minutes (2-core machine, shared)")
-    ax.set_ylabel("NLL per time step (nats)")
-    ax.set_title(
-        f"{m['name']}: 88-output LSTM, {m['config']['hidden']} units x {m['config']['layers']} layers"
-    )
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    plt.close(fig)
-    return buf.getvalue()
-
-
-def _num(v) -> str:
-    return "" if v is None else f"{v:.2f}"
-
-
-def render_section(results: dict) -> list[str]:
-    """Markdown lines for docs/results.md from {data: metrics} (the docs/polyphonic/*.json)."""
-    lines = [
-        "## Polyphonic piano rolls (issue 5): the 88-output LSTM",
-        "",
-        "Test NLL per time step (nats; binary cross-entropy summed over the 88 keys, pooled over every "
-        "step of the test pieces, each piece from a zero state, its first frame predicted from a zero "
-        "input; weights best on the valid split). Bai et al.'s code leaves each piece's first frame out; "
-        "that figure is in the next column. Published: Bai, Kolter & Koltun 2018, Table 1.",
-        "",
-        "| data | test NLL | without first step | valid NLL | minutes | epochs | units | "
-        "published LSTM | published TCN |",
-        "|---|---|---|---|---|---|---|---|---|",
-    ]
-    for m in results.values():
-        p, c = m.get("published", {}), m["config"]
-        lines.append(
-            f"| {m['name']} | {m['test_nll']:.3f} | {m['test_nll_without_first_step']:.3f} | "
-            f"{m['valid_nll']:.3f} | {m['train_minutes']:.1f} | {m['epochs_run']} | "
-            f"{c['hidden']}x{c['layers']} | {_num(p.get('LSTM'))} | {_num(p.get('TCN'))} |"
-        )
-    lines += [
-        "",
-        "Commands (`make results-polyphonic`; the data from ../shared/data/polyphonic, one thread):",
-        "",
-    ]
-    lines += [f"    {m['command']}" for m in results.values() if m.get("command")]
-    lines += [
-        "",
-        "Model: "
-        + ", ".join(
-            f"{m['name']} {m['parameters']:,} parameters, best valid at epoch "
-            f"{m['best_epoch']} of {m['epochs_run']}"
-            for m in results.values()
-        )
-        + ".",
-        "",
-    ] + EXPLORATION
-    return lines
-
-
-# How the defaults were chosen: runs of this session (seed 0 unless noted), not regenerated by
-# `make results-polyphonic`. Seeds and trainer revisions move a JSB figure by about 0.05.
-EXPLORATION = [
-    "How the defaults were chosen (test NLL, one run each, seed 0 unless noted; seeds move JSB by about 0.05):",
-    "",
-    "- JSB, 256 units x 1 layer, output dropout 0.5, batch 16: 8.55 (0.2 min). The same with the training pieces "
-    "transposed by a random -3..+3 keys each epoch: 8.88; -6..+6: 9.21. Absolute-pitch outputs pay for spreading "
-    "probability over keys the test chorales are not in, so augmentation is off by default (`--transpose K`).",
-    "- JSB, 512 x 1: 8.53; 256 x 1 with batch 8: 8.49; 512 x 2 with input dropout 0.2 and 0.3 between layers, "
-    "batch 16: 8.41; the same with batch 8 (the default): 8.26 (the table's 8.31 is the same run after the trainer "
-    "began drawing dropout per epoch), seeds 1 and 2: 8.32, 8.32; batch 4: 8.27; dropout "
-    "0.5 between layers and 0.3 on the input: 8.35; output dropout 0.3: 8.41; lr 2e-3: 8.38; weight decay 1e-6: "
-    "8.32; 3 layers: 8.44. 1024 x 2 with dropout 0.5 between layers and 0.3 on the input: 8.21 in 5.5 minutes; "
-    "the same with batch 4 sat near 10.9 for five epochs at lr 3e-3 and ended at 8.73 (10 minutes).",
-    "- Nottingham, 256 x 1, batch 16: 3.30 in 3.4 minutes (whole pieces); truncated windows of 100 steps with "
-    "the state carried: 3.34 in 2 minutes. 512 x 2 (the default): see the table.",
-    "- TCN level (8.10 / 3.07): Nottingham is within about 0.05 of it with the default in under 25 minutes; JSB "
-    "needs about 0.2 more than the default gives and 0.1 more than the best LSTM tried (1024 x 2, 8.21). Capacity "
-    "with stronger dropout was the only lever that kept paying on JSB; beyond that an LSTM would need something "
-    "this bench does not do (averaging several seeds' predictions, or a transposition-equivariant model that "
-    "can use augmented data).",
-    "",
-]
