@@ -88,12 +88,13 @@ def plot_per_chorus(curves: dict[str, np.ndarray], path: Path) -> None:
     write_bytes(path, buf.getvalue())
 
 
-def run(out: Path, progress: bool = True, wjd: Path | None = None) -> str:
-    t_start = time.perf_counter()
-    raw: dict = {"blues": {}, "eck2002": {}}
+def blues_table(raw: dict, out: Path, progress: bool) -> list[str]:
+    """Train and free-run every blues row (10 seeds each) into raw["blues"]; the markdown table,
+    and the per-chorus plot of the cell rows beside `out`."""
     table = [
-        "| model | det. bar-onset mean | worst seed | det. step match | sampled (T = 0.85) mean | worst seed | "
-        "palette rate | chord-tone rate | epochs to TF chord acc > 0.99 (seeds) | train s (median) |",
+        "| model | det. bar-onset mean | worst seed | det. step match | sampled (T = 0.85) mean | "
+        "worst seed | palette rate | chord-tone rate | epochs to TF chord acc > 0.99 (seeds) | "
+        "train s (median) |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     curves = {}
@@ -113,8 +114,13 @@ def run(out: Path, progress: bool = True, wjd: Path | None = None) -> str:
         if group == "cell":
             curves[name] = np.array([r["deterministic"]["per_chorus_bar_onset"] for r in rows])
     plot_per_chorus(curves, out.parent / "results_per_chorus.png")
+    return table
 
-    eck_table = [
+
+def eck2002_table(raw: dict, progress: bool) -> list[str]:
+    """Train and free-run Eck & Schmidhuber's setup (every ECK_ROWS row, 10 seeds each) into
+    raw["eck2002"]; the markdown table."""
+    table = [
         "| experiment | cell output | mean bar-onset chord match | worst seed | seeds >= 0.99 | step match | "
         "median TF chord acc | melody chord-tone rate | epochs to TF chord acc > 0.99 (seeds) | "
         "train s (all seeds together) |",
@@ -128,32 +134,47 @@ def run(out: Path, progress: bool = True, wjd: Path | None = None) -> str:
         rows = res["seeds"]
         bar = [r["bar_onset_match"] for r in rows]
         ctr = [r["chord_tone_rate"] for r in rows if "chord_tone_rate" in r]
-        eck_table.append(
-            f"| {exp}: {'chords only, 4 blocks x 2 cells' if exp == 1 else 'chords + melody, 8 blocks x 2 cells'}"
-            f" | {cell} | {np.mean(bar):.3f} | {np.min(bar):.3f} | {sum(b >= 0.99 for b in bar)}/{len(bar)} | "
+        setup = "chords only, 4 blocks x 2 cells" if exp == 1 else "chords + melody, 8 blocks x 2 cells"
+        table.append(
+            f"| {exp}: {setup} | {cell} | {np.mean(bar):.3f} | {np.min(bar):.3f} | "
+            f"{sum(b >= 0.99 for b in bar)}/{len(bar)} | "
             f"{np.mean([r['step_match'] for r in rows]):.3f} | "
             f"{np.median([r['teacher_forced']['chord_acc'] for r in rows]):.3f} | "
             f"{_fmt(np.mean(ctr) if ctr else None)} | {_epochs(rows)} | "
             f"{res['summary']['train_seconds']:.0f} |"
         )
-    extra: list[str] = []
-    if wjd is not None:
-        from improvise.zoo.melody_eval import evaluate_wjd_blues, render_section
+    return table
 
-        if progress:
-            print("  WJD blues melody models ...", flush=True)
-        raw["wjd_blues"] = evaluate_wjd_blues(wjd)
-        extra = render_section(raw["wjd_blues"])
-        from improvise.experiments.solo_eval import evaluate_solo
-        from improvise.experiments.solo_eval import render_section as solo_section
 
-        if progress:
-            print("  WJD all solos: chord-conditioned soloist ...", flush=True)
-        raw["wjd_solo"] = evaluate_solo(wjd)
-        extra += solo_section(raw["wjd_solo"])
+def wjd_sections(raw: dict, wjd: Path, progress: bool) -> list[str]:
+    """The WJD sections (blues melody models, the chord-conditioned soloist over all solos), their
+    figures kept in raw["wjd_blues"] and raw["wjd_solo"]."""
+    from improvise.zoo.melody_eval import evaluate_wjd_blues, render_section
+
+    if progress:
+        print("  WJD blues melody models ...", flush=True)
+    raw["wjd_blues"] = evaluate_wjd_blues(wjd)
+    extra = render_section(raw["wjd_blues"])
+    from improvise.experiments.solo_eval import evaluate_solo
+    from improvise.experiments.solo_eval import render_section as solo_section
+
+    if progress:
+        print("  WJD all solos: chord-conditioned soloist ...", flush=True)
+    raw["wjd_solo"] = evaluate_solo(wjd)
+    return extra + solo_section(raw["wjd_solo"])
+
+
+def run(out: Path, progress: bool = True, wjd: Path | None = None) -> str:
+    """Every experiment of `make results`: writes `out` (docs/results.md), results.json and the
+    per-chorus plot beside it; returns the markdown."""
+    t_start = time.perf_counter()
+    raw: dict = {"blues": {}, "eck2002": {}}
+    table = blues_table(raw, out, progress)
+    eck = eck2002_table(raw, progress)
+    extra = wjd_sections(raw, wjd, progress) if wjd is not None else []
     write_json(out.parent / "results.json", raw)
     minutes = (time.perf_counter() - t_start) / 60
-    text = render(table, eck_table, raw, minutes) + "\n".join(extra + committed_sections(out.parent))
+    text = render(table, eck, raw, minutes) + "\n".join(extra + committed_sections(out.parent))
     write_bytes(out, text.encode())
     return text
 
@@ -174,7 +195,7 @@ def committed_sections(docs: Path) -> list[str]:
     body = zoo_section(docs / "zoo")
     poly = {p.stem: read_json(p) for p in sorted((docs / "polyphonic").glob("*.json"))}
     if poly:
-        from improvise.polyphonic.task import render_section as poly_section
+        from improvise.polyphonic.report import render_section as poly_section
 
         body += poly_section(poly)
     kern = docs / "kern" / "kern_results.json"
@@ -188,55 +209,57 @@ def committed_sections(docs: Path) -> list[str]:
 def render(table: list[str], eck_table: list[str], raw: dict, minutes: float) -> str:
     eck_cfg = raw["eck2002"]["experiment 1"]["config"]
     eck = eck_cfg["train"]
-    return (
-        "\n".join(
-            [
-                "# Results",
-                "",
-                "Regenerated from scratch by `make results` (`python -m improvise.experiments.results --out docs/results.md"
-                + (" --wjd ../shared/data/wjd" if "wjd_blues" in raw else "")
-                + "`), "
-                f"in {minutes:.1f} minutes on a 2-core machine like CI's. Every row trains 10 models (seeds 0-9) with the same",
-                "budget (200 epochs, the headline defaults unless the row says otherwise) and free-runs each for 100",
-                "choruses from a single primer step, once with argmax chords (det.) and once with chords drawn at",
-                "temperature 0.85; the pitch is always drawn at 0.85. Raw figures: docs/results.json.",
-                "",
-                "## Does the LSTM keep the form where an RNN cannot?",
-                "",
-                *table,
-                "",
-                "![bar-onset chord match per chorus](results_per_chorus.png)",
-                "",
-                "Reading the table:",
-                "",
-                *findings(raw),
-                "",
-                "## Eck & Schmidhuber's own setup (`--setup eck2002`)",
-                "",
-                "Multi-hot chromatic units (12 chord tones below middle C, 13 melody notes C4-C5), sigmoid",
-                "outputs with binary cross-entropy, a single LSTM layer of memory blocks with 2 cells each and",
-                "the connectivity mask of experiment 2, no beat clock, pentatonic training melodies built bar by",
-                "bar from one-bar segments (data/eck2002.py). The cell follows Gers, Schraudolph & Schmidhuber",
-                "2002, the LSTM Eck & Schmidhuber build on (that their blues nets left h out too is our reading): forget gate, peephole connections from each cell's state to",
-                "its block's gates, and no squashing of the cell output (y = output gate x state)"
-                + (f", states clamped to +-{eck_cfg['state_clip']:g}" if eck_cfg["state_clip"] else "")
-                + ".",
-                f"Training: {eck['epochs']:,} epochs, Adam lr {eck['lr']}, halved every {eck['lr_decay_every']:,} epochs,",
-                f"{eck['streams']} streams of {eck['chunk']} steps a update on the looped corpus with carried state (one",
-                "stream restarts from a zero state at each chorus top); each network's gradient clipped to norm",
-                f"{eck['clip']}. The networks of a row (one a seed) train together as members of one batched module, each",
-                "on its own corpus and initial weights (`train_eck2002_seeds`; a test checks that a member follows",
-                "its solo path); free-running, a chord unit is on above 0.5 and one melody note is drawn from",
-                "the normalised melody outputs, from a single C7 step.",
-                "",
-                *eck_table,
-                "",
-                *eck_findings(raw),
-                "",
-            ]
-        )
-        + "\n"
-    )
+    lines = [
+        "# Results",
+        "",
+        "Regenerated from scratch by `make results` "
+        "(`python -m improvise.experiments.results --out docs/results.md"
+        + (" --wjd ../shared/data/wjd" if "wjd_blues" in raw else "")
+        + "`), "
+        f"in {minutes:.1f} minutes on a 2-core machine like CI's. "
+        "Every row trains 10 models (seeds 0-9) with the same",
+        "budget (200 epochs, the headline defaults unless the row says otherwise) and free-runs each for 100",
+        "choruses from a single primer step, once with argmax chords (det.) and once with chords drawn at",
+        "temperature 0.85; the pitch is always drawn at 0.85. Raw figures: docs/results.json.",
+        "",
+        "## Does the LSTM keep the form where an RNN cannot?",
+        "",
+        *table,
+        "",
+        "![bar-onset chord match per chorus](results_per_chorus.png)",
+        "",
+        "Reading the table:",
+        "",
+        *findings(raw),
+        "",
+        "## Eck & Schmidhuber's own setup (`--setup eck2002`)",
+        "",
+        "Multi-hot chromatic units (12 chord tones below middle C, 13 melody notes C4-C5), sigmoid",
+        "outputs with binary cross-entropy, a single LSTM layer of memory blocks with 2 cells each and",
+        "the connectivity mask of experiment 2, no beat clock, pentatonic training melodies built bar by",
+        "bar from one-bar segments (data/eck2002.py). The cell follows Gers, Schraudolph & Schmidhuber",
+        "2002, the LSTM Eck & Schmidhuber build on (that their blues nets left h out too is our "
+        "reading): forget gate, peephole connections from each cell's state to",
+        "its block's gates, and no squashing of the cell output (y = output gate x state)"
+        + (f", states clamped to +-{eck_cfg['state_clip']:g}" if eck_cfg["state_clip"] else "")
+        + ".",
+        f"Training: {eck['epochs']:,} epochs, Adam lr {eck['lr']}, "
+        f"halved every {eck['lr_decay_every']:,} epochs,",
+        f"{eck['streams']} streams of {eck['chunk']} steps a update "
+        "on the looped corpus with carried state (one",
+        "stream restarts from a zero state at each chorus top); each network's gradient clipped to norm",
+        f"{eck['clip']}. The networks of a row (one a seed) "
+        "train together as members of one batched module, each",
+        "on its own corpus and initial weights (`train_eck2002_seeds`; a test checks that a member follows",
+        "its solo path); free-running, a chord unit is on above 0.5 and one melody note is drawn from",
+        "the normalised melody outputs, from a single C7 step.",
+        "",
+        *eck_table,
+        "",
+        *eck_findings(raw),
+        "",
+    ]
+    return "\n".join(lines) + "\n"
 
 
 def findings(raw: dict) -> list[str]:
@@ -286,8 +309,8 @@ def eck_findings(raw: dict) -> list[str]:
     mean = {k: float(np.mean([r["bar_onset_match"] for r in v["seeds"]])) for k, v in eck.items()}
     ex1, ex2, tanh = "experiment 1", "experiment 2", "experiment 1, tanh cell output"
     out = [
-        f"- Experiment 1 (chords only): {held[ex1]}/{n[ex1]} networks hold the form over {CHORUSES} free-running "
-        f"choruses (mean bar-onset match {mean[ex1]:.3f}). "
+        f"- Experiment 1 (chords only): {held[ex1]}/{n[ex1]} networks hold the form over {CHORUSES} "
+        f"free-running choruses (mean bar-onset match {mean[ex1]:.3f}). "
         + (
             "That meets our bar for reproducing Eck & Schmidhuber's result (8 of 10)."
             if held[ex1] >= 0.8 * n[ex1]
