@@ -69,66 +69,82 @@ def _usable(tune: Tune) -> str | None:
     return None
 
 
+def _wjd_pieces(spec: str, steps_per_beat: int, wjd_dir: Path | None) -> list[tuple[str, Tune]]:
+    """wjd:SUBSET: the Weimar Jazz Database's solos, in C, named wjd:MELID."""
+    from improvise.data.wjd import read_wjd
+
+    subset = spec.split(":", 1)[1] or "all"
+    if wjd_dir is None:
+        raise UserError(f"{spec}: give the Weimar Jazz Database folder (--wjd DIR)")
+    return [(f"wjd:{s.melid}", s.tune) for s in read_wjd(Path(wjd_dir), subset, steps_per_beat, to_c=True)]
+
+
+def _bundled_pieces(
+    spec: str, steps_per_beat: int, on_bad_file: str, skipped: list
+) -> list[tuple[str, Tune]]:
+    """music21:NAME: the first pieces of a corpus bundled with music21 (BUNDLED), read from source."""
+    name = spec.split(":", 1)[1]
+    if name not in BUNDLED:
+        raise UserError(
+            f"{spec}: unknown bundled corpus (choose from {', '.join('music21:' + k for k in BUNDLED)})"
+        )
+    from music21 import corpus
+
+    from improvise.data.music21_io import read_music21
+
+    pieces: list[tuple[str, Tune]] = []
+    query, limit = BUNDLED[name]
+    for path in sorted(str(p) for p in corpus.getComposer(query)):
+        if len(pieces) >= limit:
+            break
+        try:  # from source, as every file: music21's pickle cache is never read or written
+            read = read_music21(Path(path), steps_per_beat)
+            pieces += [(f"{Path(path).name}#{i + 1}", tune) for i, (_, tune) in enumerate(read)]
+        except Exception as e:  # music21 raises many kinds on a piece it cannot read
+            _bad(path, str(e).splitlines()[0][:160] if str(e) else type(e).__name__, on_bad_file, skipped)
+    return pieces[:limit]
+
+
+def _file_pieces(spec: str, steps_per_beat: int, on_bad_file: str, skipped: list) -> list[tuple[str, Tune]]:
+    """PATH: a music file, or every music file (SUFFIXES) under a folder, in sorted order."""
+    root = Path(spec)
+    if not root.exists():
+        raise UserError(f"{root}: no such file or folder")
+    files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.suffix.lower() in SUFFIXES)
+    if not files:
+        raise UserError(f"{root}: no music files ({', '.join(sorted(SUFFIXES))})")
+    pieces: list[tuple[str, Tune]] = []
+    for path in files:
+        try:
+            got = _read_file(path, steps_per_beat)
+        except UserError as e:
+            _bad(path, str(e).removeprefix(f"{path}: "), on_bad_file, skipped)
+            continue
+        except Exception as e:  # a reader's own failure on a malformed file
+            _bad(path, f"cannot read it ({type(e).__name__}: {str(e)[:120]})", on_bad_file, skipped)
+            continue
+        for name, tune in got:
+            why = _usable(tune)
+            if why:
+                _bad(f"{path} ({name})", why, on_bad_file, skipped)
+            else:
+                pieces.append((name, tune))
+    return pieces
+
+
 def load_corpus(
     spec: str, on_bad_file: str = "skip", steps_per_beat: int = 4, wjd_dir: Path | None = None
 ) -> Corpus:
+    """The pieces of a corpus spec (see the module doc), bad files skipped or failing the load."""
     if on_bad_file not in ("skip", "fail"):
         raise ConfigError("on_bad_file must be 'skip' or 'fail'")
     skipped: list = []
-    pieces: list[tuple[str, Tune]] = []
     if spec.startswith("wjd:"):
-        from improvise.data.wjd import read_wjd
-
-        subset = spec.split(":", 1)[1] or "all"
-        if wjd_dir is None:
-            raise UserError(f"{spec}: give the Weimar Jazz Database folder (--wjd DIR)")
-        pieces = [
-            (f"wjd:{s.melid}", s.tune) for s in read_wjd(Path(wjd_dir), subset, steps_per_beat, to_c=True)
-        ]
+        pieces = _wjd_pieces(spec, steps_per_beat, wjd_dir)
     elif spec.startswith("music21:"):
-        name = spec.split(":", 1)[1]
-        if name not in BUNDLED:
-            raise UserError(
-                f"{spec}: unknown bundled corpus (choose from {', '.join('music21:' + k for k in BUNDLED)})"
-            )
-        from music21 import corpus
-
-        from improvise.data.music21_io import read_music21
-
-        query, limit = BUNDLED[name]
-        for path in sorted(str(p) for p in corpus.getComposer(query)):
-            if len(pieces) >= limit:
-                break
-            try:  # from source, as every file: music21's pickle cache is never read or written
-                read = read_music21(Path(path), steps_per_beat)
-                pieces += [(f"{Path(path).name}#{i + 1}", tune) for i, (_, tune) in enumerate(read)]
-            except Exception as e:  # music21 raises many kinds on a piece it cannot read
-                _bad(path, str(e).splitlines()[0][:160] if str(e) else type(e).__name__, on_bad_file, skipped)
-        pieces = pieces[:limit]
+        pieces = _bundled_pieces(spec, steps_per_beat, on_bad_file, skipped)
     else:
-        root = Path(spec)
-        if not root.exists():
-            raise UserError(f"{root}: no such file or folder")
-        files = (
-            [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.suffix.lower() in SUFFIXES)
-        )
-        if not files:
-            raise UserError(f"{root}: no music files ({', '.join(sorted(SUFFIXES))})")
-        for path in files:
-            try:
-                got = _read_file(path, steps_per_beat)
-            except UserError as e:
-                _bad(path, str(e).removeprefix(f"{path}: "), on_bad_file, skipped)
-                continue
-            except Exception as e:  # a reader's own failure on a malformed file
-                _bad(path, f"cannot read it ({type(e).__name__}: {str(e)[:120]})", on_bad_file, skipped)
-                continue
-            for name, tune in got:
-                why = _usable(tune)
-                if why:
-                    _bad(f"{path} ({name})", why, on_bad_file, skipped)
-                else:
-                    pieces.append((name, tune))
+        pieces = _file_pieces(spec, steps_per_beat, on_bad_file, skipped)
     pieces = [(n, t) for n, t in pieces if _usable(t) is None]
     if not pieces:
         raise UserError(f"{spec}: no usable pieces")
