@@ -18,9 +18,6 @@ MAX_SEED = 2**32 - 1
 
 def add_jam_parser(sub, parser_class) -> None:
     """The `jam` subcommand and its flags, each number with its range in the help."""
-    from improvise.live.engine import MODES
-    from improvise.live.grid import MAX_LOOP_BARS
-
     p = sub.add_parser(
         "jam", help="the live looper and call-and-response engine (simulated or over OSC/MIDI)"
     )
@@ -41,6 +38,16 @@ def add_jam_parser(sub, parser_class) -> None:
         help="the machine's pitches: a blues run folder, or markov[:K] "
         "(an order-K interval Markov chain, K 0-8; default: train the headline blues model now, ~1 s)",
     )
+    _add_loop_flags(p)
+    _add_simulated_flags(p)
+    _add_live_flags(p)
+    p.set_defaults(func=cmd_jam)
+
+
+def _add_loop_flags(p) -> None:
+    """The loop's flags: bars, meter, tempo, key, click, drums, phrases, span, lead sheet, controls, seed."""
+    from improvise.live.grid import MAX_LOOP_BARS
+
     g = p.add_argument_group("the loop")
     g.add_argument(
         "--bars", type=int_flag(1, MAX_LOOP_BARS), default=4, help=f"bars in the loop, 1-{MAX_LOOP_BARS}"
@@ -83,6 +90,10 @@ def add_jam_parser(sub, parser_class) -> None:
     g.add_argument("--standards", default=None, help="JazzStandards.json, to look --leadsheet titles up in")
     g.add_argument("--controls", default=None, help="JSON file: CC number -> action (see README)")
     g.add_argument("--seed", type=int_flag(0, MAX_SEED), default=0, help=f"0-{MAX_SEED}")
+
+
+def _add_simulated_flags(p) -> None:
+    """Flags for --simulate only: the mode schedule and the audio of session.wav."""
     g = p.add_argument_group("simulated sessions")
     g.add_argument(
         "--modes", default=None, help="loop pass -> mode, e.g. 0:bass,1:chords,2:improv (passes 0-1000000)"
@@ -93,6 +104,12 @@ def add_jam_parser(sub, parser_class) -> None:
         default="auto",
         help="audio for session.wav (none: no audio)",
     )
+
+
+def _add_live_flags(p) -> None:
+    """Flags for --osc only: duration, OSC and MIDI ports, starting mode, scheduling priority."""
+    from improvise.live.engine import MODES
+
     g = p.add_argument_group("live sessions")
     g.add_argument(
         "--seconds",
@@ -124,7 +141,6 @@ def add_jam_parser(sub, parser_class) -> None:
         help="the loop's scheduling priority, -20 (first) to 19 (last); default -10 where the system "
         "allows it (root, CAP_SYS_NICE), else the ordinary 0",
     )
-    p.set_defaults(func=cmd_jam)
 
 
 def jam_config(a: argparse.Namespace):
@@ -188,42 +204,41 @@ def probe_out_dir(out: Path) -> None:
         raise ConfigError(f"{out}: cannot write a session here ({e.strerror or e}) (--out)") from None
 
 
-def cmd_jam(a) -> int:
-    """Check every flag, file and --out, then simulate or play live; print what happened."""
-    from improvise.live.jam import jam_live, jam_simulate, parse_modes
+def _simulate(a, cfg, model) -> int:
+    """--simulate: a performance played into the engine offline, written to --out."""
+    from improvise.live.jam import jam_simulate, parse_modes
 
-    cfg = jam_config(a)
-    model = model_arg(a.model)
-    if a.out:
-        probe_out_dir(Path(a.out))
-    if a.simulate:
-        if not a.out:
-            raise ConfigError("--simulate needs --out DIR")
-        doc = jam_simulate(
-            a.simulate,
-            Path(a.out),
-            cfg,
-            model=model,
-            modes=parse_modes(a.modes),
-            audio=None if a.synth == "none" else a.synth,
-            seed=a.seed,
-            drum_patterns=Path(a.drum_patterns) if a.drum_patterns else None,
-        )
-        n = doc["notes"]
-        print(
-            f"simulated {doc['steps']} steps in {doc['compute_seconds']:.2f} s: "
-            + ", ".join(f"{k} {v}" for k, v in n.items() if v)
-            + f"; {len(doc['errors'])} dropped messages"
-        )
-        print(
-            f"wrote {Path(a.out) / 'session.mid'}, session.json" + (", session.wav" if "audio" in doc else "")
-        )
-        return 0
+    if not a.out:
+        raise ConfigError("--simulate needs --out DIR")
+    doc = jam_simulate(
+        a.simulate,
+        Path(a.out),
+        cfg,
+        model=model,
+        modes=parse_modes(a.modes),
+        audio=None if a.synth == "none" else a.synth,
+        seed=a.seed,
+        drum_patterns=Path(a.drum_patterns) if a.drum_patterns else None,
+    )
+    n = doc["notes"]
+    print(
+        f"simulated {doc['steps']} steps in {doc['compute_seconds']:.2f} s: "
+        + ", ".join(f"{k} {v}" for k, v in n.items() if v)
+        + f"; {len(doc['errors'])} dropped messages"
+    )
+    print(f"wrote {Path(a.out) / 'session.mid'}, session.json" + (", session.wav" if "audio" in doc else ""))
+    return 0
+
+
+def _play_live(a, cfg, model) -> int:
+    """--osc: play in real time over OSC (and MIDI ports), then print the timing and the input."""
+    from improvise.live.jam import jam_live
+
     if a.modes:
         raise ConfigError("--modes is for --simulate; live, the performer's buttons (or /mode) set the mode")
     print(
-        f"jam: OSC in on {a.host}:{a.osc_in} (/note pitch velocity, /cc, /mode), out to {a.host}:{a.osc_out}; "
-        f"{a.seconds:g} s",
+        f"jam: OSC in on {a.host}:{a.osc_in} (/note pitch velocity, /cc, /mode), "
+        f"out to {a.host}:{a.osc_out}; {a.seconds:g} s",
         flush=True,
     )
     doc = jam_live(
@@ -244,7 +259,8 @@ def cmd_jam(a) -> int:
     )
     t, n = doc["timing"], doc["input"]
     print(
-        f"played {t['steps']} steps, {t['missed_steps']} missed; lateness median {t['lateness_ms_median']:.3f} ms, "
+        f"played {t['steps']} steps, {t['missed_steps']} missed; "
+        f"lateness median {t['lateness_ms_median']:.3f} ms, "
         f"p99 {t['lateness_ms_p99']:.3f} ms, max {t['lateness_ms_max']:.3f} ms (nice {t['nice']})"
     )
     dropped = {k: v for k, v in n.items() if v and k in DROP_COUNTS}
@@ -253,6 +269,15 @@ def cmd_jam(a) -> int:
         + (", " + ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in dropped.items()) if dropped else "")
     )
     return 0
+
+
+def cmd_jam(a) -> int:
+    """Check every flag, file and --out, then simulate or play live; print what happened."""
+    cfg = jam_config(a)
+    model = model_arg(a.model)
+    if a.out:
+        probe_out_dir(Path(a.out))
+    return _simulate(a, cfg, model) if a.simulate else _play_live(a, cfg, model)
 
 
 DROP_COUNTS = (

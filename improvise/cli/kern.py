@@ -42,14 +42,8 @@ def add_kern_parser(sub, parser_class) -> None:
 
 
 def _add_train(ksub) -> None:
-    from improvise.kern.config import (
-        MAX_BATCH,
-        MAX_LAYERS,
-        MAX_MINUTES,
-        MAX_SEQ,
-        MAX_THREADS,
-        KernTrainConfig,
-    )
+    """`kern train` and its flags, each with its range and default in the help."""
+    from improvise.kern.config import KernTrainConfig
 
     t = KernTrainConfig()
     p = ksub.add_parser(
@@ -57,6 +51,18 @@ def _add_train(ksub) -> None:
     )
     p.add_argument("dirs", nargs="+", help="folders (searched for *.krn) or files")
     p.add_argument("--out", required=True, help="run folder to write")
+    _add_budget_flags(p, t)
+    _add_network_flags(p, t)
+    _add_optimizer_flags(p, t)
+    p.add_argument("--resume", action="store_true", help="go on from OUT/resume.pt")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_kern_train)
+
+
+def _add_budget_flags(p, t) -> None:
+    """--minutes and --epochs, defaults from KernTrainConfig `t`."""
+    from improvise.kern.config import MAX_MINUTES
+
     p.add_argument(
         "--minutes",
         type=float_flag(0, MAX_MINUTES),
@@ -69,6 +75,12 @@ def _add_train(ksub) -> None:
         default=t.epochs,
         help=f"at most, 1-{MAX_EPOCHS} (default {t.epochs})",
     )
+
+
+def _add_network_flags(p, t) -> None:
+    """--hidden, --layers, --dropout: the LSTM's shape."""
+    from improvise.kern.config import MAX_LAYERS
+
     p.add_argument(
         "--hidden",
         type=int_flag(1, MAX_HIDDEN),
@@ -87,6 +99,12 @@ def _add_train(ksub) -> None:
         default=t.dropout,
         help=f"in [0, 1) (default {t.dropout:g})",
     )
+
+
+def _add_optimizer_flags(p, t) -> None:
+    """--seq, --batch, --lr, --seed, --threads."""
+    from improvise.kern.config import MAX_BATCH, MAX_SEQ, MAX_THREADS
+
     p.add_argument(
         "--seq",
         type=int_flag(1, MAX_SEQ),
@@ -114,9 +132,6 @@ def _add_train(ksub) -> None:
         default=t.threads,
         help=f"torch threads, 1-{MAX_THREADS} (default {t.threads})",
     )
-    p.add_argument("--resume", action="store_true", help="go on from OUT/resume.pt")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.set_defaults(func=cmd_kern_train)
 
 
 def _add_sample(ksub) -> None:
@@ -210,8 +225,8 @@ def cmd_kern_train(a) -> int:
         print(f"warning: {s['path']}:{s['line']}: {s['reason']} (skipped)", file=sys.stderr)
     print(
         f"{m['epochs_run']} epochs in {m['seconds'] / 60:.1f} min: best validation cross-entropy "
-        f"{m['best_valid_nll']:.4f} nats/char ({m['train_files']} training, {m['valid_files']} validation files) "
-        f"-> {a.out}"
+        f"{m['best_valid_nll']:.4f} nats/char "
+        f"({m['train_files']} training, {m['valid_files']} validation files) -> {a.out}"
     )
     return 0
 
@@ -270,7 +285,8 @@ def cmd_kern_validate(a) -> int:
             print(f"warning: {r['path']}: music21: {m['error']}", file=sys.stderr)
         elif r.get("music21_dropped_notes"):
             print(
-                f"warning: {r['path']}: music21 read {m['notes']} notes of the grammar's {r['grammar_notes']}",
+                f"warning: {r['path']}: music21 read {m['notes']} notes "
+                f"of the grammar's {r['grammar_notes']}",
                 file=sys.stderr,
             )
         print(f"{r['path']}: INVALID")
