@@ -27,7 +27,7 @@ def tiny_tune():
 
 def test_input_layout_index_by_index():
     x, y = ENC.tune_to_tensors(tiny_tune())
-    assert ENC.size == 199 and x.shape == (31, 199) and y.shape == (31,)
+    assert ENC.size == 227 and x.shape == (31, 227) and y.shape == (31,)
     ev = ENC.events.tune_to_events(tiny_tune())
     assert int(x[0, :39].argmax()) == ev[0] and y[3] == ev[4]
     assert (
@@ -89,7 +89,9 @@ def test_stepper_matches_the_network_and_the_sampler_feeds_the_training_inputs(m
     seen = []
     step = gen.SoloStepper.step
     monkeypatch.setattr(
-        gen.SoloStepper, "step", lambda self, a: seen.append(sorted(a.tolist())) or step(self, a)
+        gen.SoloStepper,
+        "step",
+        lambda self, a, *rest: seen.append(sorted(a.tolist())) or step(self, a, *rest),
     )
     ev = ENC.events.tune_to_events(tune)
     generate_solo(model, ENC, chords, 16, SoloControls(low=0, high=127), keep=ev)
@@ -195,6 +197,7 @@ def test_solo_cli_train_generate_regenerate(tmp_path, capsys):
         str(out),
         "--synth",
         "numpy",
+        "--score",
         "--seed",
         "1",
     ]
@@ -260,6 +263,7 @@ def test_solo_on_a_triplet_grid_over_a_wjd_solos_changes(tmp_path):
                 str(out),
                 "--synth",
                 "none",
+                "--score",
             ]
         )
         == 0
@@ -352,6 +356,7 @@ def test_same_seed_writes_the_same_bytes(tiny_run, tmp_path):
                     "7",
                     "--key",
                     "G",
+                    "--score",
                 ]
             )
             == 0
@@ -385,7 +390,7 @@ def test_same_seed_writes_the_same_bytes(tiny_run, tmp_path):
             "SoloConfig.hidden should be int, not '8'",
         ),
         (lambda run: _edit_checkpoint(run, hidden=32), "has shape .* the config says"),
-        (lambda run: _edit_checkpoint(run, input_size=250), "input_size 250 .a soloist has 199"),
+        (lambda run: _edit_checkpoint(run, input_size=250), "input_size 250 .a soloist has 227"),
         (lambda run: (run / "fragments.npy").write_bytes(b"junk"), "fragments.npy"),
     ],
 )
@@ -438,3 +443,104 @@ def test_swing_rendering_places_offbeat_eighths_late_and_keeps_sixteenth_runs_st
     assert [step_to_tick(4, 0.5, onsets)(s) for s in (2, 3)] == [240, 360]  # 0.5: straight
     third = step_to_tick(4, 2 / 3, {0, 1, 2})  # a triplet at 2/3 swing is exact
     assert [third(s) for s in (0, 1, 2)] == [0, 160, 320]
+
+
+def test_motif_memory_suggests_the_leap_that_followed_the_same_intervals():
+    from improvise.encodings.conditioned import MotifMemory
+
+    m = MotifMemory()
+    got = [m.add(p) for p in [60, 62, 64, 65, 67, 62, 64, 66, 67, 69]]
+    # C D E F G, then the shape again from D: after D E F# (2, 2 as at the start) comes +1, ...
+    assert got[7] == (1, 2) and got[8] == (2, 3) and got[9] == (-5, 3)
+    assert got[0] == (None, 0) and got[5] == (None, 0)  # nothing played yet / a leap of -5 is new
+    tune = Tune(
+        chords=[parse_chord("C7")] * 40,
+        melody=[Note(p, 4 * k, 2) for k, p in enumerate([60, 62, 64, 65, 67, 62, 64, 66, 67, 69])],
+        steps_per_bar=16,
+    )
+    x, _ = ENC.tune_to_tensors(tune)
+    row = 4 * 8  # after the 9th note (67): suggested +2, 3 intervals matched
+    assert int(x[row, 199:224].argmax()) - 12 == 2 and int(x[row, 224:227].argmax()) + 1 == 3
+
+
+def test_shipped_soloist_plays_a_shipped_title_with_no_data_folder(tmp_path, monkeypatch, capsys):
+    """`improvise solo --leadsheet "Blues For Alice"`: the shipped model and lead sheet, from
+    any folder, no WJD, no standards file; the ODbL notice ships beside the weights."""
+    import json
+
+    from improvise.cli.main import dispatch
+    from improvise.solo.runs import PRETRAINED
+
+    monkeypatch.chdir(tmp_path)
+    assert "Open Database License" in (PRETRAINED / "NOTICE.md").read_text()
+    assert sum(p.stat().st_size for p in PRETRAINED.iterdir()) < 5 << 20
+    args = ["solo", "--leadsheet", "blues for alice", "--choruses", "2", "--synth", "none", "--seed", "3"]
+    assert dispatch(args + ["--out", "alice"]) == 0
+    doc = json.loads((tmp_path / "alice" / "solo.json").read_text())
+    assert doc["leadsheet"] == "Blues For Alice" and len(doc["events"]) == 2 * 12 * 16
+    assert doc["bars"][0] == ["Fmaj7"] and 0.3 < doc["metrics"]["chord_tone_rate"] <= 1
+    assert dispatch(["solo", "--leadsheet", "No Such Tune", "--out", "x"]) == 2
+    assert "No Such Tune" in capsys.readouterr().err
+
+
+def test_likelihood_of_a_solo_over_its_changes(tiny_run, tmp_path, capsys):
+    """`improvise likelihood RUN --solo FILE --leadsheet SHEET`: a surprisal per note, the plot,
+    and one-line errors for what a soloist cannot score."""
+    import json
+
+    from improvise.cli.main import dispatch
+
+    sheet = tmp_path / "t.txt"
+    sheet.write_text("title: T\nkey: F\n| F7 | Bb7 | C7 | F7 |\n")
+    assert (
+        dispatch(
+            [
+                "solo",
+                "--model",
+                str(tiny_run),
+                "--leadsheet",
+                str(sheet),
+                "--synth",
+                "none",
+                "--seed",
+                "1",
+                "--out",
+                str(tmp_path / "s"),
+            ]
+        )
+        == 0
+    )
+    solo = json.loads((tmp_path / "s" / "solo.json").read_text())
+    out = tmp_path / "why"
+    args = [
+        "likelihood",
+        str(tiny_run),
+        "--solo",
+        str(tmp_path / "s" / "solo.json"),
+        "--leadsheet",
+        str(sheet),
+    ]
+    assert dispatch(args + ["--out", str(out)]) == 0
+    doc = json.loads((out / "likelihood.json").read_text())
+    assert len(doc["notes"]) == solo["metrics"]["notes"] - (solo["events"][0] >= 2)
+    assert all(r["surprisal"] >= 0 and 0 < r["p"] <= 1 for r in doc["notes"])
+    assert (out / "likelihood.png").read_bytes()[:4] == b"\x89PNG"
+    assert "nats per note" in capsys.readouterr().out
+    # the same melody through MIDI scores the same notes
+    assert (
+        dispatch(
+            [
+                "likelihood",
+                str(tiny_run),
+                "--solo",
+                str(tmp_path / "s" / "solo.mid"),
+                "--leadsheet",
+                str(sheet),
+                "--json",
+            ]
+        )
+        == 0
+    )
+    assert dispatch(["likelihood", str(tiny_run), "--solo", str(tmp_path / "s" / "solo.json")]) == 2
+    assert "--leadsheet" in capsys.readouterr().err
+    assert dispatch(["likelihood", str(tiny_run)]) == 2

@@ -57,6 +57,10 @@ def add_solo_parser(sub, parser_class) -> None:
     p.add_argument("--seed", type=SEED, default=c.seed, help="0 to 2**32 - 1")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=cmd_solo_train)
+    _add_solo(sub, k, j)
+
+
+def _add_solo(sub, k, j) -> None:
     p = sub.add_parser("solo", help="a solo over a lead sheet in any key: MIDI, WAV, MusicXML, score, report")
     p.add_argument(
         "--leadsheet",
@@ -89,7 +93,11 @@ def add_solo_parser(sub, parser_class) -> None:
         help=f"share of a beat for its first eighth, 0.5 (straight) to 0.95 (default {j.swing:g}; "
         "2/3 = triplet swing)",
     )
-    p.add_argument("--no-score", action="store_true", help="skip solo.musicxml and solo.svg (faster)")
+    p.add_argument(
+        "--score",
+        action="store_true",
+        help="also engrave the lead sheet with the solo: solo.musicxml and solo.svg (about 1 s more)",
+    )
     p.add_argument(
         "--temperature",
         type=TEMPERATURE,
@@ -175,7 +183,7 @@ def cmd_solo_generate(a) -> int:
         swing=a.swing,
         regenerate=parse_bars(a.regenerate) if a.regenerate else None,
         audio=None if a.synth == "none" else a.synth,
-        score=not a.no_score,
+        score=a.score,
     )
     doc = solo_over_leadsheet(
         Path(a.model) if a.model else None,

@@ -76,7 +76,10 @@ def add_zoo_parsers(sub, parser_class) -> None:
     )
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=cmd_compare)
+    _add_likelihood(sub)
 
+
+def _add_likelihood(sub) -> None:
     p = sub.add_parser(
         "likelihood",
         help="how probable a zoo model or a soloist finds a melody, step by step or note by note",

@@ -4,7 +4,7 @@ step falls in the bar, and the chords, each as a root and its pitch classes rela
 the same in every key; plus the last note's pitch, its relation to the chord, the time since it
 started and the time left to the next change, so the network need not count them itself.
 
-Input layout of `ChordConditionedEncoding`, index by index (`size` = 199 by default; row t
+Input layout of `ChordConditionedEncoding`, index by index (`size` = 227 by default; row t
 predicts the event of step t + 1):
 
     0   .. 38    the event of step t (MelodyEventEncoding ids, one-hot)
@@ -22,6 +22,10 @@ predicts the event of step t + 1):
                  first note)
     181          a note sounds at step t (1) or silence (0)
     182 .. 198   steps from step t + 1 to the next chord change, at most 16 (one-hot; 16 when none)
+    199 .. 223   motif memory (`MotifMemory`): the leap, -12 .. +12, that followed the latest earlier
+                 place in this solo where its last intervals were played (one-hot; zero when
+                 none, or wider than an octave)
+    224 .. 226   how many intervals matched there: 1, 2 or 3 or more (one-hot; zero when none)
 
 Everything after the previous event is a function of the events and the chord track, so the
 chord-blind twin of the model (every chord N.C.) reads the same layout with the chord parts
@@ -40,6 +44,33 @@ from improvise.core.music import Note, Tune
 from improvise.encodings.events import MelodyEventEncoding
 
 CAP = 16  # steps counted since a note's start / to the next change
+MOTIF = 3  # longest run of intervals the motif memory matches
+LEAP_RANGE = 12  # suggested leaps within an octave
+
+
+class MotifMemory:
+    """The solo's own past as a source of motifs: after each note, the leap that followed the
+    latest earlier occurrence of its last k intervals (k = 3, else 2, else 1), so a network can
+    learn how far players repeat and sequence their own shapes. Leaps are key-free."""
+
+    def __init__(self):
+        self.pitches: list[int] = []
+        self.seen: list[dict] = [{} for _ in range(MOTIF)]  # k-1 -> {k intervals: note index}
+
+    def add(self, pitch: int) -> tuple[int | None, int]:
+        """Play `pitch`; the suggested next leap (None: none) and the match length (0: none)."""
+        p = self.pitches
+        p.append(int(pitch))
+        i = len(p) - 1
+        iv = [p[j] - p[j - 1] for j in range(max(1, i - MOTIF), i + 1)]  # the last MOTIF + 1 intervals
+        for k in range(1, MOTIF + 1):  # the k intervals ending at note i - 1 now have a successor
+            if len(iv) >= k + 1:
+                self.seen[k - 1][tuple(iv[-k - 1 : -1])] = i - 1
+        for k in range(MOTIF, 0, -1):
+            j = self.seen[k - 1].get(tuple(iv[-k:])) if len(iv) >= k else None
+            if j is not None and j + 1 < len(p):
+                return p[j + 1] - p[j], k
+        return None, 0
 
 
 @dataclass
@@ -55,6 +86,8 @@ class EncodedSolo:
     last_pitch: np.ndarray  # (T,) pitch index (0-36) of the latest onset at or before t, -1
     since: np.ndarray  # (T,) steps from that onset to t + 1, at most CAP
     sounding: np.ndarray  # (T,) a note sounds at t
+    motif_leap: np.ndarray  # (T,) MotifMemory's suggested leap after the latest onset (0 with no match)
+    motif_len: np.ndarray  # (T,) its match length, 0 for none
     steps_per_bar: int
 
 
@@ -81,6 +114,10 @@ class ChordConditionedEncoding:
 
     @property
     def size(self) -> int:
+        return self.motif_offset + 2 * LEAP_RANGE + 1 + MOTIF
+
+    @property
+    def motif_offset(self) -> int:
         return self.last_offset + self.n_pitches + 12 + (CAP + 1) + 1 + (CAP + 1)
 
     def encode(self, tune: Tune) -> EncodedSolo:
@@ -102,9 +139,15 @@ class ChordConditionedEncoding:
         since = np.where(onset >= 0, np.minimum(t + 1 - onset, CAP), CAP)
         change_ev = np.maximum.accumulate(np.where(ev != 0, t, -1)) if T else t
         sounding = (change_ev >= 0) & (ev[np.maximum(change_ev, 0)] >= 2)
+        memory, leaps, lens = MotifMemory(), [0], [0]
+        for e in ev[ev >= 2]:
+            leap, k = memory.add(int(e))
+            leaps.append(leap or 0)
+            lens.append(k if leap is not None else 0)
+        note = np.cumsum(ev >= 2)  # notes started up to t: index into leaps/lens
         return EncodedSolo(
             ev.astype(np.int64), root, rel, next_root, next_rel, to_change, last_pitch, since, sounding,
-            steps_per_bar,
+            np.array(leaps)[note], np.array(lens)[note], steps_per_bar,
         )  # fmt: skip
 
     @staticmethod
@@ -156,7 +199,20 @@ class ChordConditionedEncoding:
         x[rows, o + s.since[t]] = 1.0
         x[rows, o + CAP + 1] = s.sounding[t]
         x[rows, o + CAP + 2 + s.to_change[u]] = 1.0
+        self._motif_part(x, s.motif_leap[t], s.motif_len[t])
         return x, ev[1:]
+
+    def _motif_part(self, x: np.ndarray, leap: np.ndarray, length: np.ndarray) -> None:
+        rows = np.arange(len(x))
+        k = (length > 0) & (np.abs(leap) <= LEAP_RANGE)
+        x[rows[k], self.motif_offset + LEAP_RANGE + leap[k]] = 1.0
+        x[rows[k], self.motif_offset + 2 * LEAP_RANGE + length[k]] = 1.0
+
+    def motif_columns(self, leap: int | None, length: int) -> list[int]:
+        """The motif memory's input columns (as `window` sets them) for one step."""
+        if not length or leap is None or abs(leap) > LEAP_RANGE:
+            return []
+        return [self.motif_offset + LEAP_RANGE + leap, self.motif_offset + 2 * LEAP_RANGE + length]
 
     def _chord_part(self, x: np.ndarray, s: EncodedSolo, u: np.ndarray, shift: int) -> None:
         """Columns chord_offset .. +60: the chord at the predicted steps and the next change."""

@@ -101,7 +101,9 @@ def evaluate_generation(trained: dict, solos: dict, split: dict, seed: int = 0) 
     for name in names:
         out[name] = {"generated": band([g[name] for g in gen]), "players": band([h[name] for h in human])}
         p, g = out[name]["players"], out[name]["generated"]
-        out[name]["within"] = g["mean"] is not None and p["p10"] <= g["mean"] <= p["p90"]
+        values = [h[name] for h in human if h[name] is not None]
+        lo, hi = (p["p10"], p["p90"]) if p["p90"] > p["p10"] else (min(values), max(values))
+        out[name]["within"] = g["mean"] is not None and lo <= g["mean"] <= hi
     return out
 
 
@@ -157,7 +159,8 @@ def render_section(result: dict) -> list[str]:
         "",
         "Generated over each test solo's own changes (temperature 1, one solo each, the model's whole "
         "register), against the players on the same solos; per-solo values, mean and 10th-90th "
-        "percentile (`improvise.solo.measures`):",
+        "percentile (`improvise.solo.measures`; where the players' band is one value, as for the copy "
+        "rate, their whole range):",
         "",
         "| measure | generated mean | generated p10-p90 | players mean | players p10-p90 "
         "| within the players' band |",
@@ -178,3 +181,44 @@ def render_section(result: dict) -> list[str]:
         "",
     ]
     return lines
+
+
+def replace_section(doc: str, lines: list[str]) -> str:
+    """`doc` with its soloist section (from its '## Solos over any lead sheet' heading to the
+    next heading of that level or higher) replaced by `lines`."""
+    out, skipping, done = [], False, False
+    for line in doc.split("\n"):
+        if line.startswith("## Solos over any lead sheet"):
+            out += lines
+            skipping, done = True, True
+            continue
+        if skipping and (line.startswith("## ") or line.startswith("# ")):
+            skipping = False
+        if not skipping:
+            out.append(line)
+    if not done:
+        raise ValueError("no '## Solos over any lead sheet' section to replace")
+    return "\n".join(out)
+
+
+def main(argv=None) -> int:
+    """`python -m improvise.experiments.solo_eval --wjd WJD --results docs/results.md`: this
+    section alone, rewritten in place (make results writes it with everything else), the raw
+    figures beside it in docs/solo_results.json."""
+    import argparse
+    import json
+
+    p = argparse.ArgumentParser(description=main.__doc__)
+    p.add_argument("--wjd", required=True)
+    p.add_argument("--results", default="docs/results.md")
+    p.add_argument("--minutes", type=float, default=MINUTES)
+    a = p.parse_args(argv)
+    result = evaluate_solo(Path(a.wjd), a.minutes)
+    path = Path(a.results)
+    path.write_text(replace_section(path.read_text(), render_section(result)))
+    (path.parent / "solo_results.json").write_text(json.dumps(result, indent=1, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

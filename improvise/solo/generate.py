@@ -12,7 +12,7 @@ import numpy as np
 from improvise.core.errors import ConfigError
 from improvise.core.music import Tune
 from improvise.core.sample import check_temperature, draw
-from improvise.encodings.conditioned import CAP, ChordConditionedEncoding
+from improvise.encodings.conditioned import CAP, ChordConditionedEncoding, MotifMemory
 from improvise.solo.stepper import SoloStepper
 
 
@@ -105,10 +105,12 @@ def generate_solo(
     events = np.zeros(T, dtype=np.int64)
     events[0] = enc.events.NOTE_OFF if keep is None or keep[0] < 0 else keep[0]
     last, last_on, sounding = -1, -(10**9), False
+    memory, motif = MotifMemory(), []
     for t in range(T - 1):
         e = int(events[t])
         if e >= 2:
             last, last_on, sounding = e - 2, t, True
+            motif = enc.motif_columns(*memory.add(e))
         elif e == 1:
             sounding = False
         u = t + 1
@@ -119,7 +121,9 @@ def generate_solo(
                 extra.append(o_rel + (last + lo - root[u]) % 12)
         if sounding:
             extra.append(o_since + CAP + 1)
-        logits = stepper.step(np.concatenate([extra, cols[u]]).astype(np.int64))
+        extra += motif
+        active = np.concatenate([np.array(extra, dtype=np.int64), cols[u]])
+        logits = stepper.step(active, int(root[u]), last)
         if keep is not None and keep[u] >= 0:
             events[u] = keep[u]
             continue

@@ -62,9 +62,11 @@ class SoloStepper:
     def __init__(self, weights: dict, config):
         self.config = c = config
         w = {k: np.asarray(weights[k], dtype=np.float64) for k in WEIGHT_NAMES}
-        self.w_in = np.ascontiguousarray(w["rnn.weight_ih_l0"].T)  # (I, 4H): rows summed per active input
-        self.w_hh = np.ascontiguousarray(w["rnn.weight_hh_l0"])
-        self.b = w["rnn.bias_ih_l0"] + w["rnn.bias_hh_l0"]
+        H = c.hidden
+        order = np.r_[0 : 2 * H, 3 * H : 4 * H, 2 * H : 3 * H]  # torch's i f g o -> i f o g
+        self.w_in = np.ascontiguousarray(w["rnn.weight_ih_l0"][order].T)  # (I, 4H): rows summed per input
+        self.w_hh = np.ascontiguousarray(w["rnn.weight_hh_l0"][order])
+        self.b = (w["rnn.bias_ih_l0"] + w["rnn.bias_hh_l0"])[order]
         # every output at once: events, the 12 degree scores, the 73 leap scores
         self.w_out = np.concatenate([w["head.weight"], w["degree.weight"], w["leap.weight"]])
         self.b_out = np.concatenate([w["head.bias"], np.zeros(12 + LEAPS)])
@@ -75,20 +77,26 @@ class SoloStepper:
         self.h = np.zeros(self.config.hidden)
         self.c = np.zeros(self.config.hidden)
 
-    def step(self, active) -> np.ndarray:
-        c, H = self.config, self.config.hidden
-        active = np.asarray(active)
-        g = self.w_in[active].sum(0) + self.w_hh @ self.h + self.b
-        i, f, o = (1.0 / (1.0 + np.exp(-g[k * H : (k + 1) * H])) for k in (0, 1, 3))
-        self.c = f * self.c + i * np.tanh(g[2 * H : 3 * H])
-        self.h = o * np.tanh(self.c)
-        out = self.w_out @ self.h + self.b_out
-        n = c.n_events - 2
-        logits = out[: c.n_events].copy()
-        roots = active[(active >= c.root_offset) & (active < c.root_offset + 12)] - c.root_offset
-        if len(roots):
-            logits[2:] += out[c.n_events : c.n_events + 12][self.degree_map[roots[0]]]
-        last = active[(active >= c.last_offset) & (active < c.last_offset + n)] - c.last_offset
-        if len(last):
-            logits[2:] += out[c.n_events + 12 :][self.leap_map[last[0]]]
+    def step(self, active, root: int | None = None, last: int | None = None) -> np.ndarray:
+        """`active`: the input's ones (int array); `root` (0-11, -1 for none) and `last` (the
+        last pitch's index, -1 for none) are read from it unless given."""
+        c, H, n = self.config, self.config.hidden, self.config.n_events
+        if root is None or last is None:
+            active = np.asarray(active, dtype=np.int64)
+            r = active[(active >= c.root_offset) & (active < c.root_offset + 12)] - c.root_offset
+            k = active[(active >= c.last_offset) & (active < c.last_offset + n - 2)] - c.last_offset
+            root, last = (int(r[0]) if len(r) else -1), (int(k[0]) if len(k) else -1)
+        g = self.w_in[active].sum(0)
+        g += self.w_hh @ self.h
+        g += self.b
+        gates = 1.0 / (1.0 + np.exp(-g[: 3 * H]))
+        self.c = gates[H : 2 * H] * self.c + gates[:H] * np.tanh(g[3 * H :])
+        self.h = gates[2 * H :] * np.tanh(self.c)
+        out = self.w_out @ self.h
+        out += self.b_out
+        logits = out[:n]
+        if root >= 0:
+            logits[2:] += out[n : n + 12][self.degree_map[root]]
+        if last >= 0:
+            logits[2:] += out[n + 12 :][self.leap_map[last]]
         return logits
