@@ -121,7 +121,9 @@ def test_page_time_is_the_tightest_offset_seen():
     assert clock.now() is None
     for page_t, arrived in (5.0, 1.002), (5.5, 1.5009), (6.0, 2.0004):
         clock.observe(page_t, arrived)
-    assert max(clock.samples) == pytest.approx(4.0 - 0.0004)
+    assert clock.offset() == pytest.approx(4.0 - 0.0004)
+    clock.observe(30.0, 26.1)  # 25 s later, the page's clock 0.1 s behind: the old samples are gone
+    assert clock.offset() == pytest.approx(3.9)
 
 
 def test_samples_are_rendered_once_and_cached_atomically(tmp_path):

@@ -289,3 +289,26 @@ def test_screenshot_of_the_jam(page, tmp_path):
     if os.environ.get("IMPROVISE_SCREENSHOTS"):
         shutil.copy(shot, Path(os.environ["IMPROVISE_SCREENSHOTS"]) / "studio.png")
     page.panic = page.js("studio.panic()")
+
+
+def test_another_site_cannot_drive_the_studio(server):
+    """Requests with another page's Origin (a site open in the same browser) are refused."""
+    import urllib.error
+
+    from websockets.exceptions import InvalidStatus
+    from websockets.sync.client import connect
+
+    req = urllib.request.Request(
+        server.url + "api/solo", data=b'{"text": "| C7 |"}', headers={"Origin": "http://evil.example"}
+    )
+    with pytest.raises(urllib.error.HTTPError) as e:
+        urllib.request.urlopen(req, timeout=10)
+    assert e.value.code == 403
+    ws_url = server.url.replace("http", "ws") + "ws"
+    with pytest.raises(InvalidStatus):
+        connect(ws_url, origin="http://evil.example", open_timeout=10).close()
+    with connect(ws_url, open_timeout=10) as ws:  # a client that is not a browser (no Origin) is served
+        ws.send('{"type": "ping", "t": 1, "id": 5}')
+        assert json.loads(ws.recv(timeout=10)) == {"type": "pong", "id": 5, "t": 1.0}
+        ws.send("junk")
+        assert json.loads(ws.recv(timeout=10))["type"] == "error"

@@ -74,9 +74,19 @@ async def _tick_loop(session: StudioSession, clock: PageTime, queue: asyncio.Que
         await asyncio.sleep(wait)
 
 
+def same_origin(headers) -> bool:
+    """A browser's request from the studio's own page (or not from a browser at all): another
+    site open in the same browser must not play, train or write files through the studio."""
+    origin, host = headers.get("origin"), headers.get("host", "")
+    return origin is None or origin in (f"http://{host}", f"https://{host}")
+
+
 async def websocket_session(ws, studio: Studio) -> None:
     """One page: messages in, replies out, the grid ticking meanwhile. A bad message gets an
     error reply; closing the tab silences the session."""
+    if not same_origin(ws.headers):
+        await ws.close(code=1008)
+        return
     await ws.accept()
     sid = f"s{next(studio.ids)}-{secrets.token_hex(2)}"
     session = StudioSession(sid, studio.make_source, make_drums, studio.out_root)
@@ -176,6 +186,8 @@ def build_app(studio: Studio):
     async def solo(request):
         from improvise.studio.solo import solo_request
 
+        if not same_origin(request.headers):
+            return JSONResponse({"error": "the studio answers its own page only"}, status_code=403)
         try:
             req = await request.json()
             if not isinstance(req, dict):

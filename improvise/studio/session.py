@@ -24,6 +24,7 @@ from improvise.live.session import Recorder, write_session
 
 LOOKAHEAD = 0.12  # seconds: grid steps are sent this long before they sound
 START_DELAY = 0.15  # seconds from `hello`/`start` to the first grid step
+GENERATE_AHEAD = 8  # the machine's pitches drawn at a time: a refill holds up the next key by less
 
 
 class PageClock:
@@ -42,18 +43,23 @@ class PageClock:
 class PageTime:
     """The page's audio clock seen from the server: page time = perf_counter() + offset. Each
     message's page time minus its arrival time underestimates the offset by its transit time,
-    so the largest of the last `window` samples is the best estimate."""
+    so the largest of the samples of the last `window` seconds is the best estimate (recent
+    ones only, so that the two clocks' drift does not pile up)."""
 
-    def __init__(self, window: int = 32):
-        self.samples: list[float] = []
+    def __init__(self, window: float = 10.0):
+        self.samples: list[tuple[float, float]] = []  # (arrival, page time - arrival)
         self.window = window
 
     def observe(self, page_t: float, arrived: float | None = None) -> None:
         arrived = time.perf_counter() if arrived is None else arrived
-        self.samples = (self.samples + [page_t - arrived])[-self.window :]
+        self.samples = [s for s in self.samples[-63:] if s[0] > arrived - self.window]
+        self.samples.append((arrived, page_t - arrived))
+
+    def offset(self) -> float | None:
+        return max(o for _, o in self.samples) if self.samples else None
 
     def now(self) -> float | None:
-        return time.perf_counter() + max(self.samples) if self.samples else None
+        return time.perf_counter() + self.offset() if self.samples else None
 
 
 class EventPort:
@@ -79,7 +85,11 @@ class EventPort:
 
 def jam_config(msg: dict, old: JamConfig | None = None) -> JamConfig:
     """A JamConfig from a `config` message's fields over `old` (or the defaults)."""
-    cfg = copy.deepcopy(old) if old is not None else JamConfig(loop=LoopSpec(bars=2, tempo_bpm=120.0))
+    cfg = (
+        copy.deepcopy(old)
+        if old is not None
+        else JamConfig(loop=LoopSpec(bars=2), generate_ahead=GENERATE_AHEAD)
+    )
     if "meter" in msg:
         cfg.loop.beats_per_bar, cfg.loop.beat_unit = parse_meter(msg["meter"])
     cfg.loop.bars = msg.get("bars", cfg.loop.bars)

@@ -52,12 +52,14 @@ socket.on("welcome", (m) => { studio.session = m.session; });
 socket.on("closed", () => { $("status").textContent = "disconnected"; });
 
 // ---- page -> engine -------------------------------------------------------------------------
+const running = () => ctx.state === "running";   // before the first click, the audio clock stands still
 studio.note = (pitch, velocity) => {
+  if (!running()) return Promise.resolve(null);
   const t = sampler.now();
   if (log.sent.length < 400000) log.sent.push([t, pitch, velocity]);
   return socket.request({ type: "note", pitch, velocity, t });
 };
-studio.cc = (control, value) => socket.request({ type: "cc", control, value, t: sampler.now() });
+studio.cc = (control, value) => running() ? socket.request({ type: "cc", control, value, t: sampler.now() }) : null;
 studio.send = (msg) => socket.send(msg);
 studio.panic = () => { sampler.allOff(); socket.send({ type: "panic" }); };
 studio.measureRoundTrip = async (n, pitch = 60) => {   // ms from a key to the engine's answer
@@ -93,8 +95,12 @@ function frame() { roll.draw(sampler.now()); requestAnimationFrame(frame); }
 studio.ready = (async () => {
   const manifest = await sampler.load("/sounds");
   await socket.ready;
+  if (!running()) {
+    $("status").textContent = "click anywhere (or press a key) to start the sound";
+    await new Promise((ok) => { ctx.onstatechange = () => { if (running()) ok(); }; });
+  }
   socket.send({ type: "hello", t: sampler.now() });
-  setInterval(() => socket.send({ type: "ping", t: sampler.now(), id: 0 }), 500);
+  setInterval(() => { if (running()) socket.send({ type: "ping", t: sampler.now(), id: 0 }); }, 500);
   $("status").textContent = `connected; sounds: ${manifest.synth}`;
   setupSolo(sampler);
   setupBlues(sampler, socket);
