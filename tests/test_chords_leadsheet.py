@@ -199,7 +199,10 @@ def test_format_musicxml(tmp_path):
         return f"<harmony><root><root-step>{step}</root-step>{alt}</root><kind>{kind}</kind>{b}</harmony>"
 
     def m(n, body, dur="4", left="", right=""):
-        return f'<measure number="{n}">{left}{body}<note><rest/><duration>{dur}</duration></note>{right}</measure>'
+        return (
+            f'<measure number="{n}">{left}{body}'
+            f"<note><rest/><duration>{dur}</duration></note>{right}</measure>"
+        )
 
     rest2 = "<note><rest/><duration>2</duration></note>"
     body = (
@@ -367,9 +370,7 @@ def test_sniffing(tmp_path):
         "g.txt": b"irealb://x",
         "h.json": b"[]",
     }
-    kinds = {
-        n: sniff_format(tmp_path / n) for n in cases if (tmp_path / n).write_bytes(cases[n]) is not None
-    }
+    kinds = {n: sniff_format(tmp_path / n) for n in cases if (tmp_path / n).write_bytes(cases[n]) is not None}
     assert kinds == {
         "a.txt": "text",
         "b.ls": "impro",

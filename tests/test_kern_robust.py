@@ -17,7 +17,10 @@ from improvise.cli.main import dispatch
 from improvise.core.sample import draw
 from improvise.kern.runfolder import expected_shapes
 from improvise.nn.char_lstm import CharLSTM, CharLSTMConfig
-from tests.test_kern_cli import PIECE, _tiny_args, tiny_run  # noqa: F401  (tiny_run: a fixture)
+from tests import test_kern_cli
+from tests.test_kern_cli import PIECE, _tiny_args
+
+tiny_run = test_kern_cli.tiny_run  # the fixture, shared with test_kern_cli
 
 
 def _error(capsys) -> str:

@@ -41,7 +41,10 @@ def test_a_wrong_field_count_crashes_verovio_only_in_its_subprocess():
 
 
 def test_a_verovio_error_line_fails_the_file(monkeypatch):
-    script = "import sys, json; sys.stderr.write('[Error] something went wrong\\n'); print(json.dumps({'notes': 8}))"
+    script = (
+        "import sys, json; sys.stderr.write('[Error] something went wrong\\n'); "
+        "print(json.dumps({'notes': 8}))"
+    )
     monkeypatch.setattr(validate, "VEROVIO_SCRIPT", script)
     r = validate_kern(GOOD)
     assert not r["ok"] and r["verovio"]["errors"] == ["[Error] something went wrong"] and r["music21"]["ok"]

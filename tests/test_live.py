@@ -360,8 +360,9 @@ def test_realtime_jam_over_osc(run_dir, tmp_path):
     doc = json.loads((tmp_path / "live" / "session.json").read_text())
     t = doc["timing"]
     print(
-        f"\nrealtime jam: {t['steps']} steps, {t['missed_steps']} missed, lateness median {t['lateness_ms_median']:.3f} "
-        f"p99 {t['lateness_ms_p99']:.3f} max {t['lateness_ms_max']:.3f} ms (nice {t['nice']}), {sent} notes sent"
+        f"\nrealtime jam: {t['steps']} steps, {t['missed_steps']} missed, lateness median "
+        f"{t['lateness_ms_median']:.3f} p99 {t['lateness_ms_p99']:.3f} max {t['lateness_ms_max']:.3f} ms "
+        f"(nice {t['nice']}), {sent} notes sent"
     )
     assert t["steps"] >= seconds / 0.125 * 0.99
     assert t["missed_steps"] == 0
@@ -409,7 +410,7 @@ def test_midi_to_drum_pattern(tmp_path):
     mid = mido.MidiFile(ticks_per_beat=480)
     tr = mido.MidiTrack()
     mid.tracks.append(tr)
-    for step, note in [(0, 36), (0, 42), (2, 42), (4, 38), (4, 42), (15, 36)]:
+    for _step, note in [(0, 36), (0, 42), (2, 42), (4, 38), (4, 42), (15, 36)]:
         tr.append(mido.Message("note_on", channel=9, note=note, velocity=100, time=0))
     # times: rebuild with proper deltas
     tr.clear()
@@ -778,10 +779,10 @@ def test_osc_flood_leaves_no_stuck_note_and_keeps_time(run_dir, tmp_path):
     f = osc_flood(tmp_path / "flood", messages=2000, seconds=5.0, model=str(run_dir), mode="improv")
     t = f["timing"]
     print(
-        f"\nflood: {f['messages']} messages in {f['seconds']} s, {t['steps']} steps, {t['missed_steps']} missed, "
-        f"lateness median {t['lateness_ms_median']:.3f} p99 {t['lateness_ms_p99']:.3f} max "
-        f"{t['lateness_ms_max']:.3f} ms (nice {t['nice']}), open notes {f['stuck_in_session_mid']} in session.mid, "
-        f"{f['stuck_at_output']} at the output; input {f['input']}; load {f['load_average']}"
+        f"\nflood: {f['messages']} messages in {f['seconds']} s, {t['steps']} steps, {t['missed_steps']} "
+        f"missed, lateness median {t['lateness_ms_median']:.3f} p99 {t['lateness_ms_p99']:.3f} max "
+        f"{t['lateness_ms_max']:.3f} ms (nice {t['nice']}), open notes {f['stuck_in_session_mid']} in "
+        f"session.mid, {f['stuck_at_output']} at the output; input {f['input']}; load {f['load_average']}"
     )
     assert f["stuck_in_session_mid"] == 0 and f["reons_in_session_mid"] == 0
     assert f["stuck_at_output"] == 0 and f["reons_at_output"] == 0 and f["output_notes"] > 1000

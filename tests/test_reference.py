@@ -85,5 +85,5 @@ def test_step_key_matches_dense_step_and_resets(trained):
         for t in range(50):
             key = (int(chords[t]), int(pitches[t]), t % 8)
             a = dense.step(x[t].numpy())
-            b = cached.step_key(key, lambda: x[t].numpy()).copy()
+            b = cached.step_key(key, lambda t=t: x[t].numpy()).copy()
             np.testing.assert_allclose(a, b, atol=1e-12)

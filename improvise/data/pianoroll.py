@@ -34,9 +34,8 @@ def read_pianoroll(path: Path) -> dict[str, list[np.ndarray]]:
     try:
         mat = scipy.io.loadmat(str(path))
     except Exception as e:  # scipy raises ValueError, TypeError, ... on a foreign file
-        raise UserError(
-            f"{path}: not a readable MATLAB file ({str(e).splitlines()[0][:120] if str(e) else type(e).__name__})"
-        ) from None
+        reason = str(e).splitlines()[0][:120] if str(e) else type(e).__name__
+        raise UserError(f"{path}: not a readable MATLAB file ({reason})") from None
     out = {}
     for split, key in SPLITS.items():
         if key not in mat:

@@ -203,31 +203,34 @@ def render_section(result: dict) -> list[str]:
         "",
         "![loss curve](kern/loss_curve.png)",
         "",
-        f"{g['samples']} samples of 2,000 characters at temperature 0.8 (primer `@`), each finished (preamble, "
-        "numbered barlines, `*-`) and checked by the validator (grammar; verovio in a subprocess with no error "
-        "line; music21 reading every note the grammar counts):",
+        f"{g['samples']} samples of 2,000 characters at temperature 0.8 (primer `@`), each finished "
+        "(preamble, numbered barlines, `*-`) and checked by the validator (grammar; verovio in a "
+        "subprocess with no error line; music21 reading every note the grammar counts):",
         "",
         "| | with the grammar mask | unconstrained |",
         "|---|---|---|",
         f"| finished files that pass the validator | {g['finished_ok']} | {u['finished_ok']} |",
         f"| raw samples valid with only preamble, barline numbers and `*-` | {g['raw_ok_with_basics']} | "
         f"{u['raw_ok_with_basics']} |",
-        f"| samples whose finishing needed nothing more | {g['needed_only_basics']} | {u['needed_only_basics']} |",
+        f"| samples whose finishing needed nothing more | {g['needed_only_basics']} | "
+        f"{u['needed_only_basics']} |",
         f"| raw lines the grammar rejects (dropped when finishing) | {g['raw_lines_rejected']} | "
         f"{u['raw_lines_rejected']} |",
-        f"| failures: verovio / music21 / grammar | {g['finished_fail_verovio']} / {g['finished_fail_music21']} / "
-        f"{g['finished_fail_grammar']} | {u['finished_fail_verovio']} / {u['finished_fail_music21']} / "
-        f"{u['finished_fail_grammar']} |",
+        f"| failures: verovio / music21 / grammar | {g['finished_fail_verovio']} / "
+        f"{g['finished_fail_music21']} / {g['finished_fail_grammar']} | {u['finished_fail_verovio']} / "
+        f"{u['finished_fail_music21']} / {u['finished_fail_grammar']} |",
         f"| median notes a sample | {g['median_notes']:.0f} | {u['median_notes']:.0f} |",
         f"| median (largest) seconds to sample 2,000 characters | {g['median_sample_seconds']:.2f} "
-        f"({g['max_sample_seconds']:.2f}) | {u['median_sample_seconds']:.2f} ({u['max_sample_seconds']:.2f}) |",
+        f"({g['max_sample_seconds']:.2f}) | {u['median_sample_seconds']:.2f} "
+        f"({u['max_sample_seconds']:.2f}) |",
         "",
         "While sampling, the grammar keeps the rhythm consistent as verovio checks it (a spine whose note "
-        "sounds takes a null, one whose note ended a new note, barlines only when every note has ended), keeps "
-        "the three spines of the layout (no `*^`: music21 loses notes in split spines, its issue #62), and after "
-        "the 2,000th character lets no new note outlast the longest one sounding, so the spines end together "
-        "and the sample can stop at a line end. Unconstrained samples are finished by dropping the lines the "
-        "grammar rejects. verovio lines it marks `[Warning]` (e.g. unbalanced beams) do not fail a file.",
+        "sounds takes a null, one whose note ended a new note, barlines only when every note has ended), "
+        "keeps the three spines of the layout (no `*^`: music21 loses notes in split spines, its issue "
+        "#62), and after the 2,000th character lets no new note outlast the longest one sounding, so the "
+        "spines end together and the sample can stop at a line end. Unconstrained samples are finished by "
+        "dropping the lines the grammar rejects. verovio lines it marks `[Warning]` (e.g. unbalanced beams) "
+        "do not fail a file.",
         "Example: [kern/example.krn](kern/example.krn), engraved [kern/example.svg](kern/example.svg).",
         "",
     ]

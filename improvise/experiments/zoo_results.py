@@ -6,7 +6,8 @@ needs (leaderboard.json/.md/.png, config, corpus summary, split) to docs/zoo/NAM
 command that made them. `render_section(folder)` turns those files into the results section;
 `make results` includes it whenever docs/zoo/ holds them.
 
-    python -m improvise.experiments.zoo_results --wjd ../shared/data/wjd --nottingham ../shared/data/nottingham
+    python -m improvise.experiments.zoo_results --wjd ../shared/data/wjd \\
+        --nottingham ../shared/data/nottingham
 """
 
 from __future__ import annotations
@@ -56,19 +57,19 @@ def render_section(folder: Path) -> list[str]:
     lines = [
         "## The melody model zoo on real music (`improvise compare`)",
         "",
-        "Every model of seed 002 on the same events (hold, note-off, note-on per pitch, a sixteenth a step), "
-        "the same split by piece (80/10/10, by a hash of the piece name), scored on the held-out pieces: "
-        "negative log-likelihood per event (nats; lower is better) and next-event accuracy; then one melody "
-        "sampled per held-out piece (at most 40, up to 32 bars, over that piece's chords, temperature 1) and "
-        "scored for its pitch-class histogram overlap with the held-out melodies, chord-tone rate (triad + 7th) "
-        "and share of 2-bar fragments copied verbatim from the training pieces. The first row scores the "
-        "held-out melodies themselves. Neural models: 128 units (MLP 256, a window of 16 events), dropout 0.2, "
-        "Adam 3e-3 halved on a stale epoch, at most 40 epochs or 240 s of training, early stopping on "
-        "validation; Markov chains back off to shorter contexts; the HMM's states (8, 16, 32) and the chains' "
-        "smoothing are chosen on validation. `interval` is scored on its own vocabulary (leaps from the "
-        "previous note): for melodies without leaps beyond an octave that is the same likelihood, but wider "
-        "leaps are folded into the octave, which flatters it a little. Committed outputs of "
-        "`make results-zoo`.",
+        "Every model of seed 002 on the same events (hold, note-off, note-on per pitch, a sixteenth a "
+        "step), the same split by piece (80/10/10, by a hash of the piece name), scored on the held-out "
+        "pieces: negative log-likelihood per event (nats; lower is better) and next-event accuracy; then "
+        "one melody sampled per held-out piece (at most 40, up to 32 bars, over that piece's chords, "
+        "temperature 1) and scored for its pitch-class histogram overlap with the held-out melodies, "
+        "chord-tone rate (triad + 7th) and share of 2-bar fragments copied verbatim from the training "
+        "pieces. The first row scores the held-out melodies themselves. Neural models: 128 units (MLP 256, "
+        "a window of 16 events), dropout 0.2, Adam 3e-3 halved on a stale epoch, at most 40 epochs or 240 s "
+        "of training, early stopping on validation; Markov chains back off to shorter contexts; the HMM's "
+        "states (8, 16, 32) and the chains' smoothing are chosen on validation. `interval` is scored on its "
+        "own vocabulary (leaps from the previous note): for melodies without leaps beyond an octave that is "
+        "the same likelihood, but wider leaps are folded into the octave, which flatters it a little. "
+        "Committed outputs of `make results-zoo`.",
         "",
     ]
     for name, board, cmd in boards:
@@ -76,8 +77,9 @@ def render_section(folder: Path) -> list[str]:
         lines += [
             f"### {board['data']}",
             "",
-            f"{p['train']} train, {p['valid']} valid, {p['test']} test pieces ({board['skipped']} files skipped); "
-            f"`{cmd['command']}` ({cmd['minutes']:.0f} min on this 2-core machine, shared with other jobs).",
+            f"{p['train']} train, {p['valid']} valid, {p['test']} test pieces ({board['skipped']} files "
+            f"skipped); `{cmd['command']}` ({cmd['minutes']:.0f} min on this 2-core machine, shared with "
+            "other jobs).",
             "",
         ]
         lines += (folder / name / "leaderboard.md").read_text().splitlines()

@@ -355,19 +355,23 @@ def flood_lines(figures: list[dict]) -> list[str]:
         )
         rows.append(
             f"| {f['mode']} | nice {t.get('nice', 0)} | {f['messages']:,} in {f['seconds']:g} s | "
-            f"{t['steps']} | {t['missed_steps']} | {t['lateness_ms_median']:.3f} | {t['lateness_ms_p99']:.3f} | "
-            f"{t['lateness_ms_max']:.3f} | {f['stuck_in_session_mid']} | {f['stuck_at_output']} | "
-            f"{n.get('duplicate_on', 0)} / {n.get('orphan_off', 0)} / {dropped} | "
+            f"{t['steps']} | {t['missed_steps']} | {t['lateness_ms_median']:.3f} | "
+            f"{t['lateness_ms_p99']:.3f} | {t['lateness_ms_max']:.3f} | {f['stuck_in_session_mid']} | "
+            f"{f['stuck_at_output']} | {n.get('duplicate_on', 0)} / {n.get('orphan_off', 0)} / {dropped} | "
             f"{f['load_average'][0]:.2f} |"
         )
     return [
         "",
         "## The live engine under an OSC flood (`improvise jam --osc`)",
         "",
-        "A client on 127.0.0.1 sends /note messages evenly over the time given (`live.bench.osc_flood`): note-ons",
-        "and note-offs of random pitches, with duplicate note-ons, note-offs of notes that are not on, and notes",
-        "never released. Open notes: note-ons with no note-off after them, in session.mid and in what the engine",
-        "sent. Duplicates and orphans are coalesced; dropped: over 32 note-ons a step, or past the input queue.",
+        "A client on 127.0.0.1 sends /note messages evenly over the time given "
+        "(`live.bench.osc_flood`): note-ons",
+        "and note-offs of random pitches, with duplicate note-ons, note-offs of notes that are not on, "
+        "and notes",
+        "never released. Open notes: note-ons with no note-off after them, in session.mid and in what "
+        "the engine",
+        "sent. Duplicates and orphans are coalesced; dropped: over 32 note-ons a step, or past the "
+        "input queue.",
         "",
         "| mode | priority | messages | steps | missed | lateness median ms | p99 ms | max ms | open in "
         "session.mid | open at output | duplicate / orphan / dropped | load average |",

@@ -15,8 +15,10 @@ from improvise.core.sample import draw
 class MarkovChain:
     """Interpolated back-off (a hierarchical Dirichlet prior): with beta = alpha * V,
 
-        P(e | ctx of length j) = (count(ctx, e) + beta * P(e | ctx minus its oldest event)) / (count(ctx) + beta)
-        P(e | empty context)   = (count(e) + alpha) / (N + alpha * V)
+        P(e | ctx_j)         = (count(ctx_j, e) + beta * P(e | ctx_j-1)) / (count(ctx_j) + beta)
+        P(e | empty context) = (count(e) + alpha) / (N + alpha * V)
+
+    (ctx_j: a context of length j, ctx_j-1: the same minus its oldest event)
 
     so an unseen context of order k falls back to the best shorter one it has seen instead of a
     uniform guess. Sequences are padded on the left with a start symbol (id V, never predicted),

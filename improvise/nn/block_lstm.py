@@ -100,7 +100,7 @@ class BlockLSTM(nn.Module):
         w_in, w_rec, bias, w_out, b_out = [], [], [], [], []
         for s in self.seeds:  # each member drawn from its own generator: the same net as alone
             g = torch.Generator().manual_seed(s)
-            u = lambda *shape: (torch.rand(*shape, generator=g) * 2 - 1) * k  # noqa: E731
+            u = lambda *shape, g=g: (torch.rand(*shape, generator=g) * 2 - 1) * k  # noqa: E731
             w_in.append(u(n_in, G)), w_rec.append(u(H, G)), bias.append(u(G))
             w_out.append(u(H, n_out)), b_out.append(u(n_out))
         self.w_in, self.w_rec = nn.Parameter(torch.stack(w_in)), nn.Parameter(torch.stack(w_rec))
@@ -170,8 +170,9 @@ class BlockLSTM(nn.Module):
 
     @torch.no_grad()
     def describe(self, logits: torch.Tensor, targets: torch.Tensor) -> dict:
-        """Per member: binary cross-entropy, chord accuracy (steps whose chord units, thresholded at 0.5, are all
-        right) and melody accuracy (steps whose most active melody unit is the target note)."""
+        """Per member: binary cross-entropy, chord accuracy (steps whose chord units, thresholded at
+        0.5, are all right) and melody accuracy (steps whose most active melody unit is the target
+        note)."""
         n = self.config.chord_units
         if targets.dim() == 3:
             targets = targets[:, :, None].expand_as(logits)

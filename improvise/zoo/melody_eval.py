@@ -98,7 +98,8 @@ def render_section(result: dict) -> list[str]:
     ]
     for r in result["rows"]:
         lines.append(
-            f"| {r['model']} | {r['test_nll']:.3f} | {r['valid_nll']:.3f} | {r['seconds']:.1f} | {r['note']} |"
+            f"| {r['model']} | {r['test_nll']:.3f} | {r['valid_nll']:.3f} | {r['seconds']:.1f} | "
+            f"{r['note']} |"
         )
     markov = min((r for r in result["rows"] if r["model"].startswith("Markov")), key=lambda r: r["valid_nll"])
     plain, chord = (r for r in result["rows"] if r["model"].startswith("LSTM"))

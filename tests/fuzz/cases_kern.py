@@ -346,12 +346,13 @@ def _other_model(hidden: int, layers: int, more_chars: int = 0):
     return apply
 
 
+def _writes(name: str, data: bytes):
+    """A damage that writes `data` over the run folder's file `name`."""
+    return lambda r: (r / name).write_bytes(data)
+
+
 def _config_damages() -> dict:
-    raw = {
-        f"config-{k}": (lambda v: lambda r: (r / "config.json").write_bytes(v))(v)
-        for k, v in GARBAGE.items()
-        if k != "huge_line"
-    }
+    raw = {f"config-{k}": _writes("config.json", v) for k, v in GARBAGE.items() if k != "huge_line"}
     return {
         **raw,
         "config-missing": lambda r: (r / "config.json").unlink(),
@@ -410,11 +411,7 @@ def _vocab_damages() -> dict:
 
 
 def _model_damages() -> dict:
-    raw = {
-        f"model-{k}": (lambda v: lambda r: (r / "model.pt").write_bytes(v))(v)
-        for k, v in GARBAGE.items()
-        if k != "huge_line"
-    }
+    raw = {f"model-{k}": _writes("model.pt", v) for k, v in GARBAGE.items() if k != "huge_line"}
     nan = _blob("model.pt", lambda b: b["state_dict"]["head.bias"].fill_(float("nan")))
     return {
         **raw,

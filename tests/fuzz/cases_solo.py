@@ -36,7 +36,8 @@ def write_tiny_wjd(folder, n_solos: int = 24, bars: int = 4, seed: int = 0, blue
                 for tatum in (1, 2):
                     if rng.random() < 0.6:
                         rows.append(
-                            f"{melid},{bar},{beat},{tatum},2,4,1,1,0.0,0.2,{rng.randrange(55, 80)},{chord},F-maj"
+                            f"{melid},{bar},{beat},{tatum},2,4,1,1,0.0,0.2,"
+                            f"{rng.randrange(55, 80)},{chord},F-maj"
                         )
         kind = "BLUES" if blues and melid % 2 else "FUNCTIONAL"
         solos.append(f"{melid},P{melid},Tune {melid},ts,BEBOP,SWING,F-maj,4/4,160,{kind},,1,0,")
