@@ -222,13 +222,9 @@ def _write_config(run: Path, model_cfg, cfg: KernTrainConfig, chars: str, paths,
     write_json(run / "split.json", split)
 
 
-def train_kern(
-    paths: list[Path], run: Path, cfg: KernTrainConfig, resume: bool = False, progress: bool = False
-) -> dict:
-    """Train (or resume) a run folder; returns metrics.json's content."""
-    cfg.validate()
-    run = Path(run)
-    torch.set_num_threads(cfg.threads)
+def _read_and_split(paths: list[Path], cfg: KernTrainConfig):
+    """(texts, skipped, split, chars): the corpus read, split by file, its characters, after
+    checking that training on it fits in memory."""
     texts, skipped = read_corpus(paths)
     split = split_by_file(list(texts), cfg.valid_fraction, cfg.seed)
     chars = "".join(sorted(set("".join(texts.values()))))
@@ -237,7 +233,12 @@ def train_kern(
         training_bytes(len(chars), cfg, total),
         f"training a {cfg.layers} x {cfg.hidden} LSTM on batches of {cfg.batch} x {cfg.seq} characters",
     )
-    state = _resume_state(run, cfg, chars) if resume else None
+    return texts, skipped, split, chars
+
+
+def _text_rows(texts: dict, split: dict, chars: str, cfg: KernTrainConfig):
+    """(train_rows, valid_rows): the training text as cfg.batch streams, the validation text as
+    at most 10."""
     stoi = {c: i for i, c in enumerate(chars)}
     train_rows = text_to_rows(
         "".join(texts[n] for n in split["train"]), stoi, cfg.batch, cfg.seq, "training text"
@@ -245,14 +246,12 @@ def train_kern(
     valid_rows = text_to_rows(
         "".join(texts[n] for n in split["valid"]), stoi, min(cfg.batch, 10), 1, "validation text"
     )
-    model_cfg = CharLSTMConfig(len(chars), cfg.hidden, cfg.layers, cfg.dropout)
-    torch.manual_seed(cfg.seed)
-    model = CharLSTM(model_cfg)
-    if state is not None:
-        _check_optimizer(model, state, run / "resume.pt")
-    extra = {"chars": chars}
-    _write_config(run, model_cfg, cfg, chars, paths, split)
-    tcfg = SequenceTrainConfig(
+    return train_rows, valid_rows
+
+
+def _sequence_config(cfg: KernTrainConfig) -> SequenceTrainConfig:
+    """The shared trainer's settings for a kern run."""
+    return SequenceTrainConfig(
         epochs=cfg.epochs,
         batch=cfg.batch,
         window=cfg.seq,
@@ -264,12 +263,31 @@ def train_kern(
         max_seconds=cfg.minutes * 60,
         lr_decay=cfg.lr_decay,
     )
+
+
+def train_kern(
+    paths: list[Path], run: Path, cfg: KernTrainConfig, resume: bool = False, progress: bool = False
+) -> dict:
+    """Train (or resume) a run folder; returns metrics.json's content."""
+    cfg.validate()
+    run = Path(run)
+    torch.set_num_threads(cfg.threads)
+    texts, skipped, split, chars = _read_and_split(paths, cfg)
+    state = _resume_state(run, cfg, chars) if resume else None
+    train_rows, valid_rows = _text_rows(texts, split, chars, cfg)
+    model_cfg = CharLSTMConfig(len(chars), cfg.hidden, cfg.layers, cfg.dropout)
+    torch.manual_seed(cfg.seed)
+    model = CharLSTM(model_cfg)
+    if state is not None:
+        _check_optimizer(model, state, run / "resume.pt")
+    extra = {"chars": chars}
+    _write_config(run, model_cfg, cfg, chars, paths, split)
     t0 = time.perf_counter()
     res = fit_sequences(
         model,
         [],
         [],
-        tcfg,
+        _sequence_config(cfg),
         checkpoint=_checkpointer(run, model_cfg.to_dict(), extra),
         resume=state,
         progress=progress,
