@@ -6,6 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
+from improvise.cli.main import loading
 from improvise.core.checks import (
     MAX_CHORUSES,
     MAX_EPOCHS,
@@ -287,8 +288,9 @@ def cmd_corpus(a) -> int:
 
 
 def cmd_train(a) -> int:
-    from improvise.blues.task import save_trained, snapshot_recorder, train_blues
-    from improvise.core.runs import staged_dir
+    with loading():
+        from improvise.blues.task import save_trained, snapshot_recorder, train_blues
+        from improvise.core.runs import staged_dir
 
     cfg = _blues_config(a, a.seed)
     out = check_out_dir(a.out)
@@ -305,10 +307,11 @@ def cmd_train(a) -> int:
 
 
 def cmd_generate(a) -> int:
-    from improvise.blues.generate import GenerateConfig
-    from improvise.blues.summary import chorus_grid, format_metrics
-    from improvise.blues.task import generate_run
-    from improvise.encodings.blues import BluesEncoding
+    with loading():
+        from improvise.blues.generate import GenerateConfig
+        from improvise.blues.summary import chorus_grid, format_metrics
+        from improvise.blues.task import generate_run
+        from improvise.encodings.blues import BluesEncoding
 
     gen = GenerateConfig(
         choruses=a.choruses,
@@ -334,7 +337,8 @@ def cmd_generate(a) -> int:
 
 
 def cmd_sweep(a) -> int:
-    from improvise.blues.sweep import blues_sweep, parse_seeds, sweep_table, write_sweep
+    with loading():
+        from improvise.blues.sweep import blues_sweep, parse_seeds, sweep_table, write_sweep
 
     seeds = parse_seeds(a.seeds)
     check_out_dir(a.out)
@@ -356,8 +360,9 @@ def cmd_sweep(a) -> int:
 
 
 def _sweep_eck2002(a, seeds: list[int]) -> int:
-    from improvise.blues.eck2002 import Eck2002Config, eck2002_sweep, eck2002_table
-    from improvise.blues.sweep import write_sweep
+    with loading():
+        from improvise.blues.eck2002 import Eck2002Config, eck2002_sweep, eck2002_table
+        from improvise.blues.sweep import write_sweep
 
     base = Eck2002Config(experiment=a.experiment, cell_output=a.cell_output)
     if a.state_clip is not None:
