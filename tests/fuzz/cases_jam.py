@@ -419,7 +419,7 @@ def _out_cases(fx, perf: Path) -> list[Case]:
 
 
 def _model_cases(fx, perf: Path, out: str) -> list[Case]:
-    run = fx.built("jam_run", _build_run)
+    fx.built("jam_run", _build_run)  # the run folder the damaged copies below start from
     base = ["jam", "--simulate", str(perf), "--out", out, "--synth", "none", "--model"]
     empty = fx.path("jam-model-empty")
     empty.mkdir(exist_ok=True)
