@@ -26,7 +26,7 @@ from improvise.core.runs import (
     load_state_checked,
     read_json,
     require_run_dir,
-    save_checkpoint,
+    save_run,
     write_json,
 )
 from improvise.data.blues_synth import BLUES_FORM, synth_blues_corpus
@@ -216,23 +216,16 @@ def save_trained(trained: TrainedBlues, out_dir: Path, snapshots: list[dict] | N
         "epochs": len(h["loss"]),
         "epochs_to_chord_acc_0.99": epochs_to_reach(h["chord_acc"], 0.99),
     }
-    write_json(
-        out_dir / CONFIG,
-        {
-            "task": "blues",
-            "blues": trained.config.to_dict(),
-            "model": trained.model.config.to_dict(),
-            "versions": versions(),
-        },
-    )
-    save_checkpoint(
-        out_dir / CHECKPOINT,
+    save_run(  # config.json and model.pt stamped with the blues format, metrics.json
+        out_dir,
+        "blues",
+        {"blues": trained.config.to_dict(), "model": trained.model.config.to_dict(), "versions": versions()},
         trained.model.config.to_dict(),
         trained.model.state_dict(),
+        {"train": train_metrics},
         {"blues": trained.config.to_dict()},
     )
     write_json(out_dir / "history.json", trained.history)
-    write_json(out_dir / METRICS, {"train": train_metrics})
     if snapshots:
         write_json(out_dir / "snapshots.json", {"snapshots": snapshots})
     return train_metrics
@@ -248,7 +241,7 @@ def load_blues_run(run_dir: Path) -> tuple[ChordMelodyNet, BluesConfig]:
         if kind != "blues":
             raise UserError(f"{run_dir}: {KINDS[kind][2]}; this command takes blues runs")
     where = run_dir / CHECKPOINT
-    blob = load_checkpoint(where)
+    blob = load_checkpoint(where, "blues")
     extra = blob.get("extra")
     if not isinstance(extra, dict) or "blues" not in extra:
         raise UserError(
