@@ -384,3 +384,26 @@ def test_cli_help_exits_0():
     r = subprocess.run(_improvise("--help"), cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     assert "usage" in r.stdout.lower()
+
+
+def test_console_script_exit_keeps_atexit_and_output(tmp_path):
+    """main() ends the process itself once the command returned: atexit handlers still run,
+    stdout is flushed, the status is the command's."""
+    code = (
+        "import atexit, sys\n"
+        "atexit.register(lambda: print('atexit ran'))\n"
+        "from improvise.cli.main import main\n"
+        "sys.argv = ['improvise', *sys.argv[1:]]\n"
+        "main()\n"
+    )
+    ok = subprocess.run(
+        [sys.executable, "-c", code, "blues", "corpus", "--choruses", "1"], capture_output=True, text=True
+    )
+    assert ok.returncode == 0, ok.stderr
+    assert ok.stdout.startswith("synthesized blues corpus") and ok.stdout.endswith("atexit ran\n")
+    bad = subprocess.run(
+        [sys.executable, "-c", code, "blues", "train", "--out", str(tmp_path), "--epochs", "0"],
+        capture_output=True,
+        text=True,
+    )
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "--epochs" in bad.stderr
