@@ -16,10 +16,12 @@ Rhythm, as verovio's Humdrum reader checks it: each **kern spine knows how long 
 still sounds. A spine whose note still sounds must have a null `.` on the next data line; the
 line lasts until the first of the spines' notes ends (no time at all when a spine with nothing
 sounding has a null, as beside a grace note). A barline needs every note ended; spines joined
-sound no longer than the shorter. The duration of a chord is its first note's; a grace note (`q`) lasts nothing.
+sound no longer than the shorter. The duration of a chord is its first note's; a grace note (`q`)
+lasts nothing.
 
-The state is a small immutable tuple, so `KernGrammar.mask()` results are cached by (line kind, token state,
-context flags) and cost one dictionary look-up per character once warm.
+The state is a small immutable tuple, so `KernGrammar.mask()` results are cached by (line kind, token
+state, context flags) and cost one dictionary look-up per character once warm. The words live in
+improvise.kern.vocabulary, the token states inside one field in improvise.kern.fields.
 """
 
 from __future__ import annotations
@@ -30,82 +32,21 @@ from fractions import Fraction
 import numpy as np
 
 from improvise.core.errors import ConfigError
+from improvise.kern.fields import (
+    dynam_next,
+    field_quarters,
+    interp_can_end,
+    interp_next,
+    kern_can_end,
+    kern_next,
+    strict_duration_ok,
+)
+from improvise.kern.vocabulary import BARLINE, DYNAMICS
 
 MAX_SPINES = 8  # active spines a split may reach (the corpora reach 7 once)
 STRICT, CLOSING = 1, 2  # LineState.strict
-STRICT_DURATIONS = frozenset(["1", "2", "4", "8", "16", "32", "3", "6", "12", "24", "48", "96"])  # sampling:
-# every duration a multiple of 1/24 quarter, so closing can always fill a gap (96 is 1/24)
-UNDOTTED = frozenset(["32", "48", "96"])  # strict: no dot (every duration stays a multiple of 1/24 quarter)
 MAX_STRICT_GRACE_LINES = 4  # grace-note lines in a row while sampling
-MAX_CHORD = 8  # notes in one **kern field
-MAX_SIGNIFIERS = 8  # signifiers after a pitch
-BARLINE = "@"
-DURATIONS = frozenset(
-    ["0", "00"] + [str(n) for n in range(1, 1000)]
-)  # reciprocal durations: 4 a quarter, 0 a breve
-OPENERS = "([{&"  # before the duration: slur, tie start, phrase, elision
-SIGNIFIERS = "\\/LJkK')]}_`;y&X^:TtzSWwMmq"  # after the pitch: stems, beams, articulations, ends, grace
-DYNAMIC_WORDS = (
-    "p",
-    "pp",
-    "ppp",
-    "mp",
-    "mf",
-    "f",
-    "ff",
-    "fff",
-    "fp",
-    "sf",
-    "sfz",
-    "fz",
-    "<",
-    ">",
-    "(",
-    ")",
-    "[",
-    "]",
-)
-DYNAMICS = frozenset(
-    w + hide for w in DYNAMIC_WORDS for hide in ("", "y", "yy", "X")
-)  # y, X: hidden/editorial
-MAJOR_KEYS = [
-    k + ":" for k in ("C", "G", "D", "A", "E", "B", "F#", "C#", "F", "B-", "E-", "A-", "D-", "G-", "C-")
-]
-KEYS = MAJOR_KEYS + [k.lower() for k in MAJOR_KEYS]
-SHARPS, FLATS = "f#c#g#d#a#e#b#", "b-e-a-d-g-c-f-"
-KEY_SIGNATURES = (
-    ["k[]"] + [f"k[{SHARPS[: 2 * n]}]" for n in range(1, 8)] + [f"k[{FLATS[: 2 * n]}]" for n in range(1, 8)]
-)
-METERS = [f"M{n}/{d}" for d in (1, 2, 4, 8, 16, 32) for n in range(1, 33)] + [
-    "met(c)",
-    "met(c|)",
-    "met(C|)",
-    "met(C)",
-]
-CLEFS = ["clefG2", "clefF4", "clefC3", "clefC4", "clefGv2"]
-SECTION_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789[],")  # *>label
-MAX_SECTION = 40  # characters of a section label or expansion list (*>norep[A,B])
-INTERPRETATIONS = frozenset(
-    ["*", "*^", "*v", "*>", "*Ipiano", "*staff1", "*staff2", "*staff1/2", "*staff3"]
-    + ["*" + w for w in KEYS + KEY_SIGNATURES + METERS + CLEFS]
-    + [f"*MM{t}" for t in range(20, 321)]
-)
-
-
-def _prefixes(words) -> frozenset:
-    return frozenset(w[:i] for w in words for i in range(len(w) + 1))
-
-
-INTERP_PREFIXES = _prefixes(INTERPRETATIONS)
-STRICT_INTERPRETATIONS = frozenset(
-    ["*", "*^", "*v", "*clefG2", "*clefF4"]
-)  # while sampling: spines and clefs
-STRICT_INTERP_PREFIXES = _prefixes(STRICT_INTERPRETATIONS)
 MAX_STRICT_INTERP_LINES = 2  # interpretation lines in a row while sampling
-DYNAM_PREFIXES = _prefixes(DYNAMICS)
-DURATION_PREFIXES = _prefixes(DURATIONS)
-PITCHES = "abcdefgABCDEFG"
-MAX_LETTERS = {c: (4 if c.islower() else 3) for c in PITCHES}  # up to cccc (C7) and CCC (C1)
 
 
 @dataclass(frozen=True)
@@ -122,9 +63,8 @@ class LineState:
     remaining: tuple = ()  # quarter notes each spine's last note still sounds (Fractions)
     text: str = ""  # the field being read so far (for its duration)
     durations: tuple = ()  # the duration each finished field of this data line starts (None: null)
-    strict: int = (
-        0  # 0 as Humdrum allows; STRICT while sampling; CLOSING: strict, and bringing the spines together
-    )
+    # 0 as Humdrum allows; STRICT while sampling; CLOSING: strict, and bringing the spines together
+    strict: int = 0
     interp_lines: int = 0  # interpretation lines just before this one
     max_spines: int = MAX_SPINES  # active spines a split may reach
     zero_lines: int = 0  # data lines in a row that took no time (grace notes)
@@ -147,21 +87,6 @@ def initial_state(
     return LineState(spines, remaining=(Fraction(0),) * len(spines), strict=strict, max_spines=max_spines)
 
 
-def field_quarters(field: str) -> Fraction:
-    """A **kern data field's duration in quarter notes: its first note's (0 for a grace note)."""
-    head = field.split(" ", 1)[0].lstrip(OPENERS)
-    digits = ""
-    for ch in head:
-        if not ch.isdigit():
-            break
-        digits += ch
-    if not digits or "q" in head or len(digits) > 3:  # no duration has more than 3 digits (DURATIONS)
-        return Fraction(0)
-    base = Fraction(8 * 2 ** (len(digits) - 1)) if set(digits) == {"0"} else Fraction(4, int(digits))
-    dots = len(head[len(digits) :]) - len(head[len(digits) :].lstrip("."))
-    return base * (2 - Fraction(1, 2**dots))
-
-
 def _limit(s: LineState, i: int):
     """While closing: the longest a new note in field i may last (until the last sounding note
     ends), so that the spines come to end together; None otherwise."""
@@ -169,11 +94,6 @@ def _limit(s: LineState, i: int):
         return None
     longest = max((r for r, (t, _) in zip(s.remaining, s.spines) if t == "kern"), default=Fraction(0))
     return longest or None
-
-
-def _recip_quarters(digits: str, dots: int = 0) -> Fraction:
-    base = Fraction(8 * 2 ** (len(digits) - 1)) if set(digits) == {"0"} else Fraction(4, int(digits))
-    return base * (2 - Fraction(1, 2**dots))
 
 
 def _context(s: LineState) -> tuple:
@@ -216,95 +136,6 @@ def _context(s: LineState) -> tuple:
     )
 
 
-def _kern_next(tok: tuple, ch: str):
-    """The next token state of a **kern field after `ch`, or None. tok[0]: F field start,
-    S note start, P openers, D duration, O dots, N pitch, R rest, A accidental, G signifiers, U null."""
-    k = tok[0]
-    chord = tok[-1] if k != "F" else 0
-    if k in "FSP":
-        if k == "F" and ch == ".":
-            return ("U", 0)
-        opened = tok[1] if k == "P" else 0
-        if ch in OPENERS and opened < 3:
-            return ("P", opened + 1, chord)
-        if ch in "0123456789" and ch in DURATION_PREFIXES:
-            return ("D", ch, chord)
-        if ch in PITCHES:
-            return ("N", ch, 1, True, chord)  # True: no duration, so a grace note (q) must follow
-        return None
-    if k == "D":
-        if tok[1] + ch in DURATION_PREFIXES:
-            return ("D", tok[1] + ch, chord)
-        if tok[1] not in DURATIONS:
-            return None
-        if ch == ".":
-            return ("O", 1, chord)
-    if k == "O" and ch == "." and tok[1] < 2:
-        return ("O", tok[1] + 1, chord)
-    if k in "DO":
-        if ch in PITCHES:
-            return ("N", ch, 1, False, chord)
-        if ch == "r":
-            return ("R", 1, chord)
-        return None
-    if k == "N" and ch == tok[1] and tok[2] < MAX_LETTERS[ch]:
-        return ("N", ch, tok[2] + 1, tok[3], chord)
-    if k == "R" and ch == "r" and tok[1] < 2:
-        return ("R", 2, chord)
-    if k == "N" and ch in "#-n":
-        return ("A", ch, 1, tok[3], chord)
-    if k == "A" and ch == tok[1] and ch != "n" and tok[2] < 2:
-        return ("A", ch, 2, tok[3], chord)
-    if k in "NRAG":
-        graceless = tok[3] if k in "NA" else (tok[2] if k == "G" else False)
-        count = tok[1] if k == "G" else 0
-        if ch in SIGNIFIERS and (count < MAX_SIGNIFIERS or ch == "q" and graceless):
-            return ("G", count + 1, graceless and ch != "q", chord)
-        if ch == " " and not graceless and chord + 1 < MAX_CHORD:
-            return ("S", chord + 1)
-    return None
-
-
-def _kern_can_end(tok: tuple) -> bool:
-    k = tok[0]
-    return k in "UR" or (k in "NA" and not tok[3]) or (k == "G" and not tok[2])
-
-
-def _dynam_next(tok: tuple, ch: str):
-    """tok: ("F",) field start, ("W", word, count) inside a dynamic, ("U", 0) null, ("S", count)."""
-    k = tok[0]
-    if k == "F" and ch == ".":
-        return ("U", 0)
-    if k in "FS":
-        return ("W", ch, tok[1] if k == "S" else 0) if ch in DYNAM_PREFIXES else None
-    if k == "W":
-        if tok[1] + ch in DYNAM_PREFIXES:
-            return ("W", tok[1] + ch, tok[2])
-        if ch == " " and tok[1] in DYNAMICS and tok[2] < 1:
-            return ("S", tok[2] + 1)
-    return None
-
-
-def _interp_next(tok: tuple, ch: str, ctx: tuple):
-    """tok: ("I", prefix); ctx[6:]: a join must go on, *v allowed, *^ allowed; strict; lines allowed."""
-    prefix = tok[1] + ch
-    if ctx[9] and prefix not in STRICT_INTERP_PREFIXES:
-        return None
-    if tok[1].startswith("*>"):  # a section label: letters and digits
-        return ("I", prefix) if ch in SECTION_CHARS and len(prefix) <= 2 + MAX_SECTION else None
-    if prefix not in INTERP_PREFIXES:
-        return None
-    if prefix == "*v" and not ctx[7] or prefix == "*^" and not ctx[8] or ctx[6] and prefix not in ("*", "*v"):
-        return None
-    return ("I", prefix)
-
-
-def _interp_can_end(tok: tuple, ctx: tuple) -> bool:
-    label = tok[1].startswith("*>") and len(tok[1]) > 2
-    words = STRICT_INTERPRETATIONS if ctx[9] else INTERPRETATIONS
-    return (label or tok[1] in words and tok[1] != "*>") and (tok[1] == "*v" or not ctx[6])
-
-
 def _apply_interpretations(spines: tuple, words: tuple, join=lambda run: run[0]) -> tuple:
     """Spine values after an interpretation line: *^ doubles, a run of *v becomes join(run)."""
     out, i = [], 0
@@ -335,43 +166,18 @@ def _end_data_line(s: LineState, durations: tuple) -> tuple:
     )
 
 
-def _strict_duration_ok(tok: tuple, ch: str, limit) -> bool:
-    """Strict durations: from STRICT_DURATIONS (and at most `limit` long while closing), at most
-    one dot and none on UNDOTTED."""
-    k = tok[0]
-    if k in "FSP":
-        if ch in PITCHES:
-            return False
-        if not ch.isdigit():
-            return True
-    allowed = STRICT_DURATIONS
-    if k in "FSPD" and ch.isdigit():
-        prefix = (tok[1] if k == "D" else "") + ch
-        return any(d.startswith(prefix) and (limit is None or _recip_quarters(d) <= limit) for d in allowed)
-    if k == "D" and ch == ".":
-        return tok[1] not in UNDOTTED and (limit is None or _recip_quarters(tok[1], 1) <= limit)
-    if k == "O" and ch == ".":
-        return False
-    if k in "DO" and limit is not None:
-        digits, dots = (tok[1], 0) if k == "D" else (None, tok[1])
-        if digits is None:
-            return True  # a dot was only allowed within the limit
-        return digits in allowed and _recip_quarters(digits) <= limit
-    return True
-
-
 def _end_field(s: LineState, ch: str, ctx: tuple) -> LineState | None:
     """The state after a tab (the next field) or a line end, or None when the field or the line
     cannot end here."""
     kind, tok = s.kind, s.tok
     durations = s.durations
     if kind == "interp":
-        if not _interp_can_end(tok, ctx):
+        if not interp_can_end(tok, ctx):
             return None
         words = s.words + (tok[1],)
     else:
         if not (
-            _kern_can_end(tok) if ctx[0] == "kern" else tok[0] in "U" or tok[0] == "W" and tok[1] in DYNAMICS
+            kern_can_end(tok) if ctx[0] == "kern" else tok[0] in "U" or tok[0] == "W" and tok[1] in DYNAMICS
         ):
             return None
         words = ()
@@ -418,109 +224,119 @@ def _end_field(s: LineState, ch: str, ctx: tuple) -> LineState | None:
     )
 
 
+def _new_line(s: LineState, kind: str = "start") -> LineState:
+    """A line of `kind` after a finished one: spines, notes, rhythm and limits carried, the counts of
+    interpretation and grace-note lines in a row back to 0."""
+    return LineState(
+        s.spines, kind, notes=s.notes, remaining=s.remaining, strict=s.strict, max_spines=s.max_spines
+    )
+
+
+def _start_interp(s: LineState, ctx: tuple) -> LineState | None:
+    """The state after the `*` that starts an interpretation line, or None when none may come here."""
+    tok = interp_next(("I", ""), "*", ctx) if ctx[10] else None
+    if not tok:
+        return None
+    return LineState(
+        s.spines,
+        "interp",
+        0,
+        tok,
+        (),
+        s.notes,
+        s.remaining,
+        strict=s.strict,
+        max_spines=s.max_spines,
+        interp_lines=s.interp_lines,
+        zero_lines=s.zero_lines,
+    )
+
+
+def _start_data(s: LineState) -> LineState:
+    """A data line at its first field, before its first character is read."""
+    return LineState(
+        s.spines,
+        "data",
+        0,
+        ("F",),
+        (),
+        s.notes,
+        s.remaining,
+        strict=s.strict,
+        max_spines=s.max_spines,
+        zero_lines=s.zero_lines,
+    )
+
+
+def _interp_char(s: LineState, ch: str, ctx: tuple) -> LineState | None:
+    """The state after `ch` inside an interpretation field, or None."""
+    tok = interp_next(s.tok, ch, ctx)
+    if tok is None:
+        return None
+    return LineState(
+        s.spines,
+        s.kind,
+        s.field,
+        tok,
+        s.words,
+        s.notes,
+        s.remaining,
+        strict=s.strict,
+        interp_lines=s.interp_lines,
+        max_spines=s.max_spines,
+        zero_lines=s.zero_lines,
+    )
+
+
+def _data_char(s: LineState, ch: str, ctx: tuple) -> LineState | None:
+    """The state after `ch` inside a **kern or **dynam data field, or None; **kern fields also
+    answer to the rhythm (nulls while a note sounds) and, strict, to the sampling limits."""
+    tok = s.tok
+    if ctx[0] == "kern":
+        if tok[0] == "F" and (ctx[2] and ch != "." or ctx[4] and ch == "."):
+            return None  # a note still sounding: only a null; strict and nothing sounding: no null
+        if s.strict and not strict_duration_ok(tok, ch, ctx[-1]):
+            return None  # strict: every note has a duration from STRICT_DURATIONS (closing: short enough)
+        if ch == "q" and not ctx[5]:
+            return None  # strict: a limit on grace-note lines in a row
+        new = kern_next(tok, ch)
+        notes = s.notes + (new is not None and new[0] == "N" and new[2] == 1)
+    else:
+        new, notes = dynam_next(tok, ch), s.notes
+    if new is None:
+        return None
+    return LineState(
+        s.spines,
+        s.kind,
+        s.field,
+        new,
+        s.words,
+        notes,
+        s.remaining,
+        s.text + ch,
+        s.durations,
+        s.strict,
+        max_spines=s.max_spines,
+        zero_lines=s.zero_lines,
+    )
+
+
 def advance(s: LineState, ch: str, ctx: tuple | None = None) -> LineState | None:
     """The state after `ch`, or None when `ch` would break the line."""
     ctx = _context(s) if ctx is None else ctx
     if s.kind == "bar":
-        if ch != "\n":
-            return None
-        return LineState(
-            s.spines, notes=s.notes, remaining=s.remaining, strict=s.strict, max_spines=s.max_spines
-        )
+        return _new_line(s) if ch == "\n" else None
     if s.kind == "start":
         if ch == BARLINE:
-            if not ctx[3]:
-                return None
-            return LineState(
-                s.spines,
-                "bar",
-                notes=s.notes,
-                remaining=s.remaining,
-                strict=s.strict,
-                max_spines=s.max_spines,
-            )
+            return _new_line(s, "bar") if ctx[3] else None
         if ch == "*":
-            tok = _interp_next(("I", ""), ch, ctx) if ctx[10] else None
-            return (
-                LineState(
-                    s.spines,
-                    "interp",
-                    0,
-                    tok,
-                    (),
-                    s.notes,
-                    s.remaining,
-                    strict=s.strict,
-                    max_spines=s.max_spines,
-                    interp_lines=s.interp_lines,
-                    zero_lines=s.zero_lines,
-                )
-                if tok
-                else None
-            )
-        s = LineState(
-            s.spines,
-            "data",
-            0,
-            ("F",),
-            (),
-            s.notes,
-            s.remaining,
-            strict=s.strict,
-            max_spines=s.max_spines,
-            zero_lines=s.zero_lines,
-        )
-    kind, tok = s.kind, s.tok
+            return _start_interp(s, ctx)
+        s = _start_data(s)
     if ch in "\t\n":
         return _end_field(s, ch, ctx)
-    if kind == "interp":
-        tok = _interp_next(tok, ch, ctx)
-        return (
-            None
-            if tok is None
-            else LineState(
-                s.spines,
-                kind,
-                s.field,
-                tok,
-                s.words,
-                s.notes,
-                s.remaining,
-                strict=s.strict,
-                interp_lines=s.interp_lines,
-                max_spines=s.max_spines,
-                zero_lines=s.zero_lines,
-            )
-        )
-    if ctx[0] == "kern":
-        if tok[0] == "F" and (ctx[2] and ch != "." or ctx[4] and ch == "."):
-            return None  # a note still sounding: only a null; strict and nothing sounding: no null
-        if s.strict and not _strict_duration_ok(tok, ch, ctx[-1]):
-            return None  # strict: every note has a duration from STRICT_DURATIONS (closing: short enough)
-        if ch == "q" and not ctx[5]:
-            return None  # strict: a limit on grace-note lines in a row
-        new = _kern_next(tok, ch)
-        notes = s.notes + (new is not None and new[0] == "N" and new[2] == 1)
-    else:
-        new, notes = _dynam_next(tok, ch), s.notes
-    return (
-        None
-        if new is None
-        else LineState(
-            s.spines,
-            kind,
-            s.field,
-            new,
-            s.words,
-            notes,
-            s.remaining,
-            s.text + ch,
-            s.durations,
-            s.strict,
-            max_spines=s.max_spines,
-            zero_lines=s.zero_lines,
-        )
-    )
+    if s.kind == "interp":
+        return _interp_char(s, ch, ctx)
+    return _data_char(s, ch, ctx)
 
 
 LOOKAHEAD = 10  # characters the mask looks ahead for dead ends
@@ -587,13 +403,7 @@ def check_body(
                     else f"{ch!r} not allowed here"
                 )
                 errors.append({"line": n, "column": col, "text": line[:120], "reason": reason})
-                s = LineState(
-                    start.spines,
-                    notes=start.notes,
-                    remaining=start.remaining,
-                    strict=start.strict,
-                    max_spines=start.max_spines,
-                )
+                s = _new_line(start)
                 break
             s = nxt
     return errors, s

@@ -15,7 +15,7 @@ from pathlib import Path
 from improvise.core.checks import file_error
 from improvise.core.errors import UserError
 from improvise.core.runs import write_bytes, write_json
-from improvise.kern.grammar import BARLINE, KernGrammar
+from improvise.kern.grammar import KernGrammar
 from improvise.kern.prepare import KernError, next_spine_types
 from improvise.kern.sample import (
     DEFAULT_LAYOUT,
@@ -27,6 +27,7 @@ from improvise.kern.sample import (
     sample_body,
 )
 from improvise.kern.validate import validate_kern
+from improvise.kern.vocabulary import BARLINE
 
 
 def with_basics(text: str, layout=DEFAULT_LAYOUT, tempo: int = 120) -> str:
@@ -48,7 +49,7 @@ def with_basics(text: str, layout=DEFAULT_LAYOUT, tempo: int = 120) -> str:
                 types = next_spine_types(fields, types, n) or types
             except KernError:
                 pass
-    body = ["@" if l.startswith("=") else l for l in out]
+    body = ["@" if line.startswith("=") else line for line in out]
     return (
         "\n".join(
             ["!!!OTL: raw sample"]

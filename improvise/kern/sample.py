@@ -1,11 +1,11 @@
 """Sampling a **kern character model, with or without the grammar mask, and the finishing
 pass that makes a sample a complete **kern file.
 
-`sample_body` draws characters one at a time (NumpyCharStep) at a temperature (improvise.core.sample.draw); with the grammar
-each step's choices are limited to the characters that keep the line valid. After `length`
-characters it goes on to the end of the line in progress (with the grammar: to the end of a line
-after which the spines' last notes end together, the grammar then closing: no new note may
-outlast the longest one sounding), at most `line_tail` more.
+`sample_body` draws characters one at a time (NumpyCharStep) at a temperature
+(improvise.core.sample.draw); with the grammar each step's choices are limited to the characters
+that keep the line valid. After `length` characters it goes on to the end of the line in progress
+(with the grammar: to the end of a line after which the spines' last notes end together, the
+grammar then closing: no new note may outlast the longest one sounding), at most `line_tail` more.
 
 `finish_body` turns body text into a file: the preamble (`**kern` spines, staves, clefs, key,
 meter from the commonest measure length, tempo), `@` barlines back to numbered `=N` barlines
@@ -27,15 +27,8 @@ import numpy as np
 from improvise.core.checks import require
 from improvise.core.errors import UserError
 from improvise.core.sample import draw
-from improvise.kern.grammar import (
-    BARLINE,
-    CLOSING,
-    MAX_SPINES,
-    KernGrammar,
-    advance,
-    field_quarters,
-    initial_state,
-)
+from improvise.kern.grammar import CLOSING, MAX_SPINES, KernGrammar, advance, field_quarters, initial_state
+from improvise.kern.vocabulary import BARLINE
 
 DEFAULT_LAYOUT = ("kern", "kern", "dynam")  # left hand, right hand, dynamics: 68 of the 69 Mozart files
 BASIC_REPAIRS = ("preamble", "barline numbers", "terminators")
@@ -227,14 +220,16 @@ def finish_body(text: str, layout=DEFAULT_LAYOUT, tempo: int = 120, title: str =
     ends = [i for i, st in enumerate(states) if ends_together(st)]
     cut = ends[-1] + 1 if ends else 0
     if cut < len(kept):  # spines ending apart: back to the last line after which they end together
-        dropped += [{"line": None, "text": l[:120], "reason": "spines ending apart"} for l in kept[cut:]]
+        dropped += [
+            {"line": None, "text": line[:120], "reason": "spines ending apart"} for line in kept[cut:]
+        ]
         repairs.append(f"dropped {len(kept) - cut} trailing line(s) so the spines end together")
         kept, state = kept[:cut], states[cut - 1] if cut else initial_state(layout, strict=True)
-        bar = sum(1 for l in kept if l.startswith("="))
+        bar = sum(1 for line in kept if line.startswith("="))
     rejected = sum(1 for d in dropped if d["reason"] == "the grammar rejects it")
     if rejected:
         repairs.append(f"dropped {rejected} line(s) the grammar rejects")
-    body = [("@" if l.startswith("=") else l) for l in kept]
+    body = [("@" if line.startswith("=") else line) for line in kept]
     out = [f"!!!OTL: {title}"] + preamble(layout, meter_of(body), tempo) + kept
     out.append("\t".join("*-" for _ in state.spines))
     return {

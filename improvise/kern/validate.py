@@ -137,12 +137,12 @@ def verovio_check(path: Path, svg_path: Path | None = None, timeout: float = VER
             "errors": [f"timed out after {timeout:.0f} s"],
             "notes": None,
         }
-    messages = [l for l in p.stderr.splitlines() if l.strip()]
+    messages = [m for m in p.stderr.splitlines() if m.strip()]
     errors = [
-        l
-        for l in messages
-        if not l.startswith("[Warning]")
-        and ("Error" in l or "error" in l.split(":")[0] or "terminate called" in l)
+        m
+        for m in messages
+        if not m.startswith("[Warning]")
+        and ("Error" in m or "error" in m.split(":")[0] or "terminate called" in m)
     ]
     try:
         out = json.loads(p.stdout) if p.returncode == 0 else {}
@@ -177,7 +177,7 @@ def music21_parse(text: str):
         except Exception as e:  # music21 raises many kinds on bad input
             score, error = None, f"{type(e).__name__}: {str(e).splitlines()[0][:200] if str(e) else ''}"
     lines = [str(w.message)[:200] for w in caught] + [
-        l[:200] for l in printed.getvalue().splitlines() if l.strip()
+        line[:200] for line in printed.getvalue().splitlines() if line.strip()
     ]
     return score, lines, error
 
