@@ -107,6 +107,9 @@ def test_panic_stops_the_grid_and_leaves_nothing_sounding(tmp_path):
 
     first = next(m for m in mido.MidiFile(saved / "session.mid") if m.type == "note_on")
     assert first.time < 0.01  # from the first note, not from when the page opened (page time 10 s)
+    from improvise.core.run_kinds import run_kind
+
+    assert run_kind(saved) == "jam"  # what improvise render and the other commands take
 
 
 def test_a_config_out_of_range_is_an_error_reply_and_the_session_goes_on():

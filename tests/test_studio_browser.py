@@ -312,3 +312,7 @@ def test_another_site_cannot_drive_the_studio(server):
         assert json.loads(ws.recv(timeout=10)) == {"type": "pong", "id": 5, "t": 1.0}
         ws.send("junk")
         assert json.loads(ws.recv(timeout=10))["type"] == "error"
+        ws.send(b"\xff\xfe binary")  # a binary frame, not UTF-8: an error reply too
+        assert "not JSON" in json.loads(ws.recv(timeout=10))["error"]
+        ws.send('{"type": "ping", "t": 2, "id": 6}')
+        assert json.loads(ws.recv(timeout=10))["id"] == 6

@@ -48,10 +48,16 @@ class Studio:
         return {"open": open_, "closed": self.closed[-50:]}
 
 
+_DRUMS: list = []  # the drum LSTM, trained (about 1 s) the first time a page asks for it
+
+
 def make_drums(cfg):
+    """The drum model of `drums: model`, one for every session (it keeps no state between calls)."""
     from improvise.live.jam import make_drums as drums
 
-    return drums(cfg)
+    if not _DRUMS:
+        _DRUMS.append(drums(cfg))
+    return _DRUMS[0]
 
 
 async def _send_loop(ws, queue: asyncio.Queue) -> None:
@@ -100,21 +106,11 @@ async def websocket_session(ws, studio: Studio) -> None:
     work = {"run": None, "busy": False}
     try:
         while True:
-            text = await ws.receive_text()
-            arrived = time.perf_counter()
-            try:
-                msg = protocol.parse(text)
-            except protocol.ProtocolError as e:
-                session.counts["errors"] += 1
-                await ws.send_text(json.dumps(protocol.error_reply(e, protocol.request_id(text))))
-                continue
-            if "t" in msg:
-                clock.observe(msg["t"], arrived)
-            if msg["type"].startswith("blues_"):
-                _blues(msg, studio, work, queue)
-                continue
-            page_now = clock.now() if clock.now() is not None else msg.get("t", 0.0)
-            for reply in session.handle(msg, page_now):
+            event = await ws.receive()
+            if event["type"] == "websocket.disconnect":
+                break
+            text = event["text"] if event.get("text") is not None else event.get("bytes") or b""
+            for reply in _answer(text, time.perf_counter(), session, clock, studio, work, queue):
                 await ws.send_text(json.dumps(reply, separators=(",", ":")))
     except Exception as e:  # noqa: BLE001  (a disconnect in any of its forms ends the session)
         if type(e).__name__ not in ("WebSocketDisconnect", "ConnectionClosed", "ConnectionClosedOK"):
@@ -125,6 +121,27 @@ async def websocket_session(ws, studio: Studio) -> None:
         session.close()
         studio.sessions.pop(sid, None)
         studio.closed.append({"session": sid, "sounding": session.sounding(), **session.counts})
+
+
+def _answer(text, arrived: float, session, clock: PageTime, studio: Studio, work: dict, queue) -> list[dict]:
+    """The replies to one frame (text or binary) from the page. A malformed one, and a bug met
+    while handling a good one, get an error reply; the session goes on either way."""
+    try:
+        msg = protocol.parse(text)
+    except protocol.ProtocolError as e:
+        session.counts["errors"] += 1
+        return [protocol.error_reply(e, protocol.request_id(text))]
+    if "t" in msg:
+        clock.observe(msg["t"], arrived)
+    if msg["type"].startswith("blues_"):
+        _blues(msg, studio, work, queue)
+        return []
+    page_now = clock.now() if clock.now() is not None else msg.get("t", 0.0)
+    try:
+        return session.handle(msg, page_now)
+    except Exception as e:  # noqa: BLE001  (a bug: reported to the page in one line, the session goes on)
+        session.counts["errors"] += 1
+        return [protocol.error_reply(f"internal error: {type(e).__name__}: {e}", msg.get("id"))]
 
 
 def _blues(msg: dict, studio: Studio, work: dict, queue: asyncio.Queue) -> None:
@@ -159,56 +176,78 @@ def _blues(msg: dict, studio: Studio, work: dict, queue: asyncio.Queue) -> None:
     loop.run_in_executor(None, job)
 
 
+async def index(request):
+    from starlette.responses import FileResponse
+
+    return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-store"})
+
+
+async def sound(request):
+    """A sample or the samples' manifest (sounds.py)."""
+    from starlette.responses import FileResponse, Response
+
+    folder, name = request.app.state.studio.samples, request.path_params["name"]
+    if not NAME.match(name) or not (folder / name).is_file():
+        return Response("no such sample", status_code=404)
+    return FileResponse(
+        folder / name, media_type="application/json" if name.endswith(".json") else "audio/wav"
+    )
+
+
+async def run_file(request):
+    """A file of a run folder the studio wrote (only the names run folders use)."""
+    from starlette.responses import FileResponse, Response
+
+    folder, name = request.path_params["folder"], request.path_params["name"]
+    path = request.app.state.studio.out_root / folder / name
+    if not NAME.match(folder) or not RUN_FILES.match(name) or not path.is_file():
+        return Response("no such file", status_code=404)
+    return FileResponse(path, media_type=MEDIA.get(path.suffix, "application/octet-stream"))
+
+
+async def solo(request):
+    """The Solo tab's request, in a worker thread; a bad request is a one-line error."""
+    from starlette.responses import JSONResponse
+
+    from improvise.studio.solo import solo_request
+
+    if not same_origin(request.headers):
+        return JSONResponse({"error": "the studio answers its own page only"}, status_code=403)
+    try:
+        req = await request.json()
+        if not isinstance(req, dict):
+            raise UserError("solo: the request is a JSON object")
+        return JSONResponse(await asyncio.to_thread(_solo, request.app.state.studio, req, solo_request))
+    except (UserError, ValueError) as e:
+        return JSONResponse({"error": " ".join(str(e).split())[:300]}, status_code=400)
+    except Exception as e:  # noqa: BLE001  (a bug of the soloist: one line to the page, not a traceback)
+        text = f"internal error: {type(e).__name__}: {' '.join(str(e).split())[:200]}"
+        return JSONResponse({"error": text}, status_code=500)
+
+
+async def tunes(request):
+    from starlette.responses import JSONResponse
+
+    from improvise.studio.solo import titles
+
+    return JSONResponse({"titles": titles(request.app.state.studio.standards)})
+
+
+async def sessions(request):
+    from starlette.responses import JSONResponse
+
+    return JSONResponse(request.app.state.studio.book())
+
+
+async def ws_endpoint(websocket):
+    await websocket_session(websocket, websocket.app.state.studio)
+
+
 def build_app(studio: Studio):
     """The Starlette application of `studio`."""
     from starlette.applications import Starlette
-    from starlette.responses import FileResponse, JSONResponse, Response
     from starlette.routing import Mount, Route, WebSocketRoute
     from starlette.staticfiles import StaticFiles
-
-    async def index(request):
-        return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-store"})
-
-    async def sound(request):
-        name = request.path_params["name"]
-        if not NAME.match(name) or not (studio.samples / name).is_file():
-            return Response("no such sample", status_code=404)
-        media = "application/json" if name.endswith(".json") else "audio/wav"
-        return FileResponse(studio.samples / name, media_type=media)
-
-    async def run_file(request):
-        folder, name = request.path_params["folder"], request.path_params["name"]
-        path = studio.out_root / folder / name
-        if not NAME.match(folder) or not RUN_FILES.match(name) or not path.is_file():
-            return Response("no such file", status_code=404)
-        return FileResponse(path, media_type=MEDIA.get(path.suffix, "application/octet-stream"))
-
-    async def solo(request):
-        from improvise.studio.solo import solo_request
-
-        if not same_origin(request.headers):
-            return JSONResponse({"error": "the studio answers its own page only"}, status_code=403)
-        try:
-            req = await request.json()
-            if not isinstance(req, dict):
-                raise UserError("solo: the request is a JSON object")
-            return JSONResponse(await asyncio.to_thread(_solo, studio, req, solo_request))
-        except (UserError, ValueError) as e:
-            return JSONResponse({"error": " ".join(str(e).split())[:300]}, status_code=400)
-        except Exception as e:  # noqa: BLE001  (a bug of the soloist: one line to the page, not a traceback)
-            text = f"internal error: {type(e).__name__}: {' '.join(str(e).split())[:200]}"
-            return JSONResponse({"error": text}, status_code=500)
-
-    async def tunes(request):
-        from improvise.studio.solo import titles
-
-        return JSONResponse({"titles": titles(studio.standards)})
-
-    async def sessions(request):
-        return JSONResponse(studio.book())
-
-    async def ws(websocket):
-        await websocket_session(websocket, studio)
 
     routes = [
         Route("/", index),
@@ -217,10 +256,12 @@ def build_app(studio: Studio):
         Route("/api/solo", solo, methods=["POST"]),
         Route("/api/tunes", tunes),
         Route("/api/sessions", sessions),
-        WebSocketRoute("/ws", ws),
+        WebSocketRoute("/ws", ws_endpoint),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
-    return Starlette(routes=routes)
+    app = Starlette(routes=routes)
+    app.state.studio = studio
+    return app
 
 
 def _solo(studio: Studio, req: dict, solo_request) -> dict:

@@ -43,6 +43,11 @@ socket.on("state", (s) => {
   $("jam-state").textContent = `${s.running ? "playing" : "stopped"}, ${s.mode}` +
     (s.recording ? `, recording ${s.recording}` : "") + (s.replacing ? ", machine answering" : "") +
     (s.layers.length ? `; loops: ${s.layers.join(", ")}` : "");
+  $("tempo").value = Math.round(s.tempo * 100) / 100;
+  $("bars").value = s.bars;
+  if ([...$("meter").options].some((o) => o.value === s.meter)) $("meter").value = s.meter;
+  $("click").checked = s.click;
+  $("drums").value = s.drums;
   if (s.running && s.loop_start != null) roll.span = Math.max(4, (s.bars * s.steps_per_bar * s.step_seconds));
 });
 socket.on("panic", () => sampler.allOff());
