@@ -291,14 +291,15 @@ _HEAVY_GROUP = "its parser imports a module that imports torch at module level"
         ["solo-train", "--help"],
         ["bench", "polyphonic", "--help"],
         ["gradcheck", "--help"],
-        pytest.param(["jam", "--help"], marks=pytest.mark.xfail(reason=f"live.engine: {_HEAVY_GROUP}")),
+        ["jam", "--help"],
         pytest.param(["compare", "--help"], marks=pytest.mark.xfail(reason=f"zoo.model: {_HEAVY_GROUP}")),
         pytest.param(["likelihood", "--help"], marks=pytest.mark.xfail(reason=f"zoo.model: {_HEAVY_GROUP}")),
     ],
     ids=" ".join,
 )
 def test_help_imports_no_torch(argv):
-    assert _heavy_modules_after(argv) == []
+    light = {"mido"} if argv[0] == "jam" else set()  # the live engine's MIDI messages are mido's
+    assert set(_heavy_modules_after(argv)) <= light
 
 
 def test_blues_commands_load_no_unused_library(tmp_path):

@@ -15,16 +15,20 @@ logits over the next step's token.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import torch
 
 from improvise.core.checks import file_error
 from improvise.core.errors import ConfigError
 from improvise.core.sample import draw
 from improvise.live.midifile import read_midi
-from improvise.nn.melody_rnn import MelodyRNN, MelodyRNNConfig
 from improvise.nn.numpy_rnn import NumpyMelodyRNN
-from improvise.train.loop import SequenceTrainConfig, fit_sequences
+
+if TYPE_CHECKING:  # torch only where the drum LSTM is trained: the jam engine loads without it
+    import torch
+
+    from improvise.nn.melody_rnn import MelodyRNN
 
 KICK, SNARE, HAT = 1, 2, 4
 N_TOKENS = 8
@@ -78,6 +82,8 @@ def synth_patterns(n: int = 200, bars: int = 4, seed: int = 0) -> list[list[int]
 
 def pattern_tensors(pattern: list[int], steps_per_bar: int = 16) -> tuple[torch.Tensor, torch.Tensor]:
     """Inputs (T-1, INPUT_SIZE) and next-token targets (T-1,) of a pattern starting on a bar."""
+    import torch
+
     tok = np.asarray(pattern, dtype=np.int64)
     x = np.zeros((len(tok) - 1, INPUT_SIZE), dtype=np.float32)
     x[np.arange(len(tok) - 1), tok[:-1]] = 1.0
@@ -129,6 +135,11 @@ class DrumLSTM:
         cls, patterns: list[list[int]] | None = None, epochs: int = 25, seed: int = 0, **kw
     ) -> DrumLSTM:
         """Train on `patterns` (token lists starting on a bar; default: `synth_patterns`), ~1 s."""
+        import torch
+
+        from improvise.nn.melody_rnn import MelodyRNN, MelodyRNNConfig
+        from improvise.train.loop import SequenceTrainConfig, fit_sequences
+
         patterns = patterns or synth_patterns(seed=seed)
         data = [pattern_tensors(p + p) for p in patterns]  # twice round, so the loop's seam is learned
         split = max(1, len(data) // 10)
