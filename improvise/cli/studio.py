@@ -29,7 +29,9 @@ def add_studio_parser(sub, parser_class) -> None:
         "--out", default="runs/studio", help="folder for the sessions and runs (default runs/studio)"
     )
     p.add_argument(
-        "--solo-model", default="runs/solo", help="the soloist's run folder (improvise solo-train)"
+        "--solo-model",
+        default=None,
+        help="the soloist's run folder (improvise solo-train; default: the soloist shipped with improvise)",
     )
     p.add_argument("--standards", default=None, help="JazzStandards.json: its titles in the Solo tab")
     p.add_argument(
