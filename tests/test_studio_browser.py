@@ -316,3 +316,25 @@ def test_another_site_cannot_drive_the_studio(server):
         assert "not JSON" in json.loads(ws.recv(timeout=10))["error"]
         ws.send('{"type": "ping", "t": 2, "id": 6}')
         assert json.loads(ws.recv(timeout=10))["id"] == 6
+
+
+FAKE_MIDI = """
+window.fakeMidiInput = { name: "Fake keyboard", onmidimessage: null };
+navigator.requestMIDIAccess = async () => ({ inputs: new Map([["1", window.fakeMidiInput]]) });
+"""
+
+
+def test_a_midi_keyboard_plays_through_web_midi(server, browser):
+    """Web MIDI (a keyboard faked in the page, as headless Chromium has no MIDI devices): its
+    note-ons and note-offs reach the engine and come back."""
+    page = browser.page(server.url, init_script=FAKE_MIDI)
+    try:
+        page.page.click("#midi")
+        page.wait("document.getElementById('jam-info').textContent.includes('Fake keyboard')")
+        page.js("fakeMidiInput.onmidimessage({data: [0x90, 62, 100]})")
+        page.js("fakeMidiInput.onmidimessage({data: [0x80, 62, 0]})")
+        page.wait("studio.log.events.filter(e => e[1] === 0 && e[2] === 62).length === 2")
+        assert [e[3] for e in page.js("studio.log.events") if e[2] == 62] == [100, 0]
+        assert page.errors == [] and page.outside() == []
+    finally:
+        page.close()

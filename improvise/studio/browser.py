@@ -38,8 +38,14 @@ class Browser:
             self.pw.stop()
             raise
 
-    def page(self, url: str, width: int = 1200, height: int = 800) -> StudioPage:
-        return StudioPage(self.browser.new_page(viewport={"width": width, "height": height}), url)
+    def page(
+        self, url: str, width: int = 1200, height: int = 800, init_script: str | None = None
+    ) -> StudioPage:
+        """A new tab on `url`; `init_script` runs in it before the page's own scripts."""
+        page = self.browser.new_page(viewport={"width": width, "height": height})
+        if init_script:
+            page.add_init_script(init_script)
+        return StudioPage(page, url)
 
     def close(self) -> None:
         self.browser.close()
