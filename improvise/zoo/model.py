@@ -19,15 +19,18 @@ import json
 import zipfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
 from improvise.core.checks import MAX_EPOCHS, MAX_HIDDEN, MAX_SECONDS, MAX_SEED, check_memory, require
 from improvise.core.errors import UserError
 from improvise.core.sample import draw
 from improvise.encodings import zoo_inputs as me
 from improvise.encodings.events import MelodyEventEncoding
+
+if TYPE_CHECKING:  # torch where a network runs: `improvise compare --help` loads without it
+    import torch
 
 NEURAL = ("linear", "mlp", "rnn", "gru", "lstm", "lookback", "attention", "interval", "lstm+chord")
 DEFAULT_MODELS = "markov1,markov3,hmm,linear,mlp,rnn,lstm,lookback,attention"
@@ -147,6 +150,8 @@ class ZooModel:
             return np.stack([self.core.log_probs(tuple(self._ctx(ev[: t + 1]))) for t in range(len(ev) - 1)])
         if self.kind == "hmm":
             return self.core.log_probs(ev)[1:]
+        import torch
+
         tg = self.targets(ev)
         x = torch.from_numpy(
             features(self.kind, tg if self.kind == "interval" else ev, tune, self.enc, self.cfg.window)
@@ -186,6 +191,8 @@ class ZooModel:
         row = features(
             self.kind, recent, state["tune"], self.enc, self.cfg.window, offset=len(h) - len(recent)
         )[-1]
+        import torch
+
         with torch.no_grad():
             x = torch.from_numpy(row)[None, None].to(self._dtype())
             logits, _, state["rnn"] = self.core(x, state=state["rnn"])
