@@ -544,3 +544,38 @@ def test_likelihood_of_a_solo_over_its_changes(tiny_run, tmp_path, capsys):
     assert dispatch(["likelihood", str(tiny_run), "--solo", str(tmp_path / "s" / "solo.json")]) == 2
     assert "--leadsheet" in capsys.readouterr().err
     assert dispatch(["likelihood", str(tiny_run)]) == 2
+
+
+@pytest.mark.parametrize(
+    "damage,match",
+    [
+        (lambda run: _edit_checkpoint(run, hidden=32), "model.pt: does not match weights.npz"),
+        (lambda run: (run / "weights.npz").write_bytes(b"junk"), "weights.npz: not readable"),
+        (
+            lambda run: _edit_weights(run, lambda w: w.pop("leap.weight")),
+            "weights.npz: not this soloist's weights .leap",
+        ),
+        (lambda run: _edit_weights(run, lambda w: w.update({"head.bias": w["head.bias"][:3]})), "head.bias"),
+        (lambda run: _edit_weights(run, lambda w: w.pop("model_pt_sha256")), "does not match weights.npz"),
+    ],
+)
+def test_the_sampler_refuses_a_damaged_run(tiny_run, tmp_path, damage, match):
+    import shutil
+
+    from improvise.core.errors import UserError
+    from improvise.solo.runs import open_solo_run
+
+    run = tmp_path / "run"
+    shutil.copytree(tiny_run, run)
+    open_solo_run(run)  # intact
+    damage(run)
+    with pytest.raises(UserError, match=match) as e:
+        open_solo_run(run)
+    assert str(run) in str(e.value)
+
+
+def _edit_weights(run, edit):
+    with np.load(run / "weights.npz") as z:
+        w = dict(z)
+    edit(w)
+    np.savez(run / "weights.npz", **w)

@@ -19,7 +19,7 @@ from improvise.solo.train import blind, load_split, train_solo_model
 from improvise.train.loop import sequence_nll
 from improvise.zoo.melody_eval import markov_rows
 
-MINUTES = 4.0  # training budget of each network
+EPOCHS = SoloConfig().epochs  # of each network: the recipe of the shipped soloist
 
 
 def _moved_changes(tune, semitones: int):
@@ -39,11 +39,11 @@ def per_solo_nll(trained: dict, solos: dict, ids: list, hear) -> dict:
     return {i: sequence_nll(model, [enc.tune_to_tensors(hear(solos[i].tune))]) for i in ids}
 
 
-def evaluate_solo(wjd: Path, minutes: float = MINUTES, seed: int = 0) -> dict:
+def evaluate_solo(wjd: Path, epochs: int = EPOCHS, seed: int = 0) -> dict:
     solos, split = load_split(wjd, "all", "swing")
     trained = {}
     for chords in (True, False):
-        cfg = SoloConfig(subset="all", chords=chords, minutes=minutes, seed=seed)
+        cfg = SoloConfig(subset="all", chords=chords, epochs=epochs, seed=seed)
         trained[chords] = train_solo_model(wjd, cfg, data=(solos, split))
     enc = trained[True]["encoding"]
     events = {k: [enc.events.tune_to_events(solos[i].tune) for i in ids] for k, ids in split.items()}
@@ -66,7 +66,7 @@ def evaluate_solo(wjd: Path, minutes: float = MINUTES, seed: int = 0) -> dict:
     gaps = np.array([twin[i] - cond[i] for i in test])
     return {
         "split": {k: len(v) for k, v in split.items()},
-        "minutes": minutes,
+        "epochs": epochs,
         "rows": rows,
         "per_solo": {"cond": cond, "twin": twin, "tritone": tritone},
         "gap_mean": float(gaps.mean()),
@@ -138,7 +138,8 @@ def render_section(result: dict) -> list[str]:
         "swing-aware grid (four steps a beat, swung eighths read as eighths: `data.wjd`, grid "
         '"swing"), as events. Both networks: `improvise.solo.model.SoloNet` (LSTM 128 with the '
         "per-pitch chord-degree and leap terms), the same inputs, every training window in a random "
-        f"key, {result['minutes']:g} minutes of training each on the shared loop (`fit_sequences`); "
+        f"key, at most {result['epochs']} epochs each (early stopping on the validation solos) on the "
+        "shared loop (`fit_sequences`), the recipe of the shipped soloist; "
         "the twin hears every chord as N.C. Negative log-likelihood per event on the test solos, "
         "nats (lower is better).",
         "",
@@ -211,9 +212,9 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=main.__doc__)
     p.add_argument("--wjd", required=True)
     p.add_argument("--results", default="docs/results.md")
-    p.add_argument("--minutes", type=float, default=MINUTES)
+    p.add_argument("--epochs", type=int, default=EPOCHS)
     a = p.parse_args(argv)
-    result = evaluate_solo(Path(a.wjd), a.minutes)
+    result = evaluate_solo(Path(a.wjd), a.epochs)
     path = Path(a.results)
     path.write_text(replace_section(path.read_text(), render_section(result)))
     (path.parent / "solo_results.json").write_text(json.dumps(result, indent=1, default=str))

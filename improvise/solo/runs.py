@@ -16,6 +16,16 @@ from improvise.solo.measures import fragment_hashes
 from improvise.solo.stepper import WEIGHT_NAMES, SoloNetConfig, SoloStepper
 
 PRETRAINED = Path(__file__).resolve().parent / "pretrained"
+CHECKSUM = "model_pt_sha256"  # weights.npz: the SHA-256 of the model.pt it was written with
+
+
+def _digest(path: Path) -> np.ndarray:
+    import hashlib
+
+    try:
+        return np.frombuffer(hashlib.sha256(path.read_bytes()).digest(), dtype=np.uint8)
+    except OSError as e:
+        raise UserError(f"{path}: cannot read ({e.strerror or e})") from None
 
 
 def save_solo_run(trained: dict, out: Path, wjd: Path, solos: dict | None = None) -> dict:
@@ -39,9 +49,13 @@ def save_solo_run(trained: dict, out: Path, wjd: Path, solos: dict | None = None
         {"solo": cfg.to_dict()},
     )
     write_json(out / "metrics.json", {"train": metrics})
-    weights = stepper_weights(trained["model"])
+    weights = {
+        k: v.astype(np.float16 if cfg.half else np.float32)
+        for k, v in stepper_weights(trained["model"]).items()
+    }
+    weights[CHECKSUM] = _digest(out / "model.pt")  # the sampler's weights belong to this checkpoint
     buf = io.BytesIO()
-    np.savez(buf, **{k: v.astype(np.float16 if cfg.half else np.float32) for k, v in weights.items()})
+    np.savez(buf, **weights)
     write_bytes(out / "weights.npz", buf.getvalue())
     if solos is None:
         solos, _ = load_split(wjd, cfg.subset, cfg.grid)
@@ -140,11 +154,16 @@ def _stepper(run: Path, enc: ChordConditionedEncoding) -> SoloStepper:
     try:
         with np.load(where, allow_pickle=False) as z:
             w = {k: z[k] for k in WEIGHT_NAMES if k in z.files}
+            digest = z[CHECKSUM] if CHECKSUM in z.files else None
     except (OSError, ValueError, EOFError, KeyError) as e:
         raise UserError(f"{where}: not readable ({str(e)[:120]})") from None
     bad = [k for k in WEIGHT_NAMES if k not in w or w[k].shape != shapes[k] or w[k].dtype.kind != "f"]
     if bad or not all(np.isfinite(v).all() for v in w.values()):
         raise UserError(f"{where}: not this soloist's weights ({', '.join(bad[:3]) or 'not finite'})")
+    if digest is None or not np.array_equal(digest, _digest(run / "model.pt")):
+        raise UserError(
+            f"{run / 'model.pt'}: does not match weights.npz (damaged or replaced: train the run again)"
+        )
     return SoloStepper(w, mc)
 
 
