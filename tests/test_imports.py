@@ -412,3 +412,12 @@ def test_console_script_exit_keeps_atexit_and_output(tmp_path):
         text=True,
     )
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "--epochs" in bad.stderr
+    # a thread that is not a daemon is waited for, as by the interpreter's own exit
+    threaded = code.replace(
+        "main()\n",
+        "import threading, time\n"
+        "threading.Thread(target=lambda: (time.sleep(0.3), print('joined'))).start()\n"
+        "main()\n",
+    )
+    r = subprocess.run([sys.executable, "-c", threaded, "blues", "corpus"], capture_output=True, text=True)
+    assert r.returncode == 0 and "joined" in r.stdout, r.stderr

@@ -437,7 +437,7 @@ def main() -> None:
     command has returned (its files written and closed: every file of the package is written
     to a temporary name, closed and renamed), the exit keeps what matters of it, the atexit
     handlers (temporary files, logging) and the flushing of stdout and stderr, and leaves the
-    rest to the operating system. With other threads still running it exits as usual."""
+    rest to the operating system. With other (not daemon) threads still running it exits as usual."""
     _process["whole"] = True
     status = dispatch()
     gc.freeze()  # the final collections, where the usual exit runs after all
@@ -448,8 +448,9 @@ def _exit(status: int) -> None:
     import atexit
     import threading
 
-    if threading.active_count() > 1:
-        sys.exit(status)  # the interpreter joins them
+    main_thread = threading.main_thread()
+    if any(t is not main_thread and not t.daemon for t in threading.enumerate()):
+        sys.exit(status)  # the interpreter joins them (daemon threads it would not wait for either)
     atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):
         try:

@@ -263,7 +263,12 @@ def _train_epoch(
 
 
 def _progress_bar(cfg: SequenceTrainConfig, start: int):
-    """A tqdm bar over the epochs (off when stderr is not a terminal)."""
+    """A tqdm bar over the epochs; None when stderr is not a terminal (where tqdm would draw
+    nothing, but still start its monitor thread)."""
+    import sys
+
+    if not sys.stderr.isatty():
+        return None
     from tqdm import tqdm
 
     return tqdm(total=cfg.epochs, initial=start, desc="training", unit="epoch", leave=False, disable=None)
