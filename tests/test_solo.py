@@ -579,3 +579,18 @@ def _edit_weights(run, edit):
         w = dict(z)
     edit(w)
     np.savez(run / "weights.npz", **w)
+
+
+@pytest.mark.realtime
+def test_384_bars_sample_in_under_two_seconds_on_one_thread():
+    import time
+
+    from improvise.leadsheet.load import load_leadsheet
+    from improvise.solo.builtin import find_builtin
+    from improvise.solo.runs import PRETRAINED, open_solo_run
+
+    stepper, enc, _, _ = open_solo_run(PRETRAINED)
+    chords = load_leadsheet(str(find_builtin("Blues For Alice"))).chord_per_step(4) * 32
+    t0 = time.perf_counter()
+    ev = generate_solo(stepper, enc, chords, 16, SoloControls(seed=0))
+    assert len(ev) == 384 * 16 and time.perf_counter() - t0 < 2.0

@@ -178,9 +178,11 @@ def plot_solo_likelihood(result: dict, tune: Tune, path: Path) -> None:
         roll.broken_barh(
             [(r["step"], length.get(r["step"], 1))], (r["pitch"] - 0.4, 0.8), color=cmap(r["surprisal"] / top)
         )
-    ytop = max(n.pitch for n in tune.melody) + 2
-    for start, _, chord in tune.chord_spans():
-        roll.text(start, ytop, getattr(chord, "symbol", "") or "N.C.", fontsize=6)
+    ytop, gap, shown = max(n.pitch for n in tune.melody) + 2, tune.steps / 40, -tune.steps
+    for start, _, chord in tune.chord_spans():  # the changes, as many as fit side by side
+        if start - shown >= gap:
+            roll.text(start, ytop, getattr(chord, "symbol", "") or "N.C.", fontsize=6)
+            shown = start
     roll.set_ylabel("MIDI pitch")
     roll.set_title(
         f"{result['solo']}: {result['nll_per_note'] or 0:.2f} nats a note (darker = more surprising)"
