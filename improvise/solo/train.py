@@ -64,6 +64,11 @@ def window_batches(enc: ChordConditionedEncoding, train: list[EncodedSolo], cfg:
     return batches
 
 
+def train_config(cfg: SoloConfig) -> SequenceTrainConfig:
+    """The loop's settings for a soloist (and for the baselines trained beside it)."""
+    return SequenceTrainConfig(epochs=cfg.epochs, seed=cfg.seed, max_seconds=cfg.minutes * 60, patience=8)
+
+
 def new_model(enc: ChordConditionedEncoding, cfg: SoloConfig) -> SoloNet:
     torch.manual_seed(cfg.seed)
     return SoloNet(
@@ -97,7 +102,7 @@ def train_solo_model(
     valid = [enc.tune_to_tensors(hear(solos[i].tune)) for i in split["valid"]]
     test = [enc.tune_to_tensors(hear(solos[i].tune)) for i in split["test"]]
     model = new_model(enc, cfg)
-    tc = SequenceTrainConfig(epochs=cfg.epochs, seed=cfg.seed, max_seconds=cfg.minutes * 60, patience=8)
+    tc = train_config(cfg)
     t0 = time.perf_counter()
     res = fit_sequences(model, [], valid, tc, progress=progress, batches=window_batches(enc, train, cfg, tc))
     model.eval()
