@@ -49,6 +49,18 @@ def parse_bars(text: str) -> tuple[int, int]:
     return a, b
 
 
+def _looks_like_title(source: str) -> bool:
+    """Not a file, folder, link or wjd:MELID: a title to look up."""
+    low = source.lower()
+    return not (
+        Path(source).exists()
+        or low.startswith(("wjd:", "irealb://", "irealbook://"))
+        or "/" in source
+        or "\\" in source
+        or Path(source).suffix
+    )
+
+
 def _sheet(source: str, standards: Path | None, wjd: Path | None, key: str | None, choruses: int):
     """The lead sheet to solo over, in `key`; refused when a chord did not parse or the solo
     would be longer than MAX_BARS bars."""
@@ -56,6 +68,13 @@ def _sheet(source: str, standards: Path | None, wjd: Path | None, key: str | Non
     from improvise.solo.builtin import find_builtin
 
     shipped = find_builtin(source) if standards is None and not Path(source).exists() else None
+    if shipped is None and standards is None and _looks_like_title(source):
+        from improvise.solo.builtin import builtin_titles
+
+        raise UserError(
+            f"{source[:80]}: no such file, and no shipped lead sheet of that title (shipped: "
+            f"{', '.join(builtin_titles())}; to look a title up in a standards file, pass --standards)"
+        )
     sheet = load_leadsheet(str(shipped) if shipped else source, standards, wjd)
     if key:
         sheet = sheet.to_key(key)
