@@ -25,7 +25,10 @@ def runs(tmp_path_factory):
         (tunes / f"t{k}.abc").write_text(ABC.format(k=k).replace("X:1", f"X:{k + 1}"))
     kern = root / "kern-corpus"
     kern.mkdir()
-    body = "**kern\t**kern\n*M4/4\t*M4/4\n=1\t=1\n4C\t4c\n4D\t4d\n4E\t4e\n4F\t4f\n=2\t=2\n1G\t1g\n==\t==\n*-\t*-\n"
+    body = (
+        "**kern\t**kern\n*M4/4\t*M4/4\n=1\t=1\n4C\t4c\n4D\t4d\n4E\t4e\n4F\t4f\n"
+        "=2\t=2\n1G\t1g\n==\t==\n*-\t*-\n"
+    )
     for k in range(3):
         (kern / f"p{k}.krn").write_text(body)
     wjd = write_tiny_wjd(root / "wjd")
@@ -130,7 +133,7 @@ def test_a_command_says_which_kinds_it_takes(runs, tmp_path, capsys):
     for argv, needle in (
         (["render", str(runs["kern"])], "improvise render takes blues or jam runs"),
         (["blues", "generate", str(runs["solo"])], "takes blues runs"),
-        (["likelihood", str(runs["blues"]), str(tmp_path / "x.abc")], "takes zoo or compare runs"),
+        (["likelihood", str(runs["blues"]), str(tmp_path / "x.abc")], "takes zoo, compare or solo runs"),
     ):
         (tmp_path / "x.abc").write_text(ABC.format(k=0))
         assert dispatch(argv) == 2
