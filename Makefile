@@ -7,7 +7,7 @@ DEMO   := runs/demo
 
 SYSDEPS := fluidsynth timgm6mb-soundfont chromium
 
-.PHONY: install sysdeps demo test fuzz bench results clean
+.PHONY: install sysdeps demo lint test fuzz bench results clean
 
 install: $(STAMP)
 
@@ -32,7 +32,12 @@ demo: install sysdeps
 	$(BIN)/improvise blues generate $(DEMO) --choruses 4 --seed 0
 	$(BIN)/improvise render $(DEMO)
 
-test: install sysdeps
+# ruff (settings in pyproject.toml): the lint rules and the formatting, checked, nothing rewritten.
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: install sysdeps lint
 	$(BIN)/python -m pytest
 
 # Every case of the fuzz suite (tests/fuzz): malformed input for every reader and flag; writes
