@@ -196,3 +196,17 @@ def test_render_takes_a_jam_session(runs, tmp_path):
     # every note the session counted is in the picture's legend count (render reads session.mid)
     assert all(done["notes"].get(role, 0) == n for role, n in counts.items() if n), (done["notes"], counts)
     assert "session.wav" in (session / "report.html").read_text()
+
+
+def test_a_run_folder_of_an_older_version_reads_its_time_budget_in_minutes(runs, tmp_path):
+    # before the shared training core (issue 14) kern and polyphonic configs held "minutes"
+    old = tmp_path / "kern-old"
+    shutil.copytree(runs["kern"], old)
+    doc = json.loads((old / "config.json").read_text())
+    doc["train"].pop("max_seconds")
+    doc["train"]["minutes"] = 2.5
+    (old / "config.json").write_text(json.dumps(doc))
+    from improvise.kern.runfolder import read_run_config
+
+    assert read_run_config(old)["train_config"].max_seconds == 150.0
+    assert load_run(old)[0] == "kern"

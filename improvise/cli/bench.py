@@ -31,7 +31,7 @@ def add_bench_parser(sub, parser_class) -> None:
         "--minutes",
         type=float_flag(0, MAX_SECONDS / 60),
         default=None,
-        help="training time budget (default: the data set's preset)",
+        help="training time budget in minutes (default 25)",
     )
     p.add_argument("--out", default=None, help="run folder to write (default runs/polyphonic/DATA)")
     p.add_argument(
@@ -107,7 +107,7 @@ def cmd_bench_polyphonic(a) -> int:
         lr_decay=a.lr_decay,
         patience=a.patience,
         epochs=a.epochs,
-        minutes=a.minutes,
+        max_seconds=None if a.minutes is None else 60.0 * a.minutes,
     )
     pub = m["published"]
     ref = f" (published LSTM {pub['LSTM']}, TCN {pub['TCN']})" if pub else ""

@@ -66,8 +66,8 @@ def _add_budget_flags(p, t) -> None:
     p.add_argument(
         "--minutes",
         type=float_flag(0, MAX_MINUTES),
-        default=t.minutes,
-        help=f"training time budget, 0-{MAX_MINUTES:g} (0: none; default {t.minutes:g})",
+        default=t.max_seconds / 60,
+        help=f"training time budget, 0-{MAX_MINUTES:g} (0: none; default {t.max_seconds / 60:g})",
     )
     p.add_argument(
         "--epochs",
@@ -216,7 +216,7 @@ def cmd_kern_train(a) -> int:
         batch=a.batch,
         lr=a.lr,
         epochs=a.epochs,
-        minutes=a.minutes,
+        max_seconds=60.0 * a.minutes,
         seed=a.seed,
         threads=a.threads,
     )

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import re
 import shutil
@@ -216,8 +217,8 @@ def _type_ok(value, hint) -> bool:
         return isinstance(value, bool)
     if hint is int:
         return isinstance(value, int) and not isinstance(value, bool)
-    if hint is float:
-        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if hint is float:  # NaN and infinity are no setting
+        return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
     if hint is str:
         return isinstance(value, str)
     return True  # a type we do not check here: the config's validate() has the last word
@@ -225,7 +226,8 @@ def _type_ok(value, hint) -> bool:
 
 def config_from_json(cls, data, where, complete: bool = False) -> object:
     """Build the config dataclass `cls` (nested dataclasses too) from JSON `data`, checking that
-    every key is known and every value has the field's type, then `validate()` it. Anything
+    every key is known and every value has the field's type, then `validate()` it (a key an
+    older version wrote is read under its new name: the class's RENAMED). Anything
     wrong is one UserError naming `where` (the file) and the key. A key left out takes its
     default, unless `complete`: then every field must be there."""
     import dataclasses
@@ -235,6 +237,9 @@ def config_from_json(cls, data, where, complete: bool = False) -> object:
         raise UserError(f"{where}: expected a JSON object for {cls.__name__}, got {type(data).__name__}")
     hints = typing.get_type_hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls) if f.init}
+    for old, (new, factor) in getattr(cls, "RENAMED", {}).items():  # a key of an older version
+        if old in data and new not in data and isinstance(data[old], (int, float)):
+            data = {**{k: v for k, v in data.items() if k != old}, new: data[old] * factor}
     unknown = sorted(set(data) - set(fields))
     if unknown:
         raise UserError(

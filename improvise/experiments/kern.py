@@ -138,13 +138,13 @@ def run_experiment(
 
     kern, out, run = Path(kern), Path(out), Path(run)
     result = {"command": command, "prepare": prepare_folders(kern)}
-    cfg = KernTrainConfig(minutes=minutes, seed=seed, **(model or {}))
+    cfg = KernTrainConfig(max_seconds=60.0 * minutes, seed=seed, **(model or {}))
     m = _train(kern, run, cfg)
     result["training"] = _training_figures(m, cfg.to_dict())
     if baseline_run is not None:  # the char-rnn 3 x 128 baseline with the same split (trained if missing)
-        b = _train(kern, Path(baseline_run), KernTrainConfig(minutes=minutes, seed=seed))
+        b = _train(kern, Path(baseline_run), KernTrainConfig(max_seconds=60.0 * minutes, seed=seed))
         result["baseline_training"] = _training_figures(
-            b, KernTrainConfig(minutes=minutes, seed=seed).to_dict()
+            b, KernTrainConfig(max_seconds=60.0 * minutes, seed=seed).to_dict()
         )
     loss_curve(
         m["history"], out / "loss_curve.png", baseline=b["history"] if baseline_run is not None else None

@@ -11,13 +11,10 @@ match; sizes come from config.json only after they are checked, so no file can a
 
 from __future__ import annotations
 
-import dataclasses
-import math
 from pathlib import Path
 
 from improvise.core.checks import MAX_HIDDEN, check_in_dir, file_error
-from improvise.core.errors import UserError
-from improvise.core.runs import load_checkpoint, read_json
+from improvise.core.runs import config_from_json, load_checkpoint, read_json
 from improvise.kern.config import MAX_LAYERS, KernTrainConfig
 from improvise.kern.grammar import MAX_SPINES
 from improvise.nn.char_lstm import CharLSTM, CharLSTMConfig
@@ -40,48 +37,13 @@ def _type_name(value) -> str:
     }.get(type(value), type(value).__name__)
 
 
-def _fits(value, hint: str) -> bool:
-    """Whether a JSON value fits a dataclass field annotated `hint` (int, float, str, bool)."""
-    if hint == "bool":
-        return isinstance(value, bool)
-    if hint == "int":
-        return isinstance(value, int) and not isinstance(value, bool)
-    if hint == "float":
-        return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-    if hint == "str":
-        return isinstance(value, str)
-    return True
-
-
 def check_fields(cls, value, where: Path, key: str):
-    """The dataclass `cls` built from config.json's `key` object, every field known and typed
-    and the config's own checks passed; a UserError naming `where` and the key otherwise."""
+    """The dataclass `cls` built from config.json's `key` object by runs.config_from_json: every
+    field known and typed (a key of an older version read under its new name) and the config's
+    own checks passed; a UserError naming `where` and the key otherwise."""
     if not isinstance(value, dict):
         raise file_error(where, f"{key} should be an object, not {_type_name(value)}")
-    fields = {f.name: f for f in dataclasses.fields(cls)}
-    unknown = sorted(set(value) - set(fields))
-    if unknown:
-        raise file_error(
-            where,
-            f"unknown {key} setting(s) {', '.join(map(repr, unknown[:3]))} "
-            "(a run of another kind or another version?)",
-        )
-    for name, f in fields.items():
-        if name not in value and f.default is dataclasses.MISSING:
-            raise file_error(where, f"{key}.{name} is missing")
-        hint = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", "")
-        if name in value and not _fits(value[name], hint):
-            raise file_error(
-                where,
-                f"{key}.{name} should be {hint}, not {_type_name(value[name])} ({str(value[name])[:40]!r})",
-            )
-    try:
-        cfg = cls(**value)
-        if hasattr(cfg, "validate"):
-            cfg.validate()
-    except (UserError, ValueError) as e:
-        raise file_error(where, f"{key}: {e}") from None
-    return cfg
+    return config_from_json(cls, value, f"{where}: {key}")
 
 
 def _check_model(model, where: Path, chars) -> None:

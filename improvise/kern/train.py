@@ -27,7 +27,7 @@ from improvise.nn.char_lstm import CharLSTM, CharLSTMConfig
 from improvise.train.loop import SequenceTrainConfig, fit_sequences
 
 KEEP_CHECKPOINTS = 3  # named checkpoints kept (the latest improvements)
-RESUME_MAY_CHANGE = ("epochs", "patience", "minutes", "threads")  # settings --resume may change
+RESUME_MAY_CHANGE = ("epochs", "patience", "max_seconds", "threads")  # settings --resume may change
 
 
 def split_by_file(names: list[str], valid_fraction: float, seed: int) -> dict:
@@ -260,7 +260,7 @@ def _sequence_config(cfg: KernTrainConfig) -> SequenceTrainConfig:
         patience=cfg.patience,
         seed=cfg.seed,
         threads=cfg.threads,
-        max_seconds=cfg.minutes * 60,
+        max_seconds=cfg.max_seconds,
         lr_decay=cfg.lr_decay,
     )
 

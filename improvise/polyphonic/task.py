@@ -16,13 +16,15 @@ Augmentation: each epoch every training piece is shifted by a key offset drawn u
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import torch
 
-from improvise.core.checks import MAX_EPOCHS, MAX_HIDDEN, MAX_SECONDS, check_memory
+from improvise.core.checks import MAX_HIDDEN, check_memory
+from improvise.core.config import TrainingCore, in_range, require, whole
 from improvise.core.errors import ConfigError, UserError
 from improvise.core.runs import load_checkpoint, save_checkpoint, write_bytes, write_json
 from improvise.data.pianoroll import DATASETS, KEYS, read_pianoroll
@@ -40,7 +42,16 @@ RESUME = "resume.pt"
 
 
 @dataclass
-class PolyphonicConfig:
+class PolyphonicConfig(TrainingCore):
+    """The training core (improvise.core.config) with this bench's defaults, and the network."""
+
+    RENAMED: ClassVar[dict] = {"minutes": ("max_seconds", 60.0)}  # config.json of versions before 0.2
+
+    epochs: int = 500  # at most
+    lr: float = 3e-3  # Adam
+    clip: float = 1.0  # global gradient-norm clip
+    patience: int = 6  # stale epochs before stopping early
+    max_seconds: float = 1500.0  # budget incl. validation, 25 minutes; the epoch that passes it is the last
     data: str = "jsb"  # jsb | nottingham | musedata | piano
     hidden: int = 512  # LSTM units a layer (256 x 1 reaches 8.55 / 3.30; see docs/polyphonic/README.md)
     layers: int = 2  # stacked LSTM layers (3 was worse on JSB)
@@ -50,35 +61,22 @@ class PolyphonicConfig:
     transpose: int = 0  # training pieces shifted by a random -k..+k keys each epoch (0: none; 3 hurt JSB)
     batch: int = 8  # pieces an update, grouped by similar length
     window: int = 0  # steps of truncated BPTT, state carried across windows (0: whole pieces)
-    lr: float = 3e-3  # Adam
     weight_decay: float = 0.0  # Adam's L2 penalty
     lr_decay: float = 0.5  # learning rate times this after each epoch without a better valid NLL
-    clip: float = 1.0  # global gradient-norm clip
-    patience: int = 6  # stale epochs before stopping early
-    epochs: int = 500  # at most
-    minutes: float = 25.0  # training budget incl. validation; the epoch that passes it is the last (0: none)
-    seed: int = 0  # fixes initial weights, batches and shifts
-    threads: int = 1  # torch threads
 
     def validate(self) -> None:
-        if self.data not in DATASETS:
-            raise ConfigError(f"data must be one of {', '.join(DATASETS)}, not {self.data!r}")
-        if self.transpose < 0 or self.window < 0 or self.minutes < 0:
-            raise ConfigError("transpose, window and minutes must be >= 0")
+        """The core's checks, then the data set and the network's sizes."""
+        super().validate()
+        require(self.data in DATASETS, f"data must be one of {', '.join(DATASETS)}, not {self.data!r}")
         for name, lo, hi in (
             ("hidden", 1, MAX_HIDDEN),
             ("layers", 1, 16),
             ("batch", 1, 4096),
             ("transpose", 0, 24),
             ("window", 0, 100_000),
-            ("epochs", 1, MAX_EPOCHS),
-            ("patience", 1, MAX_EPOCHS),
         ):
-            value = getattr(self, name)
-            if not lo <= value <= hi:
-                raise ConfigError(f"{name} must be in [{lo}, {hi}], not {value}")
-        if self.minutes > MAX_SECONDS / 60 or not 0 <= self.weight_decay <= 10:
-            raise ConfigError("minutes must be at most a week and weight_decay in [0, 10]")
+            whole(name, getattr(self, name), lo, hi)
+        in_range("weight_decay", self.weight_decay, 0.0, 10.0)
         h = self.hidden  # weights, gradients and Adam's moments of the stacked layers, float32
         check_memory(4 * 4 * 4 * h * (h + 88) * self.layers, "an LSTM of this size")
         self.model_config()
@@ -103,28 +101,19 @@ class PolyphonicConfig:
             patience=self.patience,
             seed=self.seed,
             threads=self.threads,
-            max_seconds=60.0 * self.minutes,
+            max_seconds=self.max_seconds,
             weight_decay=self.weight_decay,
             lr_decay=self.lr_decay,
         )
 
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-
-# Per data set, departures from the defaults above (CLI flags override both). The committed JSB
-# and Nottingham figures use the defaults; MuseData and Piano-midi are untuned.
-PRESETS = {"jsb": {}, "nottingham": {}, "musedata": {}, "piano": {}}
-
 
 def config_for(data: str, **overrides) -> PolyphonicConfig:
+    """The defaults above for `data` (the committed JSB and Nottingham figures use them; MuseData
+    and Piano-midi are untuned), with the settings given (None: the default) instead."""
     if data not in DATASETS:
         raise ConfigError(f"data must be one of {', '.join(DATASETS)}, not {data!r}")
     names = {f.name for f in fields(PolyphonicConfig)}
-    values = {**PRESETS[data], **{k: v for k, v in overrides.items() if v is not None and k in names}}
-    cfg = PolyphonicConfig(**{**values, "data": data})
-    cfg.validate()
-    return cfg
+    return PolyphonicConfig(**{k: v for k, v in overrides.items() if v is not None and k in names}, data=data)
 
 
 def load_rolls(data: str, data_dir: Path) -> dict[str, list[np.ndarray]]:
