@@ -36,8 +36,8 @@ def add_solo_parser(sub, parser_class) -> None:
     p.add_argument(
         "--minutes",
         type=float_flag(0, 10_000),
-        default=c.minutes,
-        help=f"training budget in minutes (0: none; default {c.minutes:g})",
+        default=c.max_seconds / 60,
+        help=f"training budget in minutes (0: none; default {c.max_seconds / 60:g})",
     )
     p.add_argument("--half", action="store_true", help="store the weights in float16 (half the size)")
     p.add_argument(
@@ -141,7 +141,7 @@ def cmd_solo_train(a) -> int:
         chords=not a.no_chords,
         hidden=a.hidden,
         epochs=a.epochs,
-        minutes=a.minutes,
+        max_seconds=60.0 * a.minutes,
         grid=a.grid,
         half=a.half,
         seed=a.seed,

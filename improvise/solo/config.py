@@ -4,38 +4,44 @@ controls are `solo.generate.SoloControls`."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
+from typing import ClassVar
 
+from improvise.core.config import TrainingCore, in_range, require, whole
 from improvise.core.errors import ConfigError
 
 GRIDS = {"swing": 4, "16th": 4, "triplet": 3}  # grid name -> steps a beat
 
 
 @dataclass
-class SoloConfig:
+class SoloConfig(TrainingCore):
+    """The training core (improvise.core.config) with the soloist's defaults, and what it learns
+    from."""
+
+    RENAMED: ClassVar[dict] = {"minutes": ("max_seconds", 60.0)}  # config.json of versions before 0.2
+
+    epochs: int = 120  # at most; early stopping on the validation solos (about 4 minutes on 2 idle cores)
+    patience: int = 8  # epochs without a better validation NLL before stopping
+    max_seconds: float = 0.0  # a training budget (0: none; a budget makes the result depend on the machine)
     subset: str = "all"  # WJD solos to learn from: all 456, or the 97 blues
     augment: bool = True  # each training window in a random one of the 12 keys
     chords: bool = True  # False: the chord-blind twin (every chord N.C.), trained identically
     hidden: int = 128  # LSTM units
     dropout: float = 0.2  # before the output layers
-    epochs: int = 120  # at most; early stopping on the validation solos (about 4 minutes on 2 idle cores)
-    minutes: float = 0.0  # a training budget (0: none; a budget makes the result depend on the machine)
     grid: str = "swing"  # swing (swung eighths as eighths, 4 steps a beat), 16th, triplet (3 a beat)
     half: bool = False  # store the weights in float16 (the shipped model)
-    seed: int = 0  # fixes the weights and the windows drawn
 
     @property
     def steps_per_beat(self) -> int:
         return GRIDS[self.grid]
 
     def validate(self) -> None:
-        if self.grid not in GRIDS:
-            raise ConfigError(f"grid must be one of {', '.join(GRIDS)}, not {self.grid!r}")
-        if self.minutes < 0 or self.epochs < 1:
-            raise ConfigError("epochs must be at least 1 and minutes not negative")
-
-    def to_dict(self) -> dict:
-        return asdict(self)
+        """The core's checks, then the grid, the subset and the network's size."""
+        super().validate()
+        require(self.grid in GRIDS, f"grid must be one of {', '.join(GRIDS)}, not {self.grid!r}")
+        require(self.subset in ("all", "blues"), f"subset must be all or blues, not {self.subset!r}")
+        whole("hidden", self.hidden, 1, 4096)
+        in_range("dropout", self.dropout, 0.0, 0.999)
 
 
 @dataclass

@@ -31,7 +31,7 @@ def _digest(path: Path) -> np.ndarray:
 def save_solo_run(trained: dict, out: Path, wjd: Path, solos: dict | None = None) -> dict:
     """Write the run folder `out` from `train_solo_model`'s result; `solos` (by id, as read for
     training) saves reading the WJD again."""
-    from improvise.core.runs import save_checkpoint, write_bytes, write_json
+    from improvise.core.runs import save_run, write_bytes
     from improvise.solo.model import stepper_weights
     from improvise.solo.train import load_split
 
@@ -39,16 +39,15 @@ def save_solo_run(trained: dict, out: Path, wjd: Path, solos: dict | None = None
     cfg = trained["config"]
     metrics = {k: trained[k] for k in ("train_seconds", "epochs_run", "valid_nll", "test_nll", "split")}
     model_cfg = trained["model"].config.to_dict()
-    write_json(
-        out / "config.json", {"task": "solo", "solo": cfg.to_dict(), "wjd": str(wjd), "model": model_cfg}
-    )
-    save_checkpoint(
-        out / "model.pt",
+    save_run(
+        out,
+        "solo",
+        {"solo": cfg.to_dict(), "wjd": str(wjd), "model": model_cfg},
         model_cfg,
         {k: v.half() if cfg.half else v for k, v in trained["model"].state_dict().items()},
-        {"solo": cfg.to_dict()},
+        metrics={"train": metrics},
+        extra={"solo": cfg.to_dict()},
     )
-    write_json(out / "metrics.json", {"train": metrics})
     weights = {
         k: v.astype(np.float16 if cfg.half else np.float32)
         for k, v in stepper_weights(trained["model"]).items()
@@ -76,7 +75,7 @@ def _solo_config(run: Path):
     doc = read_json(run / "config.json")
     if doc.get("task") != "solo":
         raise UserError(f"{run / 'config.json'}: not a solo run (task {str(doc.get('task'))[:40]!r})")
-    cfg = config_from_json(SoloConfig, doc.get("solo"), run / "config.json", complete=True)
+    cfg = config_from_json(SoloConfig, doc.get("solo"), run / "config.json")  # older: defaults
     if cfg.subset not in ("all", "blues") or cfg.grid not in GRIDS or not 1 <= cfg.hidden <= MAX_HIDDEN:
         raise UserError(
             f"{run / 'config.json'}: solo: subset, grid ({', '.join(GRIDS)}) or hidden out of range"
@@ -105,7 +104,7 @@ def _model(run: Path, enc: ChordConditionedEncoding):
     from improvise.solo.model import SoloNet
 
     where = run / "model.pt"
-    blob = load_checkpoint(where)
+    blob = load_checkpoint(where, "solo")
     mc = config_from_json(SoloNetConfig, blob.get("model_config"), where, complete=True)
     _check_net(mc, enc, where)
     model = SoloNet(mc)

@@ -145,7 +145,8 @@ class Hooks:
 
     def clip(self, model, cfg: SequenceTrainConfig) -> None:
         """Clip the gradients before each update."""
-        torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip, foreach=True)
+        if cfg.clip > 0:  # 0: no clip
+            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip, foreach=True)
 
     def carry(self, state, carry):
         """The state the next batch starts from, given the last batch's and the batch's `carry`."""
@@ -337,7 +338,8 @@ class _Loop:
 
     def stopping(self) -> bool:
         run, cfg = self.run, self.cfg
-        return run.stale >= cfg.patience or bool(cfg.max_seconds and run.spent >= cfg.max_seconds)
+        stale = bool(cfg.patience) and run.stale >= cfg.patience  # patience 0: never stop early
+        return stale or bool(cfg.max_seconds and run.spent >= cfg.max_seconds)
 
     def finish(self) -> dict:
         if self.bar is not None:

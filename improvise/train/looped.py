@@ -109,6 +109,8 @@ class LoopedStreams(Hooks):
         return self.opt
 
     def clip(self, model: torch.nn.Module, cfg: SequenceTrainConfig) -> None:
+        if cfg.clip <= 0:  # 0: no clip
+            return
         if hasattr(model, "clip_grad_"):  # several networks in one module: each clipped on its own
             model.clip_grad_(cfg.clip)
         else:
@@ -144,9 +146,10 @@ def shared_loop_config(cfg: TrainConfig) -> SequenceTrainConfig:
         batch=cfg.streams,
         lr=cfg.lr,
         clip=cfg.clip,
-        patience=cfg.epochs,
+        patience=0,  # nothing is validated: every epoch runs, unless the time budget ends it
         seed=cfg.seed,
         threads=cfg.threads,
+        max_seconds=cfg.max_seconds,
     )
 
 

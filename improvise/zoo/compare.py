@@ -147,8 +147,10 @@ def _fit_neural(
         window=length,
         batch=batch,
         lr=cfg.lr,
+        clip=cfg.clip,
         patience=cfg.patience,
         seed=cfg.seed,
+        threads=cfg.threads,
         max_seconds=cfg.max_seconds,
         lr_decay=0.5,
     )

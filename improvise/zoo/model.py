@@ -23,7 +23,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from improvise.core.checks import MAX_EPOCHS, MAX_HIDDEN, MAX_SECONDS, MAX_SEED, check_memory, require
+from improvise.core.checks import MAX_HIDDEN, check_memory
+from improvise.core.config import TrainingCore, in_range, require, whole
 from improvise.core.errors import UserError
 from improvise.core.sample import draw
 from improvise.encodings import zoo_inputs as me
@@ -37,33 +38,28 @@ DEFAULT_MODELS = "markov1,markov3,hmm,linear,mlp,rnn,lstm,lookback,attention"
 
 
 @dataclass
-class ZooConfig:
+class ZooConfig(TrainingCore):
+    """The training core (improvise.core.config) of every neural model of the zoo, and the zoo's
+    own settings."""
+
+    epochs: int = 40  # most passes for a neural model (early stopping on validation)
+    lr: float = 3e-3  # Adam
+    patience: int = 4  # epochs without improvement before stopping
+    max_seconds: float = 240.0  # training-time budget of one neural model (0: none)
     hidden: int = 128  # recurrent units (rnn, gru, lstm, lookback, attention, interval)
     mlp_hidden: int = 256  # hidden units of the MLP
     window: int = 16  # past events the linear and MLP models see (one bar of sixteenths)
     dropout: float = 0.2  # before the output layer
-    epochs: int = 40  # most passes for a neural model (early stopping on validation)
-    patience: int = 4  # epochs without improvement before stopping
-    max_seconds: float = 240.0  # training-time budget of one neural model (0: none)
-    lr: float = 3e-3  # Adam
     hmm_states: tuple = (8, 16, 32)  # candidates; the best on validation is kept
     markov_alphas: tuple = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)  # back-off strengths tried on validation
-    seed: int = 0  # fixes weights, batches and samples
 
     def validate(self) -> None:
-        for name, lo, hi in (
-            ("hidden", 1, MAX_HIDDEN),
-            ("mlp_hidden", 1, MAX_HIDDEN),
-            ("window", 1, 10_000),
-            ("epochs", 1, MAX_EPOCHS),
-            ("patience", 1, MAX_EPOCHS),
-            ("seed", 0, MAX_SEED),
-        ):
-            value = getattr(self, name)
-            require(lo <= value <= hi, f"{name} must be in [{lo}, {hi}], not {value}")
-        require(0 <= self.dropout < 1, f"dropout must be in [0, 1), not {self.dropout}")
-        require(0 <= self.max_seconds <= MAX_SECONDS, f"max_seconds must be in [0, {MAX_SECONDS:g}]")
-        require(0 < self.lr <= 10, f"lr must be in (0, 10], not {self.lr}")
+        """The core's checks, then the networks' sizes and the candidates tried."""
+        super().validate()
+        whole("hidden", self.hidden, 1, MAX_HIDDEN)
+        whole("mlp_hidden", self.mlp_hidden, 1, MAX_HIDDEN)
+        whole("window", self.window, 1, 10_000)
+        in_range("dropout", self.dropout, 0.0, 0.999)
         require(
             all(isinstance(k, int) and 1 <= k <= 1000 for k in self.hmm_states) and self.hmm_states,
             "hmm_states must be whole numbers in [1, 1000]",
@@ -74,9 +70,6 @@ class ZooConfig:
             "markov_alphas must be positive numbers",
         )
         check_memory(4 * 4 * 4 * self.hidden * (self.hidden + 200), "a network of this size")
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 def valid_name(name: str) -> str:
