@@ -96,6 +96,9 @@ def musicxml_to_svg(musicxml: Path, svg_path: Path, png_path: Path | None = None
 
     verovio.enableLog(verovio.LOG_WARNING)
     tk = verovio.toolkit()
+    # its fonts from the package's own data folder, whatever the working directory or an earlier
+    # toolkit in this process set (the studio engraves in a server thread)
+    tk.setResourcePath(str(Path(verovio.__file__).resolve().parent / "data"))
     tk.setOptions(
         {
             "pageWidth": width,
