@@ -70,6 +70,12 @@ class TrainingCore:
         whole("threads", self.threads, 1, MAX_THREADS)
         in_range("max_seconds", self.max_seconds, 0.0, MAX_SECONDS)
 
+    def core(self) -> dict:
+        """The core's fields and values alone: what a config hands to the one training loop."""
+        from dataclasses import fields
+
+        return {f.name: getattr(self, f.name) for f in fields(TrainingCore)}
+
     def to_dict(self) -> dict:
         from dataclasses import asdict
 

@@ -251,18 +251,7 @@ def _text_rows(texts: dict, split: dict, chars: str, cfg: KernTrainConfig):
 
 def _sequence_config(cfg: KernTrainConfig) -> SequenceTrainConfig:
     """The shared trainer's settings for a kern run."""
-    return SequenceTrainConfig(
-        epochs=cfg.epochs,
-        batch=cfg.batch,
-        window=cfg.seq,
-        lr=cfg.lr,
-        clip=cfg.clip,
-        patience=cfg.patience,
-        seed=cfg.seed,
-        threads=cfg.threads,
-        max_seconds=cfg.max_seconds,
-        lr_decay=cfg.lr_decay,
-    )
+    return SequenceTrainConfig(**cfg.core(), batch=cfg.batch, window=cfg.seq, lr_decay=cfg.lr_decay)
 
 
 def train_kern(

@@ -94,16 +94,7 @@ class PolyphonicConfig(TrainingCore):
 
     def train_config(self) -> SequenceTrainConfig:
         return SequenceTrainConfig(
-            epochs=self.epochs,
-            batch=self.batch,
-            lr=self.lr,
-            clip=self.clip,
-            patience=self.patience,
-            seed=self.seed,
-            threads=self.threads,
-            max_seconds=self.max_seconds,
-            weight_decay=self.weight_decay,
-            lr_decay=self.lr_decay,
+            **self.core(), batch=self.batch, weight_decay=self.weight_decay, lr_decay=self.lr_decay
         )
 
 

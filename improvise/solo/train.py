@@ -66,15 +66,7 @@ def window_batches(enc: ChordConditionedEncoding, train: list[EncodedSolo], cfg:
 
 def train_config(cfg: SoloConfig) -> SequenceTrainConfig:
     """The loop's settings for a soloist (and for the baselines trained beside it)."""
-    return SequenceTrainConfig(
-        epochs=cfg.epochs,
-        lr=cfg.lr,
-        clip=cfg.clip,
-        patience=cfg.patience,
-        seed=cfg.seed,
-        threads=cfg.threads,
-        max_seconds=cfg.max_seconds,
-    )
+    return SequenceTrainConfig(**cfg.core())
 
 
 def new_model(enc: ChordConditionedEncoding, cfg: SoloConfig) -> SoloNet:
