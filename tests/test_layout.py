@@ -11,12 +11,6 @@ MAX_MODULE_LINES = 450
 MAX_FUNCTION_LINES = 60
 TOP_LEVEL_FILES = {"__init__.py", "__main__.py"}
 
-# Offenders being split right now by their owners: "path" for a module, "path:name" for a
-# function. Each is skipped until it is fixed; the set is meant to be empty.
-PENDING: set[str] = {
-    "improvise/cli/main.py"  # over 450 lines while its owner reworks it
-}
-
 
 def _modules() -> list[Path]:
     return sorted(p for p in PACKAGE.rglob("*.py") if "__pycache__" not in p.parts)
@@ -56,7 +50,7 @@ def test_no_module_is_over_the_line_limit():
     offenders = []
     for path in _modules():
         n = len(path.read_text(encoding="utf-8").splitlines())
-        if n > MAX_MODULE_LINES and _relative(path) not in PENDING:
+        if n > MAX_MODULE_LINES:
             offenders.append(f"{_relative(path)} ({n} lines)")
     assert not offenders, f"modules over {MAX_MODULE_LINES} lines: {offenders}"
 
@@ -65,8 +59,7 @@ def test_no_function_is_over_the_line_limit():
     offenders = []
     for path in _modules():
         for line, name, n in long_functions(path):
-            if f"{_relative(path)}:{name}" not in PENDING:
-                offenders.append(f"{_relative(path)}:{line} {name} ({n} lines)")
+            offenders.append(f"{_relative(path)}:{line} {name} ({n} lines)")
     assert not offenders, f"functions over {MAX_FUNCTION_LINES} lines: " + "; ".join(offenders)
 
 
@@ -75,14 +68,3 @@ def test_the_function_count_starts_at_def_and_leaves_out_decorators(tmp_path):
     src = tmp_path / "m.py"
     src.write_text(f"@staticmethod\n@property\ndef fits():\n{body}\n\n\ndef over():\n{body}\n    y = 0\n")
     assert long_functions(src) == [(MAX_FUNCTION_LINES + 5, "over", MAX_FUNCTION_LINES + 1)]
-
-
-def test_pending_names_only_current_offenders():
-    # an entry fixed by its owner should leave PENDING, so it is checked again
-    current = set()
-    for path in _modules():
-        n = len(path.read_text(encoding="utf-8").splitlines())
-        if n > MAX_MODULE_LINES:
-            current.add(_relative(path))
-        current |= {f"{_relative(path)}:{name}" for _, name, _ in long_functions(path)}
-    assert not PENDING - current, f"fixed: remove from PENDING {sorted(PENDING - current)}"
