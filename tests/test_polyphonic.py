@@ -115,6 +115,12 @@ def test_cli_smoke_on_a_fake_mat(tmp_path, capsys):
     assert (tmp_path / "docs" / "jsb.json").is_file() and (tmp_path / "docs" / "jsb.png").is_file()
     assert "improvise bench polyphonic" in (tmp_path / "docs" / "README.md").read_text()
     assert "test NLL" in capsys.readouterr().out
+    from improvise.core.run_kinds import run_kind
+    from improvise.core.runs import FORMATS, load_checkpoint
+
+    assert json.loads((out / "config.json").read_text())["format"] == FORMATS["polyphonic"]
+    assert run_kind(out) == "polyphonic"
+    assert load_checkpoint(out / "model.pt", "polyphonic")["extra"]["data"] == "jsb"
     rc = dispatch(
         [
             "bench",

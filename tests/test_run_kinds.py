@@ -210,3 +210,22 @@ def test_a_run_folder_of_an_older_version_reads_its_time_budget_in_minutes(runs,
 
     assert read_run_config(old)["train_config"].max_seconds == 150.0
     assert load_run(old)[0] == "kern"
+
+
+def test_every_model_folder_records_its_kind_and_format(runs, tmp_path):
+    from improvise.core.runs import FORMATS, load_checkpoint
+
+    for kind in ("blues", "solo", "kern", "zoo"):
+        doc = json.loads((runs[kind] / "config.json").read_text())
+        assert (doc.get("task"), doc.get("format")) == (kind, FORMATS[kind]), (kind, doc.get("format"))
+        if (runs[kind] / "model.pt").is_file():
+            assert load_checkpoint(runs[kind] / "model.pt", kind)["format"] == FORMATS[kind]
+    # a kern checkpoint is not read as a zoo model's, nor a folder stamped with another kind's format
+    with pytest.raises(UserError, match="a kern run .*; this takes zoo runs"):
+        load_checkpoint(runs["kern"] / "model.pt", "zoo")
+    other = tmp_path / "kern-as-zoo"
+    shutil.copytree(runs["kern"], other)
+    doc = json.loads((other / "config.json").read_text())
+    (other / "config.json").write_text(json.dumps({**doc, "format": FORMATS["zoo"]}))
+    with pytest.raises(UserError, match="this takes kern runs"):
+        load_run(other)

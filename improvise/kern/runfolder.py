@@ -14,13 +14,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from improvise.core.checks import MAX_HIDDEN, check_in_dir, file_error
-from improvise.core.runs import config_from_json, load_checkpoint, read_json
+from improvise.core.runs import check_format, config_from_json, load_checkpoint, read_json
 from improvise.kern.config import MAX_LAYERS, KernTrainConfig
 from improvise.kern.grammar import MAX_SPINES
 from improvise.nn.char_lstm import CharLSTM, CharLSTMConfig
 
 TASK = "kern"  # config.json's "task" (runs written before it was recorded have none)
-CONFIG_KEYS = ("task", "model", "train", "chars", "layout", "corpus")
+CONFIG_KEYS = ("task", "format", "model", "train", "chars", "layout", "corpus")
 REQUIRED_KEYS = ("model", "train", "chars")
 MAX_VOCAB = 4096  # characters a model may read
 
@@ -84,6 +84,8 @@ def read_run_config(run: Path) -> dict:
     if where.is_dir():
         raise file_error(where, "is a folder, not a file")
     data = read_json(where)
+    if "format" in data:
+        check_format(data["format"], TASK, where)
     task = data.get("task", TASK)
     if task != TASK:
         raise file_error(
@@ -165,7 +167,7 @@ def open_checkpoint(where: Path) -> dict:
             raise file_error(where, "empty file, not a checkpoint")
         if head != b"PK\x03\x04":
             raise file_error(where, "not a checkpoint written by improvise (torch.save writes a zip archive)")
-    return load_checkpoint(where)
+    return load_checkpoint(where, TASK)
 
 
 def load_kern_model(run: Path):

@@ -19,7 +19,7 @@ import torch
 
 from improvise.core.checks import MAX_EPOCHS, check_memory, file_error
 from improvise.core.errors import UserError
-from improvise.core.runs import save_checkpoint, write_json
+from improvise.core.runs import save_checkpoint, save_run, write_json
 from improvise.kern.config import KernTrainConfig
 from improvise.kern.prepare import KernError, kern_files, prepare_text, read_kern_text, unusable
 from improvise.kern.runfolder import check_weights, open_checkpoint, read_run_config
@@ -119,13 +119,12 @@ def stream_nll(model, rows: torch.Tensor, seq: int = 250) -> float:
 def _checkpointer(run: Path, model_cfg: dict, extra: dict):
     def checkpoint(state: dict) -> None:
         epoch, best = state["epoch"], state["best"]
-        save_checkpoint(run / "resume.pt", model_cfg, state["model"], {**extra, "resume": state})
+        save_checkpoint(run / "resume.pt", model_cfg, state["model"], {**extra, "resume": state}, kind="kern")
         if state["stale"] == 0:  # this epoch improved: the best weights, named by their loss
-            save_checkpoint(
-                run / "model.pt", model_cfg, state["best_model"], {**extra, "epoch": epoch, "valid": best}
-            )
+            best_extra = {**extra, "epoch": epoch, "valid": best}
+            save_checkpoint(run / "model.pt", model_cfg, state["best_model"], best_extra, kind="kern")
             named = run / "checkpoints" / f"epoch{epoch:03d}_{best:.4f}.pt"
-            save_checkpoint(named, model_cfg, state["best_model"], {**extra, "epoch": epoch, "valid": best})
+            save_checkpoint(named, model_cfg, state["best_model"], best_extra, kind="kern")
             for old in sorted((run / "checkpoints").glob("epoch*.pt"))[:-KEEP_CHECKPOINTS]:
                 old.unlink()
         hist = state["history"]
@@ -208,10 +207,10 @@ def _check_optimizer(model, state: dict, where: Path) -> None:
 
 def _write_config(run: Path, model_cfg, cfg: KernTrainConfig, chars: str, paths, split: dict) -> None:
     # written on --resume too: the config records the latest budget
-    write_json(
-        run / "config.json",
+    save_run(
+        run,
+        "kern",
         {
-            "task": "kern",
             "model": model_cfg.to_dict(),
             "train": cfg.to_dict(),
             "chars": chars,
@@ -298,7 +297,11 @@ def train_kern(
         "skipped": skipped,
     }
     save_checkpoint(
-        run / "model.pt", model_cfg.to_dict(), model.state_dict(), {**extra, "valid": res["best_valid_nll"]}
+        run / "model.pt",
+        model_cfg.to_dict(),
+        model.state_dict(),
+        {**extra, "valid": res["best_valid_nll"]},
+        kind="kern",
     )
     write_json(run / "metrics.json", metrics)
     return metrics

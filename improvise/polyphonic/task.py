@@ -26,7 +26,7 @@ import torch
 from improvise.core.checks import MAX_HIDDEN, check_memory
 from improvise.core.config import TrainingCore, in_range, require, whole
 from improvise.core.errors import ConfigError, UserError
-from improvise.core.runs import load_checkpoint, save_checkpoint, write_bytes, write_json
+from improvise.core.runs import load_checkpoint, save_checkpoint, save_run, write_bytes, write_json
 from improvise.data.pianoroll import DATASETS, KEYS, read_pianoroll
 from improvise.nn.pianoroll_lstm import PianorollLSTM, PianorollLSTMConfig
 from improvise.polyphonic.report import plot_curve, render_section
@@ -203,13 +203,14 @@ def _open_run(cfg: PolyphonicConfig, data_dir: Path, out: Path | None, resume: b
     if out is None:
         return None, None
     out = Path(out)
-    write_json(
-        out / "config.json",
+    save_run(
+        out,
+        "polyphonic",
         {"polyphonic": cfg.to_dict(), "model": cfg.model_config().to_dict(), "data_dir": str(data_dir)},
     )
     state = None
     if resume and (out / RESUME).is_file():
-        state = load_checkpoint(out / RESUME)["extra"]["resume"]
+        state = load_checkpoint(out / RESUME, "polyphonic")["extra"]["resume"]
     return out, state
 
 
@@ -243,6 +244,7 @@ def _save_run(out: Path, cfg: PolyphonicConfig, model, metrics: dict) -> None:
         cfg.model_config().to_dict(),
         model.state_dict(),
         {"data": cfg.data, "test_nll": metrics["test_nll"]},
+        kind="polyphonic",
     )
     write_json(out / "metrics.json", metrics)
     write_bytes(out / "curve.png", plot_curve(metrics))
@@ -268,7 +270,9 @@ def train_polyphonic(
     out, state = _open_run(cfg, data_dir, out, resume)
 
     def checkpoint(s: dict) -> None:
-        save_checkpoint(out / RESUME, cfg.model_config().to_dict(), s["model"], {"resume": s})
+        save_checkpoint(
+            out / RESUME, cfg.model_config().to_dict(), s["model"], {"resume": s}, kind="polyphonic"
+        )
 
     t0 = time.perf_counter()
     res = fit_sequences(

@@ -15,6 +15,7 @@ Sampling for all of them is `sample_events`.
 
 from __future__ import annotations
 
+import io
 import json
 import zipfile
 from dataclasses import asdict, dataclass
@@ -193,7 +194,7 @@ class ZooModel:
 
     # -- files --
     def save(self, folder: Path) -> None:
-        from improvise.core.runs import save_checkpoint, write_json
+        from improvise.core.runs import save_run, write_bytes, write_json
 
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
@@ -201,22 +202,27 @@ class ZooModel:
         if self.kind == "markov":
             write_json(folder / "model.json", self.core.to_dict())
         elif self.kind == "hmm":
-            np.savez(folder / "model.npz", **self.core.to_arrays())
+            buffer = io.BytesIO()
+            np.savez(buffer, **self.core.to_arrays())
+            write_bytes(folder / "model.npz", buffer.getvalue())
+        if self.kind in ("markov", "hmm"):
+            save_run(folder, "zoo", meta)
         else:
-            save_checkpoint(folder / "model.pt", self.core.config.to_dict(), self.core.state_dict())
-        write_json(folder / "config.json", meta)
+            save_run(folder, "zoo", meta, self.core.config.to_dict(), self.core.state_dict())
 
 
 def load_zoo_model(folder: Path) -> ZooModel:
     """A model folder of 'improvise compare', every file checked on opening (a UserError naming
     the file and what does not match otherwise)."""
-    from improvise.core.runs import config_from_json, read_json
+    from improvise.core.runs import check_format, config_from_json, read_json
 
     folder = Path(folder)
     where = folder / "config.json"
     if not where.is_file():
         raise UserError(f"{folder}: not a zoo model folder (no config.json; see 'improvise compare')")
     meta = read_json(where)
+    if "format" in meta:  # folders written before formats per kind have none
+        check_format(meta["format"], "zoo", where)
     name = meta.get("name")
     if not isinstance(name, str):
         raise UserError(f"{where}: no model 'name'; not a zoo model folder (see 'improvise compare')")
@@ -260,7 +266,7 @@ def _load_core(folder: Path, name: str, enc: MelodyEventEncoding, cfg: ZooConfig
         core.check(enc.n_events, where)
         return core
     where = folder / "model.pt"
-    ck = load_checkpoint(where)
+    ck = load_checkpoint(where, "zoo")
     n_in = ck.get("model_config", {}).get("input_size") if isinstance(ck.get("model_config"), dict) else None
     if not isinstance(n_in, int) or not 1 <= n_in <= 100_000:
         raise UserError(
