@@ -421,7 +421,7 @@ def test_without_seed_each_call_draws_a_new_one_and_solo_json_keeps_it(tiny_run,
 
     sheet = tmp_path / "t.txt"
     sheet.write_text("title: T\nkey: F\n| F7 | Bb7 | C7 | F7 |\n")
-    base = ["solo", "--model", str(tiny_run), "--leadsheet", str(sheet), "--synth", "none"]
+    base = ["solo", "--model", str(tiny_run), "--leadsheet", str(sheet), "--synth", "none", "--no-score"]
     docs = []
     for name in ("a", "b"):
         assert dispatch(base + ["--out", str(tmp_path / name)]) == 0
@@ -479,6 +479,9 @@ def test_shipped_soloist_plays_a_shipped_title_with_no_data_folder(tmp_path, mon
     doc = json.loads((tmp_path / "alice" / "solo.json").read_text())
     assert doc["leadsheet"] == "Blues For Alice" and len(doc["events"]) == 2 * 12 * 16
     assert doc["bars"][0] == ["Fmaj7"] and 0.3 < doc["metrics"]["chord_tone_rate"] <= 1
+    # the score is engraved by default: the lead sheet's changes above the solo
+    assert (tmp_path / "alice" / "solo.musicxml").is_file() and doc["score"]["notes_engraved"] > 0
+    assert (tmp_path / "alice" / "solo.svg").stat().st_size > 10_000
     assert dispatch(["solo", "--leadsheet", "No Such Tune", "--out", "x"]) == 2
     assert "No Such Tune" in capsys.readouterr().err
 

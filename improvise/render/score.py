@@ -16,7 +16,7 @@ from improvise.core.runs import write_bytes
 
 def tune_to_score(tune: Tune, title: str = "improvise"):
     """A music21 Score: one part, a measure a bar, eighth-note steps, chord symbols at each change."""
-    from music21 import harmony, metadata, meter, note, stream
+    from music21 import metadata, meter, note, stream
 
     score = stream.Score()
     score.metadata = metadata.Metadata(title=title, composer="improvise (LSTM)")
@@ -35,7 +35,7 @@ def tune_to_score(tune: Tune, title: str = "improvise"):
                 m.append(note.Rest(quarterLength=step_ql))
                 continue
             if t == 0 or tune.chords[t] != tune.chords[t - 1]:
-                m.insert(k * step_ql, harmony.ChordSymbol(tune.chords[t].symbol.replace("b", "-")))
+                m.insert(k * step_ql, chord_symbol(tune.chords[t].symbol))
             n = onsets.get(t)
             if n is None:
                 m.insert(k * step_ql, note.Rest(quarterLength=step_ql))
@@ -132,13 +132,23 @@ def musicxml_to_svg(musicxml: Path, svg_path: Path, png_path: Path | None = None
     return {"pages": tk.getPageCount(), "notes": svg.count('class="note"'), "errors": errors}
 
 
+def chord_symbol(text: str):
+    """music21's ChordSymbol of a chord symbol as the package writes it ("Bb7b9": music21 spells
+    the root's flat "-" but an alteration's "b"). The symbol only: realizing its pitches
+    (updatePitches) costs about 2 ms a chord and a score shows none of them."""
+    from music21 import harmony
+
+    figure = text[:1] + "-" + text[2:] if text[1:2] == "b" else text
+    return harmony.ChordSymbol(figure, updatePitches=False)
+
+
 def solo_to_score(tune: Tune, title: str = "improvise"):
     """A lead sheet with the solo for any grid (sixteenths, triplets) and any chord symbol:
     notes cut at the bar line, gaps as rests, a chord symbol at each change (as text where
     music21 cannot read the figure)."""
     from fractions import Fraction
 
-    from music21 import expressions, harmony, metadata, meter, note, stream
+    from music21 import expressions, metadata, meter, note, stream
 
     score = stream.Score()
     score.metadata = metadata.Metadata(title=title, composer="improvise (chord-conditioned LSTM)")
@@ -158,9 +168,7 @@ def solo_to_score(tune: Tune, title: str = "improvise"):
             if t == 0 or tune.chords[t] != tune.chords[t - 1]:
                 text = tune.chords[t].symbol
                 try:
-                    m.insert(
-                        k * step, harmony.ChordSymbol(text.replace("b", "-") if text[1:2] == "b" else text)
-                    )
+                    m.insert(k * step, chord_symbol(text))
                 except Exception:  # noqa: BLE001  (music21 rejects some figures: show them as text)
                     m.insert(k * step, expressions.TextExpression(text))
         pos = 0
