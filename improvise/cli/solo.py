@@ -86,6 +86,21 @@ def _add_solo(sub, k, j) -> None:
         default=1,
         help=f"times through the form (1 to {MAX_CHORUSES}; at most 10000 bars in all)",
     )
+    _add_sound_flags(p, k, j)
+    p.add_argument("--regenerate", default=None, help="bars A-B of the solo already in --out drawn again")
+    p.add_argument(
+        "--seed",
+        type=SEED,
+        default=None,
+        help="0 to 2**32 - 1: the same seed, the same files (default: a new seed each call, "
+        "printed and kept in solo.json)",
+    )
+    p.add_argument("--out", required=True, help="folder to write")
+    p.set_defaults(func=cmd_solo_generate)
+
+
+def _add_sound_flags(p, k, j) -> None:
+    """How the solo is drawn and heard: tempo, swing, score, temperature, range, density, synth."""
     p.add_argument("--tempo", type=TEMPO, default=160.0, help="quarter notes a minute (20 to 400)")
     p.add_argument(
         "--swing",
@@ -112,17 +127,7 @@ def _add_solo(sub, k, j) -> None:
     p.add_argument(
         "--density", type=float_flag(-50, 50), default=k.density, help="-50 to 50: > 0 more notes, < 0 fewer"
     )
-    p.add_argument("--regenerate", default=None, help="bars A-B of the solo already in --out drawn again")
     p.add_argument("--synth", choices=["auto", "fluidsynth", "numpy", "none"], default="auto")
-    p.add_argument(
-        "--seed",
-        type=SEED,
-        default=None,
-        help="0 to 2**32 - 1: the same seed, the same files (default: a new seed each call, "
-        "printed and kept in solo.json)",
-    )
-    p.add_argument("--out", required=True, help="folder to write")
-    p.set_defaults(func=cmd_solo_generate)
 
 
 def _titles() -> list[str]:

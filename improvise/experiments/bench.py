@@ -39,6 +39,7 @@ from improvise.blues.task import (
     loop_tensors,
     train_blues,
 )
+from improvise.core import host
 from improvise.core.runs import write_bytes
 from improvise.encodings.blues import BluesEncoding
 from improvise.nn.chord_melody import head_losses
@@ -100,18 +101,8 @@ def torch_step_seconds(model, steps: int) -> float:
 
 
 def machine() -> str:
-    cpu = platform.processor() or "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    import os
-
     versions = f"Python {platform.python_version()}, torch {torch.__version__}, numpy {np.__version__}"
-    return f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.machine()}, {versions}"
+    return f"{host.machine()}, {platform.system()} {platform.machine()}, {versions}"
 
 
 def live_section(trained) -> list[str]:

@@ -14,8 +14,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 import torch
-import torch.nn.functional as F
 from torch import nn
+
+from improvise.nn.losses import event_loss
 
 
 @dataclass
@@ -67,7 +68,4 @@ class AttentionRNN(nn.Module):
         context = sum(weights[..., w, None] * padded[w : w + t_len] for w in range(c.window))  # (T, B, H)
         logits = self.head(self.drop(torch.cat([h, context], -1)))
         state = (rnn_state, mem[-c.window :])
-        loss = None
-        if targets is not None:
-            loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=-1)
-        return logits, loss, state
+        return logits, event_loss(logits, targets), state

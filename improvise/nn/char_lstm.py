@@ -16,6 +16,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from improvise.core.errors import ConfigError
+from improvise.nn.losses import event_loss
 
 
 @dataclass
@@ -46,10 +47,7 @@ class CharLSTM(nn.Module):
     def forward(self, x: torch.Tensor, targets: torch.Tensor | None = None, state=None):
         h, state = self.lstm(F.one_hot(x, self.config.vocab_size).to(self.head.weight.dtype), state)
         logits = self.head(self.drop(h))
-        loss = None
-        if targets is not None:
-            loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=-1)
-        return logits, loss, state
+        return logits, event_loss(logits, targets), state
 
 
 class NumpyCharStep:

@@ -8,10 +8,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from improvise.core.errors import ConfigError
+from improvise.nn.losses import event_accuracy, event_loss
 
 CELLS = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}
 
@@ -48,13 +48,7 @@ class MelodyRNN(nn.Module):
     def forward(self, x: torch.Tensor, targets: torch.Tensor | None = None, state=None):
         h, state = self.rnn(x, state)
         logits = self.head(self.drop(h))
-        loss = None
-        if targets is not None:
-            loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=-1)
-        return logits, loss, state
+        return logits, event_loss(logits, targets), state
 
-    @torch.no_grad()
     def describe(self, logits: torch.Tensor, targets: torch.Tensor) -> dict:
-        mask = targets >= 0
-        acc = (logits.argmax(-1) == targets)[mask].float().mean()
-        return {"acc": float(acc)}
+        return event_accuracy(logits, targets)

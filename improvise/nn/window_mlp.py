@@ -9,8 +9,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 import torch
-import torch.nn.functional as F
 from torch import nn
+
+from improvise.nn.losses import event_loss
 
 
 @dataclass
@@ -40,7 +41,4 @@ class WindowMLP(nn.Module):
 
     def forward(self, x: torch.Tensor, targets: torch.Tensor | None = None, state=None):
         logits = self.net(x)
-        loss = None
-        if targets is not None:
-            loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=-1)
-        return logits, loss, state
+        return logits, event_loss(logits, targets), state

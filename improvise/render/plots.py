@@ -26,6 +26,24 @@ def save(fig, path: Path, dpi: int = 110) -> None:
     write_bytes(Path(path), buf.getvalue())
 
 
+def surprisal_axes(figsize: tuple[float, float], curve_height: float):
+    """(fig, roll, curve): a piano roll above a bar chart of surprisal per step, one time axis."""
+    fig, (roll, curve) = plt.subplots(2, 1, figsize=figsize, sharex=True, height_ratios=[2, curve_height])
+    return fig, roll, curve
+
+
+def finish_surprisal_plot(fig, roll, curve, tune, path: Path) -> None:
+    """Labels, a line at every bar on both panels, and the PNG written to `path`."""
+    roll.set_ylabel("MIDI pitch")
+    curve.set_ylabel("surprisal (nats)")
+    curve.set_xlabel("step")
+    for ax in (roll, curve):
+        for b in range(0, tune.steps + 1, tune.steps_per_bar):
+            ax.axvline(b, color="#dddddd", lw=0.5, zorder=0)
+    fig.tight_layout()
+    save(fig, path)
+
+
 def training_curves(history: dict, n_chords: int, n_pitches: int, path: Path) -> None:
     fig, (a, b) = plt.subplots(1, 2, figsize=(10, 3.6))
     epochs = np.arange(1, len(history["loss"]) + 1)

@@ -163,15 +163,12 @@ def format_solo_likelihood(result: dict) -> list[str]:
 def plot_solo_likelihood(result: dict, tune: Tune, path: Path) -> None:
     import matplotlib
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from improvise.core.runs import _atomic
+    from improvise.render.plots import finish_surprisal_plot, surprisal_axes
 
     notes = result["notes"]
     s = np.array([r["surprisal"] for r in notes])
-    fig, (roll, curve) = plt.subplots(2, 1, figsize=(11, 4.8), sharex=True, height_ratios=[2, 1.2])
-    cmap = plt.get_cmap("magma_r")
+    fig, roll, curve = surprisal_axes((11, 4.8), 1.2)
+    cmap = matplotlib.colormaps["magma_r"]
     top = max(float(s.max()) if len(s) else 1.0, 1e-6)
     length = {n.start: n.length for n in tune.melody}
     for r in notes:
@@ -183,16 +180,8 @@ def plot_solo_likelihood(result: dict, tune: Tune, path: Path) -> None:
         if start - shown >= gap:
             roll.text(start, ytop, getattr(chord, "symbol", "") or "N.C.", fontsize=6)
             shown = start
-    roll.set_ylabel("MIDI pitch")
     roll.set_title(
         f"{result['solo']}: {result['nll_per_note'] or 0:.2f} nats a note (darker = more surprising)"
     )
     curve.bar([r["step"] for r in notes], s, width=2.0, color="#cc6644")
-    curve.set_ylabel("surprisal (nats)")
-    curve.set_xlabel("step")
-    for ax in (roll, curve):
-        for b in range(0, tune.steps + 1, tune.steps_per_bar):
-            ax.axvline(b, color="#dddddd", lw=0.5, zorder=0)
-    fig.tight_layout()
-    _atomic(Path(path), lambda fh: fig.savefig(fh, format="png", dpi=110))
-    plt.close(fig)
+    finish_surprisal_plot(fig, roll, curve, tune, path)

@@ -17,6 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from improvise.nn.losses import event_accuracy, event_loss
 from improvise.solo.stepper import LEAPS, WEIGHT_NAMES, SoloNetConfig, index_maps
 
 
@@ -44,15 +45,10 @@ class SoloNet(nn.Module):
         lp = self.leap(h)[..., self.leap_map]  # (T, B, n last, n)
         bias = (root.unsqueeze(-1) * deg).sum(-2) + (last.unsqueeze(-1) * lp).sum(-2)
         logits = self.head(h) + F.pad(bias, (2, 0))
-        loss = None
-        if targets is not None:
-            loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=-1)
-        return logits, loss, state
+        return logits, event_loss(logits, targets), state
 
-    @torch.no_grad()
     def describe(self, logits: torch.Tensor, targets: torch.Tensor) -> dict:
-        mask = targets >= 0
-        return {"acc": float((logits.argmax(-1) == targets)[mask].float().mean())}
+        return event_accuracy(logits, targets)
 
 
 def stepper_weights(model: SoloNet) -> dict:

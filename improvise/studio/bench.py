@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import statistics
 import tempfile
 import time
 from pathlib import Path
+
+from improvise.core import host
 
 HEADING = "## The studio in the browser (`improvise studio`)"
 PERFORMER_JS = """async ([seconds, bpm]) => {
@@ -143,19 +144,7 @@ def run(seconds: float, bpm: float, notes: int) -> dict:
         finally:
             browser.close()
             srv.stop()
-    return {"round_trip": trips, "long": long, "chromium": version, "machine": machine(), "load": load}
-
-
-def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{cpu}, {os.cpu_count()} cores"
+    return {"round_trip": trips, "long": long, "chromium": version, "machine": host.machine(), "load": load}
 
 
 def markdown(r: dict, command: str) -> str:

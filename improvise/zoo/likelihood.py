@@ -143,25 +143,12 @@ def format_likelihood(result: dict, every: bool = False) -> list[str]:
 
 
 def plot_likelihood(result: dict, tune, model: ZooModel, path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from improvise.core.runs import _atomic
+    from improvise.render.plots import finish_surprisal_plot, surprisal_axes
 
     steps = [r["step"] for r in result["steps"]]
-    fig, (roll, curve) = plt.subplots(2, 1, figsize=(10, 4.5), sharex=True, height_ratios=[2, 1.3])
+    fig, roll, curve = surprisal_axes((10, 4.5), 1.3)
     for n in tune.melody:
         roll.broken_barh([(n.start, n.length)], (n.pitch - 0.4, 0.8), color="#335588")
-    roll.set_ylabel("MIDI pitch")
     roll.set_title(f"{result['piece']}: {result['model']}, {result['nll_per_event']:.3f} nats/event")
     curve.bar(steps, [r["surprisal"] for r in result["steps"]], width=1.0, color="#cc6644")
-    curve.set_ylabel("surprisal (nats)")
-    curve.set_xlabel("step")
-    for ax in (roll, curve):
-        for b in range(0, tune.steps + 1, tune.steps_per_bar):
-            ax.axvline(b, color="#dddddd", lw=0.5, zorder=0)
-    fig.tight_layout()
-    _atomic(Path(path), lambda fh: fig.savefig(fh, format="png", dpi=110))
-    plt.close(fig)
+    finish_surprisal_plot(fig, roll, curve, tune, path)
