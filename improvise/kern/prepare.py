@@ -175,6 +175,18 @@ def kern_files(paths: list[Path]) -> list[Path]:
     return files
 
 
+def prepare_files(files: list[Path]) -> tuple[list, list[dict]]:
+    """([(file, prepared)], skipped): each file read and prepared (prepare_text); a file that
+    cannot be is skipped, listed with its path, line and reason."""
+    done, skipped = [], []
+    for f in files:
+        try:
+            done.append((f, prepare_text(read_kern_text(f))))
+        except KernError as e:
+            skipped.append({"path": str(f), "line": e.line, "reason": e.reason})
+    return done, skipped
+
+
 def prepare_corpus(paths: list[Path], out: Path) -> dict:
     """Every .krn file under `paths` (files or folders) into `out` and `out`.json (statistics);
     returns the statistics. Unreadable files are skipped and listed with path, line, reason;
@@ -184,13 +196,9 @@ def prepare_corpus(paths: list[Path], out: Path) -> dict:
     clash = next((f for f in files if f.resolve() in targets), None)
     if clash is not None:
         raise UserError(f"{clash}: --out would overwrite this input file")
-    kept, skipped, spines, grace = [], [], Counter(), 0
-    for f in files:
-        try:
-            prepared = prepare_text(read_kern_text(f))
-        except KernError as e:
-            skipped.append({"path": str(f), "line": e.line, "reason": e.reason})
-            continue
+    kept, spines, grace = [], Counter(), 0
+    done, skipped = prepare_files(files)
+    for _, prepared in done:
         kept.append("\n".join(prepared.body))
         spines.update(prepared.spines)
         grace += prepared.grace_fixed

@@ -21,7 +21,7 @@ from improvise.core.checks import MAX_EPOCHS, check_memory, file_error
 from improvise.core.errors import UserError
 from improvise.core.runs import save_checkpoint, save_run, write_json
 from improvise.kern.config import KernTrainConfig
-from improvise.kern.prepare import KernError, kern_files, prepare_text, read_kern_text, unusable
+from improvise.kern.prepare import kern_files, prepare_files, unusable
 from improvise.kern.runfolder import check_weights, open_checkpoint, read_run_config
 from improvise.nn.char_lstm import CharLSTM, CharLSTMConfig
 from improvise.train.loop import SequenceTrainConfig, fit_sequences
@@ -46,15 +46,10 @@ def split_by_file(names: list[str], valid_fraction: float, seed: int) -> dict:
 
 def read_corpus(paths: list[Path]) -> tuple[dict, list[dict]]:
     """Prepared body text of every readable file, keyed 'folder/name'; and the skipped files."""
-    paths, texts, skipped = list(paths), {}, []
+    paths = list(paths)
     files = kern_files(paths)
-    for f in files:
-        try:
-            p = prepare_text(read_kern_text(f))
-        except KernError as e:
-            skipped.append({"path": str(f), "line": e.line, "reason": e.reason})
-            continue
-        texts[f"{f.parent.name}/{f.name}"] = "\n".join(p.body) + "\n"
+    done, skipped = prepare_files(files)
+    texts = {f"{f.parent.name}/{f.name}": "\n".join(p.body) + "\n" for f, p in done}
     if len(texts) < 2:
         given = ", ".join(map(str, paths[:3])) + (", ..." if len(paths) > 3 else "")
         where = f"{unusable(skipped)}; " if skipped else ""
