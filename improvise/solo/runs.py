@@ -5,6 +5,7 @@ solos' 2-bar fragments, hashed, for the copy rate); checked when opened. The shi
 from __future__ import annotations
 
 import io
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -154,7 +155,7 @@ def _stepper(run: Path, enc: ChordConditionedEncoding) -> SoloStepper:
         with np.load(where, allow_pickle=False) as z:
             w = {k: z[k] for k in WEIGHT_NAMES if k in z.files}
             digest = z[CHECKSUM] if CHECKSUM in z.files else None
-    except (OSError, ValueError, EOFError, KeyError) as e:
+    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as e:
         raise UserError(f"{where}: not readable ({str(e)[:120]})") from None
     bad = [k for k in WEIGHT_NAMES if k not in w or w[k].shape != shapes[k] or w[k].dtype.kind != "f"]
     if bad or not all(np.isfinite(v).all() for v in w.values()):

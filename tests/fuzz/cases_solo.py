@@ -175,12 +175,27 @@ def _checkpoint(edit):
     return apply
 
 
+def _weights(edit):
+    """A damage that edits the sampler's weights.npz (a dict of arrays) and writes it back."""
+
+    def apply(run: Path) -> None:
+        import numpy as np
+
+        with np.load(run / "weights.npz") as z:
+            w = {k: z[k].copy() for k in z.files}
+        edit(w)
+        np.savez(run / "weights.npz", **w)
+
+    return apply
+
+
 def _run_cases(fx, run: Path, sheet: Path) -> list[Case]:
     import numpy as np
 
     damages = {
         "config-unknown-key": edit_config(lambda d: d["solo"].update(colour="blue")),
-        "config-missing-key": edit_config(lambda d: d["solo"].pop("hidden")),
+        # a training setting missing reads as its default (older runs); the network's may not
+        "config-missing-key": edit_config(lambda d: d["model"].pop("hidden")),
         "config-wrong-type": edit_config(lambda d: d["solo"].update(hidden="128")),
         "config-bool-as-int": edit_config(lambda d: d["solo"].update(hidden=True)),
         "config-grid": edit_config(lambda d: d["solo"].update(steps_per_beat=48)),
@@ -205,6 +220,16 @@ def _run_cases(fx, run: Path, sheet: Path) -> list[Case]:
             lambda b: b["state_dict"].update({k: v[:1] for k, v in list(b["state_dict"].items())[:1]})
         ),
         "model-format": _checkpoint(lambda b: b.update(format="other/1")),
+        "weights-garbage": lambda r: (r / "weights.npz").write_bytes(GARBAGE["random"]),
+        "weights-pickle": lambda r: (r / "weights.npz").write_bytes(GARBAGE["pickle"]),
+        "weights-empty": lambda r: (r / "weights.npz").write_bytes(b""),
+        "weights-truncated": lambda r: (r / "weights.npz").write_bytes((r / "weights.npz").read_bytes()[:99]),
+        "weights-missing": lambda r: (r / "weights.npz").unlink(),
+        "weights-shape": _weights(lambda w: w.update({"head.bias": w["head.bias"][:-1]})),
+        "weights-nan": _weights(lambda w: w["head.weight"].fill(np.nan)),
+        "weights-ints": _weights(lambda w: w.update({"head.bias": w["head.bias"].astype(np.int64)})),
+        "weights-array-missing": _weights(lambda w: w.pop("leap.weight")),
+        "weights-other-checkpoint": _weights(lambda w: w.update(model_pt_sha256=np.zeros(32, np.uint8))),
         "fragments-garbage": lambda r: (r / "fragments.npy").write_bytes(GARBAGE["random"]),
         "fragments-missing": lambda r: (r / "fragments.npy").unlink(),
         "fragments-objects": lambda r: np.save(r / "fragments.npy", np.array([{"a": 1}], dtype=object)),
