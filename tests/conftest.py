@@ -81,3 +81,33 @@ if _os.environ.get("IMPROVISE_MARGINS"):
         rows = sorted(worst.values(), key=lambda e: -e["ratio"])
         with open(_os.environ["IMPROVISE_MARGINS"], "w") as f:
             _json.dump(rows, f, indent=1)
+
+
+@pytest.fixture(scope="session")
+def tiny_solo_run(tmp_path_factory):
+    """A soloist trained for one epoch on a tiny WJD-like corpus written here (no shared/data)."""
+    from improvise.cli.main import dispatch
+    from tests.fuzz.cases_solo import write_tiny_wjd
+
+    root = tmp_path_factory.mktemp("tiny")
+    wjd = write_tiny_wjd(root / "wjd")
+    run = root / "run"
+    assert (
+        dispatch(
+            [
+                "solo-train",
+                "--wjd",
+                str(wjd),
+                "--out",
+                str(run),
+                "--epochs",
+                "1",
+                "--hidden",
+                "8",
+                "--no-augment",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
+    return run

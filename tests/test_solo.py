@@ -300,37 +300,7 @@ def test_musicxml_lead_sheet(tmp_path):
     assert sheet.key == "Bb" and sheet.to_key("C").bars[0][0].symbol == "C7"
 
 
-@pytest.fixture(scope="module")
-def tiny_run(tmp_path_factory):
-    """A soloist trained for one epoch on a tiny WJD-like corpus written here (no shared/data)."""
-    from improvise.cli.main import dispatch
-    from tests.fuzz.cases_solo import write_tiny_wjd
-
-    root = tmp_path_factory.mktemp("tiny")
-    wjd = write_tiny_wjd(root / "wjd")
-    run = root / "run"
-    assert (
-        dispatch(
-            [
-                "solo-train",
-                "--wjd",
-                str(wjd),
-                "--out",
-                str(run),
-                "--epochs",
-                "1",
-                "--hidden",
-                "8",
-                "--no-augment",
-                "--quiet",
-            ]
-        )
-        == 0
-    )
-    return run
-
-
-def test_same_seed_writes_the_same_bytes(tiny_run, tmp_path):
+def test_same_seed_writes_the_same_bytes(tiny_solo_run, tmp_path):
     """Two runs with the same --seed: every file byte for byte the same, timing aside."""
     import json
 
@@ -345,7 +315,7 @@ def test_same_seed_writes_the_same_bytes(tiny_run, tmp_path):
                 [
                     "solo",
                     "--model",
-                    str(tiny_run),
+                    str(tiny_solo_run),
                     "--leadsheet",
                     str(sheet),
                     "--out",
@@ -394,14 +364,14 @@ def test_same_seed_writes_the_same_bytes(tiny_run, tmp_path):
         (lambda run: (run / "fragments.npy").write_bytes(b"junk"), "fragments.npy"),
     ],
 )
-def test_a_damaged_run_is_named_when_opened(tiny_run, tmp_path, damage, match):
+def test_a_damaged_run_is_named_when_opened(tiny_solo_run, tmp_path, damage, match):
     import shutil
 
     from improvise.core.errors import UserError
     from improvise.solo.soloist import load_solo_run
 
     run = tmp_path / "run"
-    shutil.copytree(tiny_run, run)
+    shutil.copytree(tiny_solo_run, run)
     damage(run)
     with pytest.raises(UserError, match=match) as e:
         load_solo_run(run)
@@ -414,14 +384,14 @@ def _edit_checkpoint(run, **changes):
     torch.save(blob, run / "model.pt")
 
 
-def test_without_seed_each_call_draws_a_new_one_and_solo_json_keeps_it(tiny_run, tmp_path, capsys):
+def test_without_seed_each_call_draws_a_new_one_and_solo_json_keeps_it(tiny_solo_run, tmp_path, capsys):
     import json
 
     from improvise.cli.main import dispatch
 
     sheet = tmp_path / "t.txt"
     sheet.write_text("title: T\nkey: F\n| F7 | Bb7 | C7 | F7 |\n")
-    base = ["solo", "--model", str(tiny_run), "--leadsheet", str(sheet), "--synth", "none", "--no-score"]
+    base = ["solo", "--model", str(tiny_solo_run), "--leadsheet", str(sheet), "--synth", "none", "--no-score"]
     docs = []
     for name in ("a", "b"):
         assert dispatch(base + ["--out", str(tmp_path / name)]) == 0
@@ -486,7 +456,7 @@ def test_shipped_soloist_plays_a_shipped_title_with_no_data_folder(tmp_path, mon
     assert "No Such Tune" in capsys.readouterr().err
 
 
-def test_likelihood_of_a_solo_over_its_changes(tiny_run, tmp_path, capsys):
+def test_likelihood_of_a_solo_over_its_changes(tiny_solo_run, tmp_path, capsys):
     """`improvise likelihood RUN --solo FILE --leadsheet SHEET`: a surprisal per note, the plot,
     and one-line errors for what a soloist cannot score."""
     import json
@@ -500,7 +470,7 @@ def test_likelihood_of_a_solo_over_its_changes(tiny_run, tmp_path, capsys):
             [
                 "solo",
                 "--model",
-                str(tiny_run),
+                str(tiny_solo_run),
                 "--leadsheet",
                 str(sheet),
                 "--synth",
@@ -517,7 +487,7 @@ def test_likelihood_of_a_solo_over_its_changes(tiny_run, tmp_path, capsys):
     out = tmp_path / "why"
     args = [
         "likelihood",
-        str(tiny_run),
+        str(tiny_solo_run),
         "--solo",
         str(tmp_path / "s" / "solo.json"),
         "--leadsheet",
@@ -534,7 +504,7 @@ def test_likelihood_of_a_solo_over_its_changes(tiny_run, tmp_path, capsys):
         dispatch(
             [
                 "likelihood",
-                str(tiny_run),
+                str(tiny_solo_run),
                 "--solo",
                 str(tmp_path / "s" / "solo.mid"),
                 "--leadsheet",
@@ -544,9 +514,9 @@ def test_likelihood_of_a_solo_over_its_changes(tiny_run, tmp_path, capsys):
         )
         == 0
     )
-    assert dispatch(["likelihood", str(tiny_run), "--solo", str(tmp_path / "s" / "solo.json")]) == 2
+    assert dispatch(["likelihood", str(tiny_solo_run), "--solo", str(tmp_path / "s" / "solo.json")]) == 2
     assert "--leadsheet" in capsys.readouterr().err
-    assert dispatch(["likelihood", str(tiny_run)]) == 2
+    assert dispatch(["likelihood", str(tiny_solo_run)]) == 2
 
 
 @pytest.mark.parametrize(
@@ -562,14 +532,14 @@ def test_likelihood_of_a_solo_over_its_changes(tiny_run, tmp_path, capsys):
         (lambda run: _edit_weights(run, lambda w: w.pop("model_pt_sha256")), "does not match weights.npz"),
     ],
 )
-def test_the_sampler_refuses_a_damaged_run(tiny_run, tmp_path, damage, match):
+def test_the_sampler_refuses_a_damaged_run(tiny_solo_run, tmp_path, damage, match):
     import shutil
 
     from improvise.core.errors import UserError
     from improvise.solo.runs import open_solo_run
 
     run = tmp_path / "run"
-    shutil.copytree(tiny_run, run)
+    shutil.copytree(tiny_solo_run, run)
     open_solo_run(run)  # intact
     damage(run)
     with pytest.raises(UserError, match=match) as e:

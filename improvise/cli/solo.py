@@ -127,6 +127,14 @@ def _add_sound_flags(p, k, j) -> None:
     p.add_argument(
         "--density", type=float_flag(-50, 50), default=k.density, help="-50 to 50: > 0 more notes, < 0 fewer"
     )
+    for name, where in (("strong", "on beats 1 and 3"), ("other", "elsewhere")):
+        p.add_argument(
+            f"--{name}-tones",
+            type=float_flag(-20, 20),
+            default=None,
+            help=f"-20 to 20: added to the chord tones' log-odds {where} (default: the model's "
+            "calibration, as often as the players it learned from)",
+        )
     p.add_argument("--synth", choices=["auto", "fluidsynth", "numpy", "none"], default="auto")
 
 
@@ -168,7 +176,15 @@ def cmd_solo_generate(a) -> int:
     from improvise.solo.soloist import SoloControls, SoloJob, parse_bars, solo_over_leadsheet
 
     seed = a.seed if a.seed is not None else secrets.randbits(32)  # a new solo each call unless asked
-    controls = SoloControls(temperature=a.temperature, low=a.low, high=a.high, density=a.density, seed=seed)
+    controls = SoloControls(
+        temperature=a.temperature,
+        low=a.low,
+        high=a.high,
+        density=a.density,
+        seed=seed,
+        strong_tones=a.strong_tones,
+        other_tones=a.other_tones,
+    )
     controls.validate()
     check_out_dir(a.out)
     if key := a.key:

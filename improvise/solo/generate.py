@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from improvise.core.errors import ConfigError
-from improvise.core.music import Tune
+from improvise.core.music import QUALITIES, Tune
 from improvise.core.sample import check_temperature, draw
 from improvise.encodings.conditioned import CAP, ChordConditionedEncoding, MotifMemory
 from improvise.solo.stepper import SoloStepper
@@ -23,11 +23,19 @@ class SoloControls:
     high: int = 84  # highest note
     density: float = 0.0  # added to every note-on logit: > 0 more notes, < 0 fewer
     seed: int = 0  # fixes every draw
+    # Added to the note-on logits of the step's chord tones (triad + seventh), on beats 1 and 3
+    # and elsewhere. None: the run's calibration (`solo.calibrate`: as often as the players), or 0.
+    strong_tones: float | None = None
+    other_tones: float | None = None
 
     def validate(self) -> None:
         check_temperature(self.temperature)  # 0 = argmax (improvise.core.sample)
         if not 0 <= self.low < self.high <= 127:
             raise ConfigError("need 0 <= low < high <= 127")
+        for name in ("strong_tones", "other_tones"):
+            v = getattr(self, name)
+            if v is not None and not -20 <= v <= 20:
+                raise ConfigError(f"{name} must be in [-20, 20], not {v}")
 
 
 def chord_columns(enc: ChordConditionedEncoding, chords: list, steps_per_bar: int) -> list[np.ndarray]:
@@ -70,6 +78,53 @@ def _mask_and_bias(enc: ChordConditionedEncoding, c: SoloControls) -> tuple[np.n
     return allowed, bias
 
 
+def chord_tone_bias(
+    enc: ChordConditionedEncoding, chords: list, steps_per_bar: int, steps_per_beat: int, c: SoloControls
+) -> list | None:
+    """For every step, (bias, mask): `c.strong_tones` on beats 1 and 3 (beat 1 in an odd meter:
+    where `measures.strong_beat_ctr` counts) or `c.other_tones` elsewhere, for the note-ons of
+    the step's chord tones (`measures.is_chord_tone`); None under N.C., or for every step when
+    both are 0."""
+    strong_b, other_b = c.strong_tones or 0.0, c.other_tones or 0.0
+    if (strong_b == 0 and other_b == 0) or c.temperature == 0:
+        return None
+    beats = steps_per_bar // steps_per_beat
+    strong = {0} if beats % 2 else set(range(0, steps_per_bar, 2 * steps_per_beat))
+    pc = (enc.events.min_pitch + np.arange(enc.n_pitches)) % 12
+    cache: dict = {}
+    out: list = []
+    for u, chord in enumerate(chords):
+        root = getattr(chord, "root", None)
+        b = strong_b if u % steps_per_bar in strong else other_b
+        if root is None or b == 0:
+            out.append(None)
+            continue
+        key = (root, chord.quality)
+        if key not in cache:
+            mask = np.zeros(enc.events.n_events, dtype=bool)
+            mask[2:] = np.isin((pc - root) % 12, QUALITIES[chord.quality])
+            cache[key] = mask
+        out.append((b, cache[key]))
+    return out
+
+
+def favour(logits: np.ndarray, b: float, mask: np.ndarray, allowed: np.ndarray, temperature: float):
+    """`logits` with `b` added (after the temperature) to the note-ons in `mask`, and every
+    note-on moved so that their total probability is what it was: which pitch is played
+    changes, not whether or when a note starts."""
+    z = logits[2:] / temperature
+    ok = allowed[2:]
+    if not ok.any():
+        return logits
+    top = z[ok].max()
+    before = np.log(np.exp(z[ok] - top).sum())
+    moved = z + b * mask[2:]
+    after = np.log(np.exp(moved[ok] - top).sum())
+    out = logits.copy()
+    out[2:] = temperature * (moved - (after - before))
+    return out
+
+
 def as_stepper(model) -> SoloStepper:
     """A SoloStepper (reset to the zero state) for a stepper or a `solo.model.SoloNet`."""
     if isinstance(model, SoloStepper):
@@ -87,6 +142,7 @@ def generate_solo(
     steps_per_bar: int = 16,
     controls: SoloControls | None = None,
     keep: np.ndarray | None = None,
+    steps_per_beat: int = 4,
 ) -> np.ndarray:
     """Events for every step of `chords` (one chord a step) from `model` (a SoloNet or its
     SoloStepper). `keep`: events to keep where >= 0
@@ -95,6 +151,7 @@ def generate_solo(
     c.validate()
     rng = np.random.default_rng(c.seed)
     allowed, bias = _mask_and_bias(enc, c)
+    tones = chord_tone_bias(enc, chords, steps_per_bar, steps_per_beat, c)
     T = len(chords)
     cols = chord_columns(enc, chords, steps_per_bar)
     root = enc.encode_events(np.zeros(T, dtype=np.int64), chords, steps_per_bar).root
@@ -127,6 +184,8 @@ def generate_solo(
         if keep is not None and keep[u] >= 0:
             events[u] = keep[u]
             continue
+        if tones is not None and tones[u] is not None:
+            logits = favour(logits, *tones[u], allowed, c.temperature)
         events[u] = draw(logits + bias, c.temperature, rng, allowed)
     return events
 

@@ -16,6 +16,8 @@ same way (issue 15). Every measure is per solo:
     motif_recurrence       5-note windows whose interval shape (4 intervals) occurs again
                            elsewhere in the same solo: motifs developed by transposition
     copy_rate              2-bar event fragments (with notes) found verbatim in the training solos
+    pattern_rate           8-note windows whose interval sequence (7 intervals, rhythm aside) occurs
+                           in the training solos: licks taken over, in any key
 
 A phrase needs a rest of at least `PHRASE_REST_BEATS` beats between a note's end and the next
 onset.
@@ -51,7 +53,9 @@ LABELS = {
     "phrase_beats": "mean phrase length (beats)",
     "motif_recurrence": "5-note shapes recurring in the solo",
     "copy_rate": "2-bar fragments copied from training",
+    "pattern_rate": "8-note interval patterns found in training",
 }
+PATTERN_NOTES = 8
 
 
 def is_chord_tone(pitch: int, chord) -> bool | None:
@@ -163,6 +167,19 @@ def band(values, lo: float = 10, hi: float = 90) -> dict:
 
 
 # ---- copying from the training solos ------------------------------------------------------
+def interval_patterns(tune: Tune, notes: int = PATTERN_NOTES) -> list[tuple]:
+    """The interval sequence of every `notes`-note window of the melody, in order."""
+    steps = np.diff([n.pitch for n in _notes(tune)]).tolist()
+    return [tuple(steps[i : i + notes - 1]) for i in range(len(steps) - notes + 2)]
+
+
+def pattern_rate(tune: Tune, training: set, notes: int = PATTERN_NOTES) -> float | None:
+    """Share of the melody's `notes`-note windows whose intervals are in `training` (a set of
+    `interval_patterns` of the training solos); None for a melody shorter than a window."""
+    windows = interval_patterns(tune, notes)
+    return float(np.mean([w in training for w in windows])) if windows else None
+
+
 def note_windows(events: np.ndarray, length: int = 32, hop: int = 16) -> list[tuple]:
     """Windows of `length` events (2 bars of sixteenths) every `hop` steps that hold a note-on."""
     return [

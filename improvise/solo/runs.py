@@ -43,7 +43,12 @@ def save_solo_run(trained: dict, out: Path, wjd: Path, solos: dict | None = None
     save_run(
         out,
         "solo",
-        {"solo": cfg.to_dict(), "wjd": str(wjd), "model": model_cfg},
+        {
+            "solo": cfg.to_dict(),
+            "wjd": str(wjd),
+            "model": model_cfg,
+            "calibration": trained.get("calibration"),
+        },
         model_cfg,
         {k: v.half() if cfg.half else v for k, v in trained["model"].state_dict().items()},
         metrics={"train": metrics},
@@ -82,6 +87,15 @@ def _solo_config(run: Path):
             f"{run / 'config.json'}: solo: subset, grid ({', '.join(GRIDS)}) or hidden out of range"
         )
     return cfg
+
+
+def solo_calibration(run: Path) -> dict:
+    """The run's chord-tone biases (`solo.calibrate`; 0 for a run trained without them)."""
+    from improvise.core.runs import read_json
+    from improvise.solo.calibrate import read_calibration
+
+    where = Path(run) / "config.json"
+    return read_calibration(read_json(where), where)
 
 
 def _check_net(mc: SoloNetConfig, enc: ChordConditionedEncoding, where: Path) -> None:

@@ -11,7 +11,7 @@ shipped soloist), `solo.builtin` (the shipped lead sheets), `solo.files` (a solo
 from __future__ import annotations
 
 import time
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +22,7 @@ from improvise.encodings.conditioned import transpose_tune
 from improvise.solo.config import GRIDS, SoloConfig, SoloJob
 from improvise.solo.generate import SoloControls, events_to_tune, generate_solo
 from improvise.solo.measures import copy_rate_hashed, measure, note_windows
-from improvise.solo.runs import PRETRAINED, load_solo_run, open_solo_run
+from improvise.solo.runs import PRETRAINED, load_solo_run, open_solo_run, solo_calibration
 
 __all__ = [
     "GRIDS",
@@ -126,6 +126,8 @@ def solo_over_leadsheet(
     job.validate()
     out = check_out_dir(Path(out))
     model, enc, hashes, cfg = open_solo_run(run or PRETRAINED)
+    calibrated = solo_calibration(run or PRETRAINED)  # where the caller left a bias to the run
+    controls = replace(controls, **{k: v for k, v in calibrated.items() if getattr(controls, k) is None})
     sheet = _sheet(source, standards, wjd, job.key, job.choruses)
     spbeat = cfg.steps_per_beat
     spb = sheet.beats_per_bar * spbeat
@@ -134,7 +136,7 @@ def solo_over_leadsheet(
         check_memory(len(chords) / spbeat * 60 / job.tempo * 22050 * 8 * 4, "the audio of this solo")
     keep = _kept(out, job.regenerate, len(chords), spb, enc.events.n_events) if job.regenerate else None
     t0 = time.perf_counter()
-    events = generate_solo(model, enc, chords, spb, controls, keep)
+    events = generate_solo(model, enc, chords, spb, controls, keep, spbeat)
     seconds = time.perf_counter() - t0
     tune = events_to_tune(events, chords, enc, spb, job.tempo, spbeat)
     shift = (-(sheet.key_root() or 0)) % 12

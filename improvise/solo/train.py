@@ -106,6 +106,15 @@ def train_solo_model(
     t0 = time.perf_counter()
     res = fit_sequences(model, [], valid, tc, progress=progress, batches=window_batches(enc, train, cfg, tc))
     model.eval()
+    calibration = None
+    if cfg.chords and (split["valid"] or split["train"]):
+        from improvise.solo.calibrate import calibrate_chord_tones, calibration_solos
+        from improvise.solo.model import stepper_weights
+        from improvise.solo.stepper import SoloStepper
+
+        stepper = SoloStepper(stepper_weights(model), model.config)
+        tunes = [solos[i].tune for i in calibration_solos(split)]
+        calibration = calibrate_chord_tones(stepper, enc, tunes, cfg.seed)
     return {
         "model": model,
         "encoding": enc,
@@ -116,4 +125,5 @@ def train_solo_model(
         "test_nll": sequence_nll(model, test),
         "split": {k: len(v) for k, v in split.items()},
         "split_ids": split,
+        "calibration": calibration,
     }
