@@ -11,7 +11,7 @@ import pytest
 from improvise.core.chords import parse_chord
 from improvise.core.music import Note, Tune
 from improvise.encodings.conditioned import ChordConditionedEncoding
-from improvise.solo.calibrate import LIMIT, calibrate_chord_tones
+from improvise.solo.calibrate import LIMIT, calibrate_biases
 from improvise.solo.config import SoloConfig
 from improvise.solo.generate import SoloControls, chord_tone_bias, favour
 from improvise.solo.measures import is_chord_tone
@@ -64,8 +64,8 @@ def test_chord_tone_bias_on_beats_1_and_3_and_elsewhere():
 
 
 def test_a_calibration_moves_the_drawn_rates_towards_the_players():
-    """Players who play nothing but chord tones: the biases go up (to the limit at most) and
-    the rates drawn with them are higher than without."""
+    """Players who play nothing but chord tones: the chord-tone biases go up (to the limit at
+    most) and the rates drawn with them are higher than without; every bias within the limit."""
     import torch
 
     model = new_model(ENC, SoloConfig(hidden=8, dropout=0.0)).eval()
@@ -73,9 +73,10 @@ def test_a_calibration_moves_the_drawn_rates_towards_the_players():
     chords = [parse_chord("F7")] * 16 + [parse_chord("Bb7")] * 16
     melody = [Note(65 if k < 8 else 70, 2 * k, 2) for k in range(16)]
     tunes = [Tune(chords=chords * 2, melody=melody + [Note(n.pitch, n.start + 32, 2) for n in melody])]
-    cal = calibrate_chord_tones(model_stepper(model), ENC, tunes * 3)
-    assert cal["players"] == {"strong_beat_ctr": 1.0, "chord_tone_rate": 1.0}
+    cal = calibrate_biases(model_stepper(model), ENC, tunes * 3)
+    assert cal["players"]["strong_beat_ctr"] == cal["players"]["chord_tone_rate"] == 1.0
     assert 0 < cal["strong_tones"] <= LIMIT and 0 < cal["other_tones"] <= LIMIT
+    assert all(abs(cal[k]) <= LIMIT for k in ("motif", "density"))
     for k in ("strong_beat_ctr", "chord_tone_rate"):
         assert cal["reached"][k] > cal["unbiased"][k]
 
@@ -136,8 +137,9 @@ def test_the_shipped_soloist_is_calibrated_on_its_training_solos():
 
     cal = json.loads((PRETRAINED / "config.json").read_text())["calibration"]
     assert cal["solos"] >= 100  # the validation solos and every third training solo
-    for k in ("strong_beat_ctr", "chord_tone_rate"):
+    for k in ("strong_beat_ctr", "chord_tone_rate", "motif_recurrence"):
         assert abs(cal["reached"][k] - cal["players"][k]) < abs(cal["unbiased"][k] - cal["players"][k])
+    assert abs(cal["reached"]["phrase_beats"] / cal["players"]["phrase_beats"] - 1) < 0.05
 
 
 def test_the_results_measure_generated_solos_with_their_calibration_and_licks():

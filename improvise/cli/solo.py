@@ -125,7 +125,11 @@ def _add_sound_flags(p, k, j) -> None:
     p.add_argument("--low", type=int_flag(0, 127), default=k.low, help="lowest note (MIDI, 0 to 127)")
     p.add_argument("--high", type=int_flag(0, 127), default=k.high, help="highest note (MIDI, 0 to 127)")
     p.add_argument(
-        "--density", type=float_flag(-50, 50), default=k.density, help="-50 to 50: > 0 more notes, < 0 fewer"
+        "--density",
+        type=float_flag(-50, 50),
+        default=None,
+        help="-50 to 50: > 0 more notes, < 0 fewer (default: the model's calibration, phrases as long "
+        "as the players')",
     )
     for name, where in (("strong", "on beats 1 and 3"), ("other", "elsewhere")):
         p.add_argument(
@@ -135,6 +139,13 @@ def _add_sound_flags(p, k, j) -> None:
             help=f"-20 to 20: added to the chord tones' log-odds {where} (default: the model's "
             "calibration, as often as the players it learned from)",
         )
+    p.add_argument(
+        "--motif",
+        type=float_flag(-20, 20),
+        default=None,
+        help="-20 to 20: added to the log-odds of the pitch that repeats the solo's own shape "
+        "(default: the model's calibration)",
+    )
     p.add_argument("--synth", choices=["auto", "fluidsynth", "numpy", "none"], default="auto")
 
 
@@ -184,6 +195,7 @@ def cmd_solo_generate(a) -> int:
         seed=seed,
         strong_tones=a.strong_tones,
         other_tones=a.other_tones,
+        motif=a.motif,
     )
     controls.validate()
     check_out_dir(a.out)

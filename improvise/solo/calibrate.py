@@ -1,11 +1,16 @@
-"""How far the soloist's sampler favours chord tones (issue 15): as far as the players do, and
-no further. Drawn at temperature 1, the network plays chord tones a little less often than the
-solos it learned from (on the WJD: 0.477 against 0.490 of the notes, 0.499 against 0.526 on beats
-1 and 3), the usual cost of sampling from a smoothed distribution. `calibrate_chord_tones` finds
-the two biases of `SoloControls` (`strong_tones` on beats 1 and 3, `other_tones` elsewhere; which
-pitch is played changes, not when notes start: `generate.favour`) at which solos drawn over the
-calibration solos' own changes match those players' per-solo means, and a run folder keeps them
-(config.json "calibration"), so `improvise solo` plays as chordally as the players by default.
+"""How far the soloist's sampler favours chord tones, its own motifs and notes (issue 15): as
+far as the players do, and no further. Drawn at temperature 1, one step at a time from a smoothed
+distribution, the network plays chord tones a little less often than the solos it learned from
+(on the WJD: 0.477 against 0.490 of the notes, 0.499 against 0.526 on beats 1 and 3) and
+develops its own shapes half as often (5-note shapes that recur within a solo: 0.10 against
+0.21). `calibrate_biases` finds four controls of `SoloControls`: `strong_tones` on beats 1 and
+3 and `other_tones` elsewhere (the chord tones' log-odds), `motif` (the log-odds of the pitch
+the motif memory suggests) and `density` (every note-on's), at which solos drawn over the
+calibration solos' own changes match those players' per-solo means of chord tones on beats 1
+and 3, chord tones, recurring shapes and phrase length. The first three move probability between
+pitches only, not when notes start (`generate.favour`); density is there because following
+one's motifs lengthens phrases. A run folder keeps them (config.json "calibration"), so
+`improvise solo` plays as its players do by default.
 
 The calibration solos are the training run's validation solos and every third training solo:
 the data the model was fit and chosen on, never the test solos."""
@@ -18,29 +23,33 @@ import numpy as np
 
 from improvise.core.errors import UserError
 from improvise.solo.generate import SoloControls, events_to_tune, generate_solo
-from improvise.solo.measures import chord_tone_rate, strong_beat_ctr
+from improvise.solo.measures import chord_tone_rate, motif_recurrence, phrase_beats, strong_beat_ctr
 
 LIMIT = 3.0  # the largest bias a calibration may choose (a chord tone e^3 = 20 times as likely)
-KEYS = ("strong_tones", "other_tones")
-TARGETS = ("strong_beat_ctr", "chord_tone_rate")  # what each bias is fitted to, in order
+KEYS = ("strong_tones", "other_tones", "motif", "density")
+TARGETS = ("strong_beat_ctr", "chord_tone_rate", "motif_recurrence", "phrase_beats")  # fitted to, in order
+MEASURE = (strong_beat_ctr, chord_tone_rate, motif_recurrence, phrase_beats)
+
+
+def _mean(values) -> float:
+    values = [v for v in values if v is not None]
+    return float(np.mean(values)) if values else 0.0
 
 
 def _rates(tunes: list) -> np.ndarray:
-    strong = [r for r in (strong_beat_ctr(t) for t in tunes) if r is not None]
-    return np.array([np.mean(strong) if strong else 0.0, np.mean([chord_tone_rate(t) for t in tunes])])
+    return np.array([_mean(f(t) for t in tunes) for f in MEASURE])
 
 
 def _drawn(stepper, enc, tunes: list, bias: np.ndarray, seed: int) -> np.ndarray:
-    """The two rates over solos drawn on every tune's changes with `bias`: the same seeds at
-    every call, so that two biases are compared on the same random numbers."""
+    """`TARGETS` over solos drawn on every tune's changes with `bias`: the same seeds at every
+    call, so that two biases are compared on the same random numbers."""
     out = []
-    for k, tune in enumerate(tunes):
+    for i, tune in enumerate(tunes):
         c = SoloControls(
             low=enc.events.min_pitch,
             high=enc.events.max_pitch,
-            seed=seed + k,
-            strong_tones=float(bias[0]),
-            other_tones=float(bias[1]),
+            seed=seed + i,
+            **{name: float(b) for name, b in zip(KEYS, bias)},
         )
         chords = list(tune.chords)
         ev = generate_solo(stepper, enc, chords, tune.steps_per_bar, c, steps_per_beat=tune.steps_per_beat)
@@ -48,24 +57,25 @@ def _drawn(stepper, enc, tunes: list, bias: np.ndarray, seed: int) -> np.ndarray
     return _rates(out)
 
 
-def calibrate_chord_tones(stepper, enc, tunes: list, seed: int = 0, step: float = 0.4) -> dict:
-    """The biases at which solos drawn over `tunes`' changes (Tunes of players' solos) play
-    chord tones on beats 1 and 3, and overall, as often per solo as the players: two finite
-    differences for the slopes, then two Newton steps on that Jacobian. Five passes over the
-    tunes."""
+def calibrate_biases(stepper, enc, tunes: list, seed: int = 0, step: float = 0.4) -> dict:
+    """The biases at which solos drawn over `tunes`' changes (Tunes of players' solos) match
+    the players' per-solo means of `TARGETS`: a finite difference for each bias, then three
+    Gauss-Newton steps on that Jacobian. Eight passes over the tunes."""
     target = _rates(tunes)
-    bias = np.zeros(2)
+    n = len(KEYS)
+    bias = np.zeros(n)
     at0 = _drawn(stepper, enc, tunes, bias, seed)
-    jac = np.empty((2, 2))
-    for j in range(2):
-        d = np.zeros(2)
+    jac = np.empty((n, n))
+    for j in range(n):
+        d = np.zeros(n)
         d[j] = step
         jac[:, j] = (_drawn(stepper, enc, tunes, d, seed) - at0) / step
     reached = at0
-    if abs(np.linalg.det(jac)) > 1e-6:
-        for _ in range(2):
-            bias = np.clip(bias + np.linalg.solve(jac, target - reached), -LIMIT, LIMIT)
-            reached = _drawn(stepper, enc, tunes, bias, seed)
+    scale = 1 / np.maximum(np.abs(target), 1e-3)  # relative errors: rates and beats alike
+    for _ in range(3):  # least squares: a bias that moves nothing (a flat direction) stays put
+        move = np.linalg.lstsq(jac * scale[:, None], (target - reached) * scale, rcond=1e-6)[0]
+        bias = np.clip(bias + move, -LIMIT, LIMIT)
+        reached = _drawn(stepper, enc, tunes, bias, seed)
     return {
         **{k: round(float(b), 4) for k, b in zip(KEYS, bias)},
         "solos": len(tunes),
@@ -90,44 +100,9 @@ def read_calibration(doc: dict, where) -> dict:
     out = {}
     for k in KEYS:
         v = cal.get(k, 0.0)
-        if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v) or abs(v) > 20:
-            raise UserError(f"{where}: calibration.{k} must be a number in [-20, 20], not {str(v)[:40]}")
+        if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v) or abs(v) > LIMIT:
+            raise UserError(
+                f"{where}: calibration.{k} must be a number in [-{LIMIT:g}, {LIMIT:g}], not {str(v)[:40]}"
+            )
         out[k] = float(v)
     return out
-
-
-def calibrate_run(run, wjd) -> dict:
-    """Calibrate a soloist run folder (one trained before calibration, or the shipped one) on
-    the WJD solos its training split names, and record the result in its config.json."""
-    from pathlib import Path
-
-    from improvise.core.runs import read_json, write_json
-    from improvise.solo.runs import open_solo_run
-    from improvise.solo.train import load_split
-
-    run = Path(run)
-    stepper, enc, _, cfg = open_solo_run(run)
-    solos, split = load_split(Path(wjd), cfg.subset, cfg.grid)
-    cal = calibrate_chord_tones(stepper, enc, [solos[i].tune for i in calibration_solos(split)], cfg.seed)
-    doc = read_json(run / "config.json")
-    doc["calibration"] = cal
-    write_json(run / "config.json", doc)
-    return cal
-
-
-def main(argv=None) -> int:
-    """`python -m improvise.solo.calibrate --run RUN --wjd WJD`: (re)calibrate a soloist's
-    chord-tone biases in place (solo-train does it after training)."""
-    import argparse
-    import json
-
-    p = argparse.ArgumentParser(description=main.__doc__)
-    p.add_argument("--run", required=True)
-    p.add_argument("--wjd", required=True)
-    a = p.parse_args(argv)
-    print(json.dumps(calibrate_run(a.run, a.wjd), indent=1))
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -21,18 +21,25 @@ class SoloControls:
     temperature: float = 1.0  # 1 = the model's own distribution, 0 = argmax (improvise.core.sample)
     low: int = 55  # lowest note (MIDI)
     high: int = 84  # highest note
-    density: float = 0.0  # added to every note-on logit: > 0 more notes, < 0 fewer
+    # Added to every note-on logit: > 0 more notes, < 0 fewer. None: the run's calibration (its
+    # players' phrase lengths), or 0.
+    density: float | None = None
     seed: int = 0  # fixes every draw
     # Added to the note-on logits of the step's chord tones (triad + seventh), on beats 1 and 3
     # and elsewhere. None: the run's calibration (`solo.calibrate`: as often as the players), or 0.
     strong_tones: float | None = None
     other_tones: float | None = None
+    # Added to the log-odds of the pitch the motif memory suggests (the leap that followed the
+    # solo's latest intervals the last time it played them). None: the run's calibration, or 0.
+    motif: float | None = None
 
     def validate(self) -> None:
         check_temperature(self.temperature)  # 0 = argmax (improvise.core.sample)
         if not 0 <= self.low < self.high <= 127:
             raise ConfigError("need 0 <= low < high <= 127")
-        for name in ("strong_tones", "other_tones"):
+        if self.density is not None and not -50 <= self.density <= 50:
+            raise ConfigError(f"density must be in [-50, 50], not {self.density}")
+        for name in ("strong_tones", "other_tones", "motif"):
             v = getattr(self, name)
             if v is not None and not -20 <= v <= 20:
                 raise ConfigError(f"{name} must be in [-20, 20], not {v}")
@@ -74,7 +81,7 @@ def _mask_and_bias(enc: ChordConditionedEncoding, c: SoloControls) -> tuple[np.n
     allowed = np.ones(n, dtype=bool)
     allowed[2:] = (pitches >= c.low) & (pitches <= c.high)
     bias = np.zeros(n)
-    bias[2:] = c.temperature * c.density  # density is added after dividing by the temperature
+    bias[2:] = c.temperature * (c.density or 0.0)  # density is added after dividing by the temperature
     return allowed, bias
 
 
@@ -162,12 +169,16 @@ def generate_solo(
     events = np.zeros(T, dtype=np.int64)
     events[0] = enc.events.NOTE_OFF if keep is None or keep[0] < 0 else keep[0]
     last, last_on, sounding = -1, -(10**9), False
-    memory, motif = MotifMemory(), []
+    motif_masks = np.eye(enc.events.n_events, dtype=bool)[2:]  # [pitch index]: its note-on alone
+    memory, motif, suggested = MotifMemory(), [], None
+    motif_b = (c.motif or 0.0) if c.temperature > 0 else 0.0
     for t in range(T - 1):
         e = int(events[t])
         if e >= 2:
             last, last_on, sounding = e - 2, t, True
-            motif = enc.motif_columns(*memory.add(e))
+            leap, length = memory.add(e)
+            motif = enc.motif_columns(leap, length)
+            suggested = None if leap is None else last + leap
         elif e == 1:
             sounding = False
         u = t + 1
@@ -186,6 +197,8 @@ def generate_solo(
             continue
         if tones is not None and tones[u] is not None:
             logits = favour(logits, *tones[u], allowed, c.temperature)
+        if motif_b and suggested is not None and 0 <= suggested < n:
+            logits = favour(logits, motif_b, motif_masks[suggested], allowed, c.temperature)
         events[u] = draw(logits + bias, c.temperature, rng, allowed)
     return events
 

@@ -108,13 +108,13 @@ def train_solo_model(
     model.eval()
     calibration = None
     if cfg.chords and (split["valid"] or split["train"]):
-        from improvise.solo.calibrate import calibrate_chord_tones, calibration_solos
+        from improvise.solo.calibrate import calibrate_biases, calibration_solos
         from improvise.solo.model import stepper_weights
         from improvise.solo.stepper import SoloStepper
 
         stepper = SoloStepper(stepper_weights(model), model.config)
         tunes = [solos[i].tune for i in calibration_solos(split)]
-        calibration = calibrate_chord_tones(stepper, enc, tunes, cfg.seed)
+        calibration = calibrate_biases(stepper, enc, tunes, cfg.seed)
     return {
         "model": model,
         "encoding": enc,
