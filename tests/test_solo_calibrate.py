@@ -142,7 +142,7 @@ def test_the_shipped_soloist_is_calibrated_on_its_training_solos():
     assert abs(cal["reached"]["phrase_beats"] / cal["players"]["phrase_beats"] - 1) < 0.05
 
 
-def test_the_results_measure_generated_solos_with_their_calibration_and_licks():
+def test_the_results_measure_generated_solos_with_their_calibration_and_licks(monkeypatch):
     """experiments.solo_eval on a toy split: every measure for both sides, the interval-pattern
     rate judged as 'at most the players', and the calibration sentence from its figures."""
     from types import SimpleNamespace
@@ -154,12 +154,19 @@ def test_the_results_measure_generated_solos_with_their_calibration_and_licks():
     lick = [Note(p, 2 * k, 2) for k, p in enumerate([65, 67, 69, 70, 72, 70, 69, 67, 65, 64, 65, 69])]
     solos = {i: SimpleNamespace(tune=Tune(chords=chords * 2, melody=lick)) for i in range(3)}
     split = {"train": [0], "valid": [1], "test": [2]}
-    cal = {"strong_tones": 0.5, "other_tones": 0.25}
+    cal = {"strong_tones": 0.5, "other_tones": 0.25, "motif": 1.0, "density": -0.5}
+    import improvise.experiments.solo_eval as solo_eval
+
+    seen = []
+    real = solo_eval.generate_solo
+    monkeypatch.setattr(solo_eval, "generate_solo", lambda *a, **k: seen.append(a[4]) or real(*a, **k))
     out = evaluate_generation({"model": model, "encoding": ENC, "calibration": cal}, solos, split)
+    assert [(c.strong_tones, c.other_tones, c.motif, c.density) for c in seen] == [(0.5, 0.25, 1.0, -0.5)]
     assert out["pattern_rate"]["players"]["mean"] == 1.0  # the test solo plays the training lick
     assert out["pattern_rate"]["within"] is (out["pattern_rate"]["generated"]["mean"] <= 1.0)
     assert out["copy_rate"]["players"]["mean"] == 1.0
     assert set(out) >= {"chord_tone_rate", "strong_beat_ctr", "motif_recurrence"}
-    rates = {"strong_beat_ctr": 0.5, "chord_tone_rate": 0.4}
+    rates = {"strong_beat_ctr": 0.5, "chord_tone_rate": 0.4, "motif_recurrence": 0.2, "phrase_beats": 9.0}
     text = _calibration_text({**cal, "solos": 2, "players": rates, "unbiased": rates, "reached": rates})
-    assert "+0.500 (beats 1 and 3) and +0.250" in text
+    assert "+0.500 on the chord tones' log-odds" in text and "-0.500 on every note-on" in text
+    assert "| mean phrase length (beats) | 9.00 | 9.00 | 9.00 |" in text

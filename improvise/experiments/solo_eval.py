@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from improvise.encodings.conditioned import transpose_tune
+from improvise.solo.calibrate import KEYS
 from improvise.solo.config import SoloConfig
 from improvise.solo.generate import SoloControls, events_to_tune, generate_solo
 from improvise.solo.measures import (
@@ -139,10 +140,7 @@ def evaluate_generation(trained: dict, solos: dict, split: dict, seed: int = 0) 
     gen, human = [], []
     cal = trained.get("calibration") or {}
     controls = SoloControls(
-        low=enc.events.min_pitch,
-        high=enc.events.max_pitch,
-        strong_tones=cal.get("strong_tones", 0.0),
-        other_tones=cal.get("other_tones", 0.0),
+        low=enc.events.min_pitch, high=enc.events.max_pitch, **{k: cal.get(k, 0.0) for k in KEYS}
     )
     for k, i in enumerate(split["test"]):
         tune = solos[i].tune
@@ -187,7 +185,9 @@ def sampling_speed(trained: dict, bars: int = 384) -> dict:
     sheet = load_leadsheet(str(find_builtin("Blues For Alice")))
     chords = sheet.chord_per_step(4) * (bars // len(sheet.bars))
     t0 = time.perf_counter()
-    generate_solo(trained["model"], trained["encoding"], chords, 16, SoloControls(seed=0))
+    cal = trained.get("calibration") or {}
+    controls = SoloControls(seed=0, **{k: cal.get(k, 0.0) for k in KEYS})  # as improvise solo draws
+    generate_solo(trained["model"], trained["encoding"], chords, 16, controls)
     seconds = time.perf_counter() - t0
     return {
         "bars": bars,
@@ -236,7 +236,7 @@ def render_section(result: dict) -> list[str]:
         _calibration_text(result["calibration"]),
         "",
         "Generated over each test solo's own changes (temperature 1, one solo each, the model's whole "
-        "register, its calibrated chord-tone biases), against the players on the same solos; per-solo "
+        "register, its calibrated biases), against the players on the same solos; per-solo "
         "values, mean and 10th-90th percentile (`improvise.solo.measures`; where the players' band is "
         "one value, as for the copy rate, their whole range; for the interval patterns, at most the "
         "players' mean):",
@@ -264,14 +264,27 @@ def render_section(result: dict) -> list[str]:
 
 def _calibration_text(cal: dict) -> str:
     p, u, r = cal["players"], cal["unbiased"], cal["reached"]
-    return (
-        f"Chord-tone calibration (`solo.calibrate`, on the {cal['solos']} validation and every third "
-        f"training solo, never the test solos): drawn without a bias, the soloist plays chord tones on "
-        f"{u['strong_beat_ctr']:.3f} of its beat-1-and-3 notes and {u['chord_tone_rate']:.3f} of all, "
-        f"the players {p['strong_beat_ctr']:.3f} and {p['chord_tone_rate']:.3f}; the biases "
-        f"{cal['strong_tones']:+.3f} (beats 1 and 3) and {cal['other_tones']:+.3f} (elsewhere, log-odds "
-        f"among the pitches, onsets untouched) reach {r['strong_beat_ctr']:.3f} and "
-        f"{r['chord_tone_rate']:.3f}."
+
+    def row(name: str, label: str, spec: str = ".3f") -> str:
+        return f"| {label} | {u[name]:{spec}} | {p[name]:{spec}} | {r[name]:{spec}} |"
+
+    return "\n".join(
+        [
+            f"Sampling calibration (`solo.calibrate`, on the {cal['solos']} validation and every third "
+            "training solo, never the test solos), per-solo means of solos drawn over those solos' "
+            "changes against the players on them:",
+            "",
+            "| measure | drawn, no bias | players | drawn, calibrated |",
+            "|---|---|---|---|",
+            row("strong_beat_ctr", "chord tones on beats 1 and 3"),
+            row("chord_tone_rate", "chord-tone rate"),
+            row("motif_recurrence", "5-note shapes recurring in the solo"),
+            row("phrase_beats", "mean phrase length (beats)", ".2f"),
+            "",
+            f"Biases: {cal['strong_tones']:+.3f} on the chord tones' log-odds among the pitches on beats 1 "
+            f"and 3, {cal['other_tones']:+.3f} elsewhere, {cal['motif']:+.3f} on the pitch the motif memory "
+            f"suggests (these three leave onsets alone), {cal['density']:+.3f} on every note-on.",
+        ]
     )
 
 
