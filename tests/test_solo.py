@@ -567,3 +567,16 @@ def test_384_bars_sample_in_under_two_seconds_on_one_thread():
     t0 = time.perf_counter()
     ev = generate_solo(stepper, enc, chords, 16, SoloControls(seed=0))
     assert len(ev) == 384 * 16 and time.perf_counter() - t0 < 2.0
+
+
+def test_the_score_colours_the_chord_tones():
+    """report.html's engraved solo shows which notes are chord tones (issue 15): F and A over F7
+    and Bb over Bb7 in blue, G (a ninth) in black; MusicXML carries the colour to verovio."""
+    from improvise.render.score import CHORD_TONE_COLOUR, score_to_musicxml, solo_to_score
+
+    t = tiny_tune()
+    t.melody.append(Note(69, 8, 2))
+    score = solo_to_score(t, "colours")
+    colours = {n.pitch.midi: n.style.color for n in score.recurse().notes if hasattr(n, "pitch")}
+    assert colours == {65: CHORD_TONE_COLOUR, 67: None, 69: CHORD_TONE_COLOUR, 70: CHORD_TONE_COLOUR}
+    assert score_to_musicxml(score).count(f'<note color="{CHORD_TONE_COLOUR}"'.encode()) == 3

@@ -142,10 +142,21 @@ def chord_symbol(text: str):
     return harmony.ChordSymbol(figure, updatePitches=False)
 
 
+CHORD_TONE_COLOUR = "#1565C0"  # a solo's chord tones in the engraved score (blue); the rest black
+
+
+def _is_chord_tone(pitch: int, chord) -> bool:
+    """In the triad plus seventh of `chord` (as `solo.measures.is_chord_tone`); never under N.C."""
+    from improvise.core.music import QUALITIES
+
+    root = getattr(chord, "root", None)
+    return root is not None and (pitch - root) % 12 in QUALITIES.get(chord.quality, ())
+
+
 def solo_to_score(tune: Tune, title: str = "improvise"):
     """A lead sheet with the solo for any grid (sixteenths, triplets) and any chord symbol:
     notes cut at the bar line, gaps as rests, a chord symbol at each change (as text where
-    music21 cannot read the figure)."""
+    music21 cannot read the figure), the chord tones in CHORD_TONE_COLOUR."""
     from fractions import Fraction
 
     from music21 import expressions, metadata, meter, note, stream
@@ -179,7 +190,10 @@ def solo_to_score(tune: Tune, title: str = "improvise"):
             if k > pos:
                 m.insert(pos * step, note.Rest(quarterLength=(k - pos) * step))
             length = max(1, min(n.length, spb - k))
-            m.insert(k * step, note.Note(n.pitch, quarterLength=length * step))
+            played = note.Note(n.pitch, quarterLength=length * step)
+            if _is_chord_tone(n.pitch, tune.chords[n.start]):
+                played.style.color = CHORD_TONE_COLOUR
+            m.insert(k * step, played)
             pos = k + length
         if pos < spb:
             m.insert(pos * step, note.Rest(quarterLength=(spb - pos) * step))

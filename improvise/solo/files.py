@@ -55,5 +55,10 @@ def write_solo_report(out: Path, doc: dict, sheet) -> Path:
         audio="solo.wav" if "audio" in doc else None,
         score_svg="solo.svg" if doc.get("score") else None,
         downloads=["solo.mid", "solo.json"] + (["solo.musicxml"] if doc.get("score") else []),
-        notes=["Solo drawn by the chord-conditioned LSTM (improvise solo).", *doc.get("notes", [])],
+        notes=[
+            "Solo drawn by the chord-conditioned LSTM (improvise solo).",
+            "In the score, the chord tones (the triad and seventh of the chord under each note's start) "
+            "are blue; the audio is swung at the swing ratio above.",
+            *doc.get("notes", []),
+        ],
     )
