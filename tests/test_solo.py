@@ -580,3 +580,10 @@ def test_the_score_colours_the_chord_tones():
     colours = {n.pitch.midi: n.style.color for n in score.recurse().notes if hasattr(n, "pitch")}
     assert colours == {65: CHORD_TONE_COLOUR, 67: None, 69: CHORD_TONE_COLOUR, 70: CHORD_TONE_COLOUR}
     assert score_to_musicxml(score).count(f'<note color="{CHORD_TONE_COLOUR}"'.encode()) == 3
+
+
+@pytest.mark.parametrize("text", ["Bb7b9", "A7(b9)", "Em7(b5)", "F#m7", "Bbmaj7", "C7#9"])
+def test_chord_symbols_reach_the_score_as_symbols_not_text(text):
+    from improvise.render.score import chord_symbol
+
+    assert chord_symbol(text).figure.replace("-", "b") == text.replace("(", "").replace(")", "")

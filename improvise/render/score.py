@@ -134,11 +134,13 @@ def musicxml_to_svg(musicxml: Path, svg_path: Path, png_path: Path | None = None
 
 def chord_symbol(text: str):
     """music21's ChordSymbol of a chord symbol as the package writes it ("Bb7b9": music21 spells
-    the root's flat "-" but an alteration's "b"). The symbol only: realizing its pitches
-    (updatePitches) costs about 2 ms a chord and a score shows none of them."""
+    the root's flat "-" but an alteration's "b"; "A7(b9)" without its parentheses). The symbol
+    only: realizing its pitches (updatePitches) costs about 2 ms a chord and a score shows none
+    of them."""
     from music21 import harmony
 
     figure = text[:1] + "-" + text[2:] if text[1:2] == "b" else text
+    figure = figure.replace("(", "").replace(")", "")  # "A7(b9)": music21 reads "A7b9" only
     return harmony.ChordSymbol(figure, updatePitches=False)
 
 
