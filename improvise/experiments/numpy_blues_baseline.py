@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from improvise.core.sample import draw  # the package's one draw (numpy only)
 from improvise.data.blues_synth import synth_blues_corpus
 from improvise.encodings.blues import BluesEncoding
 
@@ -200,13 +201,6 @@ def train(seed: int = 0, epochs: int = 200, lr: float = 8e-3, eval_every: int = 
             for key, value in zip(hist, (epoch, loss, acc_c, acc_p)):
                 hist[key].append(value)
     return p, hist
-
-
-def draw(logits: np.ndarray, temperature: float, rng: np.random.Generator) -> int:
-    if temperature <= 0:
-        return int(np.argmax(logits))
-    e = np.exp((logits - logits.max()) / temperature)
-    return int(rng.choice(len(e), p=e / e.sum()))
 
 
 def generate(p: dict, steps: int, seed: int, chord_temperature: float, temperature: float = 0.85):
