@@ -87,27 +87,9 @@ if _os.environ.get("IMPROVISE_MARGINS"):
 def tiny_solo_run(tmp_path_factory):
     """A soloist trained for one epoch on a tiny WJD-like corpus written here (no shared/data)."""
     from improvise.cli.main import dispatch
-    from tests.fuzz.cases_solo import write_tiny_wjd
+    from tests.fuzz.cases_solo import tiny_train_argv, write_tiny_wjd
 
     root = tmp_path_factory.mktemp("tiny")
-    wjd = write_tiny_wjd(root / "wjd")
     run = root / "run"
-    assert (
-        dispatch(
-            [
-                "solo-train",
-                "--wjd",
-                str(wjd),
-                "--out",
-                str(run),
-                "--epochs",
-                "1",
-                "--hidden",
-                "8",
-                "--no-augment",
-                "--quiet",
-            ]
-        )
-        == 0
-    )
+    assert dispatch(tiny_train_argv(write_tiny_wjd(root / "wjd"), run)) == 0
     return run

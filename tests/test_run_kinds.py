@@ -9,7 +9,7 @@ import pytest
 from improvise.cli.main import dispatch
 from improvise.core.errors import UserError
 from improvise.core.run_kinds import KINDS, load_run, run_kind
-from tests.fuzz.cases_solo import write_tiny_wjd
+from tests.fuzz.cases_solo import tiny_train_argv, write_tiny_wjd
 from tests.fuzz.cases_zoo import ABC
 
 SHEET = "title: t\ntime: 4/4\nkey: F\n| F7 | Bb7 | F7 | C7 |\n"
@@ -44,19 +44,7 @@ def runs(tmp_path_factory):
             "--snapshot-every",
             "0",
         ],
-        "solo": [
-            "solo-train",
-            "--wjd",
-            str(wjd),
-            "--out",
-            str(root / "solo"),
-            "--epochs",
-            "1",
-            "--hidden",
-            "8",
-            "--no-augment",
-            "--quiet",
-        ],
+        "solo": tiny_train_argv(wjd, root / "solo"),
         "kern": [
             "kern",
             "train",

@@ -124,28 +124,19 @@ def _add_sound_flags(p, k, j) -> None:
     )
     p.add_argument("--low", type=int_flag(0, 127), default=k.low, help="lowest note (MIDI, 0 to 127)")
     p.add_argument("--high", type=int_flag(0, 127), default=k.high, help="highest note (MIDI, 0 to 127)")
-    p.add_argument(
-        "--density",
-        type=float_flag(-50, 50),
-        default=None,
-        help="-50 to 50: > 0 more notes, < 0 fewer (default: the model's calibration, phrases as long "
-        "as the players')",
-    )
-    for name, where in (("strong", "on beats 1 and 3"), ("other", "elsewhere")):
+    calibrated = "default: the model's calibration, as its players do"
+    for flag, bound, what in (
+        ("--density", 50, "> 0 more notes, < 0 fewer"),
+        ("--strong-tones", 20, "added to the chord tones' log-odds on beats 1 and 3"),
+        ("--other-tones", 20, "added to the chord tones' log-odds elsewhere"),
+        ("--motif", 20, "added to the log-odds of the pitch that repeats the solo's own shape"),
+    ):
         p.add_argument(
-            f"--{name}-tones",
-            type=float_flag(-20, 20),
+            flag,
+            type=float_flag(-bound, bound),
             default=None,
-            help=f"-20 to 20: added to the chord tones' log-odds {where} (default: the model's "
-            "calibration, as often as the players it learned from)",
+            help=f"-{bound} to {bound}: {what} ({calibrated})",
         )
-    p.add_argument(
-        "--motif",
-        type=float_flag(-20, 20),
-        default=None,
-        help="-20 to 20: added to the log-odds of the pitch that repeats the solo's own shape "
-        "(default: the model's calibration)",
-    )
     p.add_argument("--synth", choices=["auto", "fluidsynth", "numpy", "none"], default="auto")
 
 

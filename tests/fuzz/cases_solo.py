@@ -47,21 +47,16 @@ def write_tiny_wjd(folder, n_solos: int = 24, bars: int = 4, seed: int = 0, blue
     return folder
 
 
-def _build_run(folder: Path) -> None:
-    wjd = write_tiny_wjd(folder.parent / (folder.name + "-wjd"))
-    cli(
-        "solo-train",
-        "--wjd",
-        str(wjd),
-        "--out",
-        str(folder),
-        "--epochs",
-        "1",
-        "--hidden",
-        "8",
+def tiny_train_argv(wjd: Path, out: Path) -> list[str]:
+    """`improvise solo-train` of a tiny soloist (one epoch, 8 units, in C) on `wjd`."""
+    return ["solo-train", "--wjd", str(wjd), "--out", str(out), "--epochs", "1", "--hidden", "8"] + [
         "--no-augment",
         "--quiet",
-    )
+    ]
+
+
+def _build_run(folder: Path) -> None:
+    cli(*tiny_train_argv(write_tiny_wjd(folder.parent / (folder.name + "-wjd")), folder))
 
 
 def _build_solo(folder: Path, run: Path, sheet: Path) -> None:
@@ -74,6 +69,9 @@ SOLO_FLAGS = {
     "--low": (0, 127, True),
     "--high": (0, 127, True),
     "--density": (-50, 50, False),
+    "--strong-tones": (-20, 20, False),
+    "--other-tones": (-20, 20, False),
+    "--motif": (-20, 20, False),
     "--seed": (0, 2**32 - 1, True),
     "--temperature": (0, 100, False),
 }
