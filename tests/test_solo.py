@@ -587,3 +587,31 @@ def test_chord_symbols_reach_the_score_as_symbols_not_text(text):
     from improvise.render.score import chord_symbol
 
     assert chord_symbol(text).figure.replace("-", "b") == text.replace("(", "").replace(")", "")
+
+
+def test_the_score_has_the_lead_sheets_key_signature_and_spells_for_it():
+    """In F, a B-flat needs no accidental and an E-flat is spelled as a flat, not as D-sharp;
+    in E, a D-sharp is a sharp (the key signature carries it)."""
+    import re
+
+    from improvise.render.score import key_of, score_to_musicxml, solo_to_score
+
+    chords = [parse_chord("Bb7")] * 16
+    tune = Tune(chords=chords, melody=[Note(70, 0, 2), Note(63, 2, 2), Note(71, 4, 2)], steps_per_bar=16)
+    xml = score_to_musicxml(solo_to_score(tune, "k", "F")).decode()
+    assert "<fifths>-1</fifths>" in xml
+    notes = []
+    for n in re.findall(r"<note.*?</note>", xml, re.S):
+        step = re.search(r"<step>(\w)</step>", n)
+        if step:
+            acc = re.search(r"<accidental>(\w+)</accidental>", n)
+            notes.append((step.group(1), acc.group(1) if acc else None))
+    assert notes == [("B", None), ("E", "flat"), ("B", "natural")]
+    sharp = score_to_musicxml(solo_to_score(tune, "k", "E")).decode()
+    assert "<fifths>4</fifths>" in sharp and "<step>D</step>" in sharp and "<step>E</step>" not in sharp
+    assert (
+        key_of("Dmin").sharps == -1
+        and key_of("C#m").sharps == 4
+        and key_of("H") is None
+        and key_of(None) is None
+    )

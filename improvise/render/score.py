@@ -155,13 +155,51 @@ def _is_chord_tone(pitch: int, chord) -> bool:
     return root is not None and (pitch - root) % 12 in QUALITIES.get(chord.quality, ())
 
 
-def solo_to_score(tune: Tune, title: str = "improvise"):
+def key_of(text: str | None):
+    """music21's Key of a lead sheet's key as written ('F', 'Bb', 'Dmin', 'C#m', 'Eb-'); None
+    when there is none or it is not a key."""
+    import re
+
+    from music21 import key
+
+    m = re.match(r"^([A-G])([b#]?)\s*(.*)$", (text or "").strip())
+    if not m:
+        return None
+    mode = "minor" if m.group(3).lower() in ("m", "mi", "min", "minor", "-") else "major"
+    try:
+        return key.Key(m.group(1) + m.group(2).replace("b", "-"), mode)
+    except Exception:  # noqa: BLE001  (music21 refuses a tonic it cannot spell)
+        return None
+
+
+def _key_signature(sharps: int):
+    from music21 import key
+
+    return key.KeySignature(sharps)
+
+
+def _spelled(midi: int, sharps: int):
+    """A pitch spelled for a key signature of `sharps`: flats in flat keys, sharps in sharp keys."""
+    from music21 import pitch
+
+    p = pitch.Pitch(midi=midi)
+    alter = p.accidental.alter if p.accidental else 0
+    if (sharps < 0 < alter) or (alter < 0 < sharps):
+        p = p.getEnharmonic()
+    return p
+
+
+def solo_to_score(tune: Tune, title: str = "improvise", key_name: str | None = None):
     """A lead sheet with the solo for any grid (sixteenths, triplets) and any chord symbol:
     notes cut at the bar line, gaps as rests, a chord symbol at each change (as text where
-    music21 cannot read the figure), the chord tones in CHORD_TONE_COLOUR."""
+    music21 cannot read the figure), the chord tones in CHORD_TONE_COLOUR; with the key
+    signature of `key_name` (the lead sheet's key) and the notes spelled for it."""
     from fractions import Fraction
 
     from music21 import expressions, metadata, meter, note, stream
+
+    key = key_of(key_name)
+    sharps = key.sharps if key is not None else 0
 
     score = stream.Score()
     score.metadata = metadata.Metadata(title=title, composer="improvise (chord-conditioned LSTM)")
@@ -175,6 +213,8 @@ def solo_to_score(tune: Tune, title: str = "improvise"):
         m = stream.Measure(number=bar + 1)
         if bar == 0:
             m.insert(0, meter.TimeSignature(f"{tune.beats_per_bar}/4"))
+            if key is not None:
+                m.insert(0, _key_signature(sharps))
         start = bar * spb
         for k in range(min(spb, tune.steps - start)):
             t = start + k
@@ -192,7 +232,7 @@ def solo_to_score(tune: Tune, title: str = "improvise"):
             if k > pos:
                 m.insert(pos * step, note.Rest(quarterLength=(k - pos) * step))
             length = max(1, min(n.length, spb - k))
-            played = note.Note(n.pitch, quarterLength=length * step)
+            played = note.Note(_spelled(n.pitch, sharps), quarterLength=length * step)
             if _is_chord_tone(n.pitch, tune.chords[n.start]):
                 played.style.color = CHORD_TONE_COLOUR
             m.insert(k * step, played)

@@ -35,7 +35,7 @@ def write_solo_score(tune: Tune, sheet, out: Path) -> dict:
     from improvise.core.runs import write_bytes
     from improvise.render.score import musicxml_to_svg, score_to_musicxml, solo_to_score
 
-    write_bytes(out / "solo.musicxml", score_to_musicxml(solo_to_score(tune, sheet.title)))
+    write_bytes(out / "solo.musicxml", score_to_musicxml(solo_to_score(tune, sheet.title, sheet.key)))
     info = musicxml_to_svg(out / "solo.musicxml", out / "solo.svg")  # verovio's ids from a fixed seed
     return {"notes_engraved": info["notes"], "errors": info["errors"]}
 
