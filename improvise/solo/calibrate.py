@@ -29,6 +29,7 @@ LIMIT = 3.0  # the largest bias a calibration may choose (a chord tone e^3 = 20 
 KEYS = ("strong_tones", "other_tones", "motif", "density")
 TARGETS = ("strong_beat_ctr", "chord_tone_rate", "motif_recurrence", "phrase_beats")  # fitted to, in order
 MEASURE = (strong_beat_ctr, chord_tone_rate, motif_recurrence, phrase_beats)
+NEWTON_STEPS = 3  # after the Jacobian: 1 + 4 + 3 = 8 passes over the calibration solos
 
 
 def _mean(values) -> float:
@@ -57,25 +58,39 @@ def _drawn(stepper, enc, tunes: list, bias: np.ndarray, seed: int) -> np.ndarray
     return _rates(out)
 
 
-def calibrate_biases(stepper, enc, tunes: list, seed: int = 0, step: float = 0.4) -> dict:
+def calibrate_biases(
+    stepper, enc, tunes: list, seed: int = 0, step: float = 0.4, progress: bool = False
+) -> dict:
     """The biases at which solos drawn over `tunes`' changes (Tunes of players' solos) match
-    the players' per-solo means of `TARGETS`: a finite difference for each bias, then three
-    Gauss-Newton steps on that Jacobian. Eight passes over the tunes."""
-    target = _rates(tunes)
+    the players' per-solo means of `TARGETS`: a finite difference for each bias, then
+    `NEWTON_STEPS` Gauss-Newton steps on that Jacobian (a bar over the passes with `progress`,
+    where stderr is a terminal)."""
+    from tqdm import tqdm
+
     n = len(KEYS)
+    bar = tqdm(
+        total=1 + n + NEWTON_STEPS, desc="calibrating", unit="pass", leave=False, disable=not progress or None
+    )
+
+    def drawn(bias: np.ndarray) -> np.ndarray:
+        bar.update()
+        return _drawn(stepper, enc, tunes, bias, seed)
+
+    target = _rates(tunes)
     bias = np.zeros(n)
-    at0 = _drawn(stepper, enc, tunes, bias, seed)
+    at0 = drawn(bias)
     jac = np.empty((n, n))
     for j in range(n):
         d = np.zeros(n)
         d[j] = step
-        jac[:, j] = (_drawn(stepper, enc, tunes, d, seed) - at0) / step
+        jac[:, j] = (drawn(d) - at0) / step
     reached = at0
     scale = 1 / np.maximum(np.abs(target), 1e-3)  # relative errors: rates and beats alike
-    for _ in range(3):  # least squares: a bias that moves nothing (a flat direction) stays put
+    for _ in range(NEWTON_STEPS):  # least squares: a bias that moves nothing stays put
         move = np.linalg.lstsq(jac * scale[:, None], (target - reached) * scale, rcond=1e-6)[0]
         bias = np.clip(bias + move, -LIMIT, LIMIT)
-        reached = _drawn(stepper, enc, tunes, bias, seed)
+        reached = drawn(bias)
+    bar.close()
     return {
         **{k: round(float(b), 4) for k, b in zip(KEYS, bias)},
         "solos": len(tunes),
@@ -91,7 +106,7 @@ def calibration_solos(split: dict, every: int = 3) -> list:
 
 
 def read_calibration(doc: dict, where) -> dict:
-    """The two biases of a run's config.json `doc` (0 where it has none), checked."""
+    """The biases (`KEYS`) of a run's config.json `doc` (0 where it has none), checked."""
     cal = doc.get("calibration")
     if cal is None:
         return dict.fromkeys(KEYS, 0.0)

@@ -152,7 +152,8 @@ def generate_solo(
     steps_per_beat: int = 4,
 ) -> np.ndarray:
     """Events for every step of `chords` (one chord a step) from `model` (a SoloNet or its
-    SoloStepper). `keep`: events to keep where >= 0
+    SoloStepper), drawn with `controls`' register, density and biases (chord tones on beats 1
+    and 3 and elsewhere, the motif memory's pitch: `favour`). `keep`: events to keep where >= 0
     (regenerating some bars of an earlier solo: the model hears the kept ones as its past)."""
     c = controls or SoloControls()
     c.validate()

@@ -19,7 +19,9 @@ def calibrate_run(run, wjd) -> dict:
     run = Path(run)
     stepper, enc, _, cfg = open_solo_run(run)
     solos, split = load_split(Path(wjd), cfg.subset, cfg.grid)
-    cal = calibrate_biases(stepper, enc, [solos[i].tune for i in calibration_solos(split)], cfg.seed)
+    cal = calibrate_biases(
+        stepper, enc, [solos[i].tune for i in calibration_solos(split)], cfg.seed, progress=True
+    )
     doc = read_json(run / "config.json")
     doc["calibration"] = cal
     write_json(run / "config.json", doc)

@@ -90,7 +90,7 @@ def _solo_config(run: Path):
 
 
 def solo_calibration(run: Path) -> dict:
-    """The run's chord-tone biases (`solo.calibrate`; 0 for a run trained without them)."""
+    """The run's sampling biases (`solo.calibrate`; 0 for a run trained without them)."""
     from improvise.core.runs import read_json
     from improvise.solo.calibrate import read_calibration
 

@@ -114,7 +114,7 @@ def train_solo_model(
 
         stepper = SoloStepper(stepper_weights(model), model.config)
         tunes = [solos[i].tune for i in calibration_solos(split)]
-        calibration = calibrate_biases(stepper, enc, tunes, cfg.seed)
+        calibration = calibrate_biases(stepper, enc, tunes, cfg.seed, progress=progress)
     return {
         "model": model,
         "encoding": enc,
