@@ -1,16 +1,16 @@
-"""How far the soloist's sampler favours chord tones, its own motifs and notes (issue 15): as
-far as the players do, and no further. Drawn at temperature 1, one step at a time from a smoothed
+"""How far the soloist's sampler favours chord tones, its own motifs and notes (issue 15): as far
+as the players do, and no further. Drawn at temperature 1, one step at a time from a smoothed
 distribution, the network plays chord tones a little less often than the solos it learned from
-(on the WJD: 0.477 against 0.490 of the notes, 0.499 against 0.526 on beats 1 and 3) and
-develops its own shapes half as often (5-note shapes that recur within a solo: 0.10 against
-0.21). `calibrate_biases` finds four controls of `SoloControls`: `strong_tones` on beats 1 and
-3 and `other_tones` elsewhere (the chord tones' log-odds), `motif` (the log-odds of the pitch
-the motif memory suggests) and `density` (every note-on's), at which solos drawn over the
-calibration solos' own changes match those players' per-solo means of chord tones on beats 1
-and 3, chord tones, recurring shapes and phrase length. The first three move probability between
-pitches only, not when notes start (`generate.favour`); density is there because following
-one's motifs lengthens phrases. A run folder keeps them (config.json "calibration"), so
-`improvise solo` plays as its players do by default.
+(the shipped soloist on its calibration solos: 0.481 against 0.495 of the notes, 0.499 against
+0.526 on beats 1 and 3; docs/solo.md) and develops its own shapes half as often (5-note shapes
+that recur within a solo: 0.10 against 0.21). `calibrate_biases` finds four controls of
+`SoloControls`: `strong_tones` on beats 1 and 3 and `other_tones` elsewhere (the chord tones'
+log-odds), `motif` (the log-odds of the pitch the motif memory suggests) and `density` (every
+note-on's), at which solos drawn over the calibration solos' own changes match those players'
+per-solo means of chord tones on beats 1 and 3, chord tones, recurring shapes and phrase length.
+The first three move probability between pitches only, not when notes start (`generate.favour`);
+density is there because following one's motifs lengthens phrases. A run folder keeps them
+(config.json "calibration"), so `improvise solo` plays as its players do by default.
 
 The calibration solos are the training run's validation solos and every third training solo:
 the data the model was fit and chosen on, never the test solos."""
