@@ -155,11 +155,11 @@ def test_the_results_measure_generated_solos_with_their_calibration_and_licks(mo
     solos = {i: SimpleNamespace(tune=Tune(chords=chords * 2, melody=lick)) for i in range(3)}
     split = {"train": [0], "valid": [1], "test": [2]}
     cal = {"strong_tones": 0.5, "other_tones": 0.25, "motif": 1.0, "density": -0.5}
-    import improvise.experiments.solo_eval as solo_eval
+    import improvise.solo.calibrate as calibrate
 
     seen = []
-    real = solo_eval.generate_solo
-    monkeypatch.setattr(solo_eval, "generate_solo", lambda *a, **k: seen.append(a[4]) or real(*a, **k))
+    real = calibrate.generate_solo
+    monkeypatch.setattr(calibrate, "generate_solo", lambda *a, **k: seen.append(a[4]) or real(*a, **k))
     out = evaluate_generation({"model": model, "encoding": ENC, "calibration": cal}, solos, split)
     assert [(c.strong_tones, c.other_tones, c.motif, c.density) for c in seen] == [(0.5, 0.25, 1.0, -0.5)]
     assert out["pattern_rate"]["players"]["mean"] == 1.0  # the test solo plays the training lick

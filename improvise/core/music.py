@@ -32,6 +32,13 @@ QUALITIES: dict[str, tuple[int, ...]] = {
 }
 
 
+def is_chord_tone(pitch: int, chord) -> bool | None:
+    """Whether `pitch` is in `chord`'s triad plus seventh (QUALITIES); None under N.C."""
+    if getattr(chord, "root", None) is None:
+        return None
+    return (pitch - chord.root) % 12 in QUALITIES[chord.quality]
+
+
 def pitch_name(midi: int) -> str:
     """MIDI number to a name with octave, e.g. 60 -> 'C4', 63 -> 'Eb4'."""
     return f"{PITCH_CLASS_NAMES[midi % 12]}{midi // 12 - 1}"

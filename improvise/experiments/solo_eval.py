@@ -12,9 +12,9 @@ from pathlib import Path
 import numpy as np
 
 from improvise.encodings.conditioned import transpose_tune
-from improvise.solo.calibrate import KEYS
+from improvise.solo.calibrate import KEYS, draw_over
 from improvise.solo.config import SoloConfig
-from improvise.solo.generate import SoloControls, events_to_tune, generate_solo
+from improvise.solo.generate import SoloControls, generate_solo
 from improvise.solo.measures import (
     LABELS,
     MEASURES,
@@ -139,17 +139,9 @@ def evaluate_generation(trained: dict, solos: dict, split: dict, seed: int = 0) 
         train_patterns.update(interval_patterns(solos[i].tune))
     gen, human = [], []
     cal = trained.get("calibration") or {}
-    controls = SoloControls(
-        low=enc.events.min_pitch, high=enc.events.max_pitch, **{k: cal.get(k, 0.0) for k in KEYS}
-    )
-    for k, i in enumerate(split["test"]):
-        tune = solos[i].tune
-        chords = list(tune.chords)
-        controls.seed = seed + k
-        ev = generate_solo(
-            model, enc, chords, tune.steps_per_bar, controls, steps_per_beat=tune.steps_per_beat
-        )
-        g = events_to_tune(ev, chords, enc, tune.steps_per_bar, tune.tempo_bpm, tune.steps_per_beat)
+    tunes = [solos[i].tune for i in split["test"]]
+    drawn = draw_over(model, enc, tunes, seed, **{k: cal.get(k, 0.0) for k in KEYS})
+    for tune, (ev, g) in zip(tunes, drawn):
         gen.append(
             {
                 **measure(g),

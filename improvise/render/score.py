@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from improvise.core.errors import UserError
-from improvise.core.music import Tune
+from improvise.core.music import Tune, is_chord_tone
 from improvise.core.runs import write_bytes
 
 
@@ -147,14 +147,6 @@ def chord_symbol(text: str):
 CHORD_TONE_COLOUR = "#1565C0"  # a solo's chord tones in the engraved score (blue); the rest black
 
 
-def _is_chord_tone(pitch: int, chord) -> bool:
-    """In the triad plus seventh of `chord` (as `solo.measures.is_chord_tone`); never under N.C."""
-    from improvise.core.music import QUALITIES
-
-    root = getattr(chord, "root", None)
-    return root is not None and (pitch - root) % 12 in QUALITIES.get(chord.quality, ())
-
-
 def key_of(text: str | None):
     """music21's Key of a lead sheet's key as written ('F', 'Bb', 'Dmin', 'C#m', 'Eb-'); None
     when there is none or it is not a key."""
@@ -233,7 +225,7 @@ def solo_to_score(tune: Tune, title: str = "improvise", key_name: str | None = N
                 m.insert(pos * step, note.Rest(quarterLength=(k - pos) * step))
             length = max(1, min(n.length, spb - k))
             played = note.Note(_spelled(n.pitch, sharps), quarterLength=length * step)
-            if _is_chord_tone(n.pitch, tune.chords[n.start]):
+            if is_chord_tone(n.pitch, tune.chords[n.start]):
                 played.style.color = CHORD_TONE_COLOUR
             m.insert(k * step, played)
             pos = k + length

@@ -41,21 +41,25 @@ def _rates(tunes: list) -> np.ndarray:
     return np.array([_mean(f(t) for t in tunes) for f in MEASURE])
 
 
+def draw_over(model, enc, tunes: list, seed: int = 0, **biases) -> list[tuple[np.ndarray, object]]:
+    """A solo over each of `tunes`' changes (temperature 1, the model's whole register, seed
+    `seed + i` for the i-th, `biases` as in `SoloControls`): its events and its Tune."""
+    out = []
+    for i, tune in enumerate(tunes):
+        c = SoloControls(low=enc.events.min_pitch, high=enc.events.max_pitch, seed=seed + i, **biases)
+        chords = list(tune.chords)
+        ev = generate_solo(model, enc, chords, tune.steps_per_bar, c, steps_per_beat=tune.steps_per_beat)
+        out.append(
+            (ev, events_to_tune(ev, chords, enc, tune.steps_per_bar, tune.tempo_bpm, tune.steps_per_beat))
+        )
+    return out
+
+
 def _drawn(stepper, enc, tunes: list, bias: np.ndarray, seed: int) -> np.ndarray:
     """`TARGETS` over solos drawn on every tune's changes with `bias`: the same seeds at every
     call, so that two biases are compared on the same random numbers."""
-    out = []
-    for i, tune in enumerate(tunes):
-        c = SoloControls(
-            low=enc.events.min_pitch,
-            high=enc.events.max_pitch,
-            seed=seed + i,
-            **{name: float(b) for name, b in zip(KEYS, bias)},
-        )
-        chords = list(tune.chords)
-        ev = generate_solo(stepper, enc, chords, tune.steps_per_bar, c, steps_per_beat=tune.steps_per_beat)
-        out.append(events_to_tune(ev, chords, enc, tune.steps_per_bar, tune.tempo_bpm, tune.steps_per_beat))
-    return _rates(out)
+    biases = {name: float(b) for name, b in zip(KEYS, bias)}
+    return _rates([tune for _, tune in draw_over(stepper, enc, tunes, seed, **biases)])
 
 
 def calibrate_biases(

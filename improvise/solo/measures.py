@@ -30,7 +30,7 @@ from collections import Counter
 
 import numpy as np
 
-from improvise.core.music import QUALITIES, Tune
+from improvise.core.music import Tune, is_chord_tone
 
 PHRASE_REST_BEATS = 1.0
 MEASURES = (
@@ -56,13 +56,6 @@ LABELS = {
     "pattern_rate": "8-note interval patterns found in training",
 }
 PATTERN_NOTES = 8
-
-
-def is_chord_tone(pitch: int, chord) -> bool | None:
-    """Whether `pitch` is in `chord`'s triad plus seventh; None under N.C."""
-    if getattr(chord, "root", None) is None:
-        return None
-    return (pitch - chord.root) % 12 in QUALITIES[chord.quality]
 
 
 def _rate(flags) -> float | None:
